@@ -1,0 +1,104 @@
+// Encrypts staged artifacts with GnuPG (AES256) before they leave the staging area, and checks
+// the passphrase against the repository's passphrase-check token first: encrypting with a wrong
+// passphrase "works", and would silently make every later backup unreadable.
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { layout } from '../core/repository-layout.js';
+import type { PlainStaged, StagedArtifact } from '../core/staged.js';
+import type { ActivityDeps } from './deps.js';
+import { commitFile, exists, temporaryNameFor, writeFileDurable } from './fs-durable.js';
+import { fail } from './failure.js';
+import { decryptToString, encryptFile } from './gpg.js';
+import { sha256File } from './hash.js';
+import { withHeartbeat } from './heartbeat.js';
+
+const PASSPHRASE_TOKEN = 'promptbox-backup passphrase check v1';
+
+export function createEncryptActivities(deps: ActivityDeps) {
+  const { config, commands, logger } = deps;
+  const root = config.repository.root;
+
+  function passphraseFile(): string {
+    if (!config.encryption.enabled) throw fail('ConfigInvalid', 'encryption is disabled in the configuration');
+    return config.encryption.passphraseFile;
+  }
+
+  return {
+    /**
+     * Fails with WrongPassphrase unless the passphrase file decrypts the repository's token.
+     * The first encrypted backup of a repository creates the token.
+     */
+    async checkPassphrase(): Promise<void> {
+      const file = passphraseFile();
+      const token = join(root, layout.passphraseCheck);
+      if (!(await exists(file))) throw fail('ConfigInvalid', `encryption.passphraseFile: ${file} does not exist`);
+      if (!(await exists(token))) {
+        const plain = temporaryNameFor(token);
+        await writeFileDurable(plain, PASSPHRASE_TOKEN);
+        const sealed = temporaryNameFor(token);
+        try {
+          await encryptFile(commands, file, plain, sealed);
+          await commitFile(sealed, token);
+        } finally {
+          await rm(plain, { force: true });
+          await rm(sealed, { force: true });
+        }
+        logger.info({ token: layout.passphraseCheck }, 'repository passphrase check created');
+        return;
+      }
+      let text: string;
+      try {
+        text = await decryptToString(commands, file, token);
+      } catch (err) {
+        if ((err as { type?: string }).type === 'VerificationFailed') {
+          throw fail('WrongPassphrase', `encryption.passphraseFile ${file} does not open this repository (${layout.passphraseCheck})`);
+        }
+        throw err;
+      }
+      if (text !== PASSPHRASE_TOKEN) {
+        throw fail('WrongPassphrase', `encryption.passphraseFile ${file} does not open this repository (${layout.passphraseCheck})`);
+      }
+    },
+
+    /** Turns staged plaintext into the artifacts to verify; idempotent across retries. */
+    async encryptArtifacts(input: { backupId: string; items: PlainStaged[] }): Promise<StagedArtifact[]> {
+      const out: StagedArtifact[] = [];
+      let done = 0;
+      await withHeartbeat(
+        () => ({ step: 'encrypt', done, of: input.items.length }),
+        async () => {
+          for (const item of input.items) {
+            const plain = join(root, item.staged);
+            const base = {
+              kind: item.kind,
+              path: item.finalPath,
+              plaintextSha256: item.plaintextSha256,
+              plaintextBytes: item.plaintextBytes,
+            };
+            if (!config.encryption.enabled) {
+              out.push({ staged: item.staged, artifact: { ...base, encrypted: false, sha256: item.plaintextSha256, bytes: item.plaintextBytes } });
+            } else {
+              const staged = `${item.staged}.gpg`;
+              const sealed = join(root, staged);
+              // A retry after the previous attempt finished this item finds only the sealed file.
+              if (await exists(plain)) {
+                const tmp = temporaryNameFor(sealed);
+                try {
+                  await encryptFile(commands, passphraseFile(), plain, tmp);
+                  await commitFile(tmp, sealed);
+                } finally {
+                  await rm(tmp, { force: true });
+                }
+                await rm(plain, { force: true });
+              }
+              const { sha256, bytes } = await sha256File(sealed);
+              out.push({ staged, artifact: { ...base, encrypted: true, sha256, bytes } });
+            }
+            done += 1;
+          }
+        },
+      );
+      return out;
+    },
+  };
+}

@@ -1,0 +1,51 @@
+// GnuPG symmetric encryption (AES256) with the passphrase read by gpg itself from a file: the
+// passphrase never appears in argv, environment, logs or workflow payloads. Each worker uses a
+// private GNUPGHOME and disables the symmetric key cache, so a wrong passphrase file is always
+// noticed rather than masked by an agent's cached key.
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { ErrorType } from '../core/errors.js';
+import type { CommandRunner } from './command.js';
+
+export const GPG_CIPHER = 'AES256';
+let gnupgHome: string | undefined;
+
+function homedir(): string {
+  gnupgHome ??= mkdtempSync(join(tmpdir(), 'promptbox-backup-gnupg-'));
+  return gnupgHome;
+}
+
+export function classifyGpgError(stderr: string): ErrorType | undefined {
+  if (/bad session key|bad passphrase|no passphrase given/i.test(stderr)) return 'WrongPassphrase';
+  if (/manipulated|invalid packet|crc error|decryption failed|no valid openpgp data|unexpected eof/i.test(stderr)) {
+    return 'VerificationFailed';
+  }
+  return undefined;
+}
+
+export function gpgBaseArgs(passphraseFile: string): string[] {
+  return [
+    '--homedir', homedir(),
+    '--batch', '--yes', '--no-tty', '--quiet',
+    '--pinentry-mode', 'loopback',
+    '--no-symkey-cache',
+    '--passphrase-file', passphraseFile,
+  ];
+}
+
+export async function encryptFile(commands: CommandRunner, passphraseFile: string, src: string, dst: string): Promise<void> {
+  await commands.run('gpg', [...gpgBaseArgs(passphraseFile), '--symmetric', '--cipher-algo', GPG_CIPHER, '--output', dst, src], {
+    classify: classifyGpgError,
+  });
+}
+
+/** Starts `gpg --decrypt` of a file to stdout, for the caller to stream (never to disk). */
+export function spawnDecrypt(commands: CommandRunner, passphraseFile: string, src: string) {
+  return commands.spawn('gpg', [...gpgBaseArgs(passphraseFile), '--decrypt', src], { classify: classifyGpgError });
+}
+
+export async function decryptToString(commands: CommandRunner, passphraseFile: string, src: string): Promise<string> {
+  const { stdout } = await commands.run('gpg', [...gpgBaseArgs(passphraseFile), '--decrypt', src], { classify: classifyGpgError });
+  return stdout;
+}

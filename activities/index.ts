@@ -1,0 +1,28 @@
+// All activities a worker registers, built from one set of dependencies.
+import type { ActivityDeps } from './deps.js';
+import { createCleanupActivities } from './cleanup.js';
+import { createCommitActivities } from './commit.js';
+import { createConfigSnapshotActivities } from './config-snapshot.js';
+import { createEncryptActivities } from './encrypt.js';
+import { createPlanActivities } from './plan.js';
+import { createPostgresActivities } from './postgres.js';
+import { createRsyncActivities } from './rsync.js';
+import { createVerifyActivities } from './verify.js';
+
+export function createActivities(deps: ActivityDeps) {
+  const postgres = createPostgresActivities(deps);
+  const encrypt = createEncryptActivities(deps);
+  return {
+    ...createPlanActivities(deps),
+    dumpDatabase: postgres.dumpDatabase,
+    ...createRsyncActivities(deps),
+    ...createConfigSnapshotActivities(deps),
+    encryptArtifacts: encrypt.encryptArtifacts,
+    ...createVerifyActivities(deps),
+    ...createCommitActivities(deps),
+    ...createCleanupActivities(deps),
+  };
+}
+
+export type Activities = ReturnType<typeof createActivities>;
+export type { ActivityDeps } from './deps.js';

@@ -1,0 +1,62 @@
+// The first step of every backup: checks on the worker everything that a retry cannot fix
+// (tools installed, source paths present, repository writable, passphrase right) before any
+// data moves, and tells the workflow the worker's plan (names and budgets, no secrets).
+import { access, constants } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { StepsConfig } from '../config/schema.js';
+import { layout } from '../core/repository-layout.js';
+import type { ActivityDeps } from './deps.js';
+import { createEncryptActivities } from './encrypt.js';
+import { ensureDir, exists } from './fs-durable.js';
+import { fail } from './failure.js';
+import { describeEndpoint } from './pg-command.js';
+
+export interface BackupPlan {
+  source: { name: string; transport: 'direct' | 'docker'; database: string; endpoint: string };
+  repository: string;
+  encrypted: boolean;
+  steps: StepsConfig;
+  tools: Record<string, string>;
+}
+
+export function createPlanActivities(deps: ActivityDeps) {
+  const { config, commands } = deps;
+  const encrypt = createEncryptActivities(deps);
+
+  async function toolVersion(file: string, args: string[]): Promise<string> {
+    const { stdout } = await commands.run(file, args);
+    return stdout.split('\n')[0]?.trim() ?? '';
+  }
+
+  return {
+    async planBackup(): Promise<BackupPlan> {
+      const db = config.source.database;
+      const tools: Record<string, string> = { rsync: await toolVersion('rsync', ['--version']) };
+      if (db.transport === 'docker') tools.docker = await toolVersion(db.dockerCommand, ['--version']);
+      else tools.pg_dump = await toolVersion('pg_dump', ['--version']);
+      if (config.encryption.enabled) tools.gpg = await toolVersion('gpg', ['--version']);
+
+      if (!(await exists(config.source.storage.root))) {
+        throw fail('SourceMissing', `source.storage.root: ${config.source.storage.root} does not exist`);
+      }
+      for (const file of config.source.configFiles) {
+        if (!(await exists(file))) throw fail('SourceMissing', `source.configFiles: ${file} does not exist`);
+      }
+      const root = config.repository.root;
+      try {
+        for (const dir of [layout.dbDir, layout.configDir, layout.manifestsDir, '.staging']) await ensureDir(join(root, dir));
+        await access(root, constants.W_OK);
+      } catch (err) {
+        throw fail('RepositoryUnwritable', `repository.root: cannot write ${root} (${(err as NodeJS.ErrnoException).code ?? err})`);
+      }
+      if (config.encryption.enabled) await encrypt.checkPassphrase();
+      return {
+        source: { name: config.source.name, transport: db.transport, database: db.database, endpoint: describeEndpoint(db) },
+        repository: root,
+        encrypted: config.encryption.enabled,
+        steps: config.steps,
+        tools,
+      };
+    },
+  };
+}

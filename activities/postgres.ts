@@ -1,0 +1,162 @@
+// Activities that drive the PostgreSQL client tools: the custom-format dump, the server version
+// check, table row counts and the list of image files the database references.
+import { createHash } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { join } from 'node:path';
+import type { ErrorType } from '../core/errors.js';
+import { layout } from '../core/repository-layout.js';
+import type { ActivityDeps } from './deps.js';
+import { commitFile, ensureDir, temporaryNameFor } from './fs-durable.js';
+import { fail } from './failure.js';
+import { withHeartbeat } from './heartbeat.js';
+import { pgCommand, type PgCommandOptions } from './pg-command.js';
+
+export function classifyPgError(stderr: string): ErrorType | undefined {
+  if (/server version mismatch/i.test(stderr)) return 'PgVersionMismatch';
+  if (/password authentication failed|no password supplied|authentication failed|role "[^"]*" does not exist/i.test(stderr)) {
+    return 'DatabaseAuthFailed';
+  }
+  if (/database "[^"]*" does not exist/i.test(stderr)) return 'ConfigInvalid';
+  if (
+    /could not connect|connection refused|could not translate host name|timeout expired|the database system is (starting up|shutting down)|no such container|is not running|server closed the connection/i.test(
+      stderr,
+    )
+  ) {
+    return 'DatabaseUnreachable';
+  }
+  return undefined;
+}
+
+export interface DumpResult {
+  /** Relative to the repository root, inside the run's staging area. */
+  staged: string;
+  plaintextSha256: string;
+  plaintextBytes: number;
+  serverVersion: string;
+  pgDumpVersion: string;
+  tables: Record<string, number>;
+}
+
+export interface LiveImage {
+  storagePath: string;
+  fileHash: string;
+  bytes: number;
+}
+
+// Exact counts in one round trip, for every base table of the public schema.
+const ROW_COUNTS_SQL = `select table_name, (xpath('/row/c/text()', query_to_xml(format('select count(*) as c from %I.%I', table_schema, table_name), false, true, '')))[1]::text
+from information_schema.tables where table_schema = 'public' and table_type = 'BASE TABLE' order by 1`;
+
+const LIVE_IMAGES_SQL = `select storage_path, file_hash, file_size_bytes from images where deleted_at is null order by storage_path`;
+
+export function createPostgresActivities(deps: ActivityDeps) {
+  const { config, commands, secrets } = deps;
+  const db = config.source.database;
+  const root = config.repository.root;
+
+  async function password(): Promise<string | undefined> {
+    return db.transport === 'direct' && db.password ? secrets.resolve(db.password, 'source.database.password') : undefined;
+  }
+
+  async function pg(tool: 'pg_dump' | 'psql', args: string[], opts: PgCommandOptions = {}) {
+    const inv = pgCommand(db, tool, args, opts, await password());
+    return { inv, runOpts: { env: inv.env, classify: classifyPgError } };
+  }
+
+  async function query(sql: string): Promise<string[][]> {
+    const { inv, runOpts } = await pg('psql', ['-X', '-A', '-t', '-F', '\t', '-v', 'ON_ERROR_STOP=1', '-c', sql]);
+    const { stdout } = await commands.run(inv.file, inv.args, runOpts);
+    return stdout
+      .split('\n')
+      .filter((line) => line !== '')
+      .map((line) => line.split('\t'));
+  }
+
+  async function serverVersion(): Promise<{ text: string; major: number }> {
+    const rows = await query('show server_version_num');
+    const num = Number(rows[0]?.[0]);
+    if (!Number.isFinite(num)) throw fail('CommandFailed', `unexpected server_version_num: ${rows[0]?.[0]}`);
+    const major = Math.floor(num / 10_000);
+    return { text: `${major}.${num % 100}`, major };
+  }
+
+  async function pgDumpVersion(): Promise<{ text: string; major: number }> {
+    const { inv } = await pg('pg_dump', ['--version'], { connect: false });
+    const { stdout } = await commands.run(inv.file, inv.args);
+    const m = /(\d+)(?:\.(\d+))?/.exec(stdout);
+    if (!m) throw fail('CommandFailed', `cannot read pg_dump version from: ${stdout}`);
+    return { text: m[0], major: Number(m[1]) };
+  }
+
+  return {
+    /** Every live image row's file, for checking that the image copy covers the database. */
+    async listLiveImages(): Promise<LiveImage[]> {
+      const rows = await query(LIVE_IMAGES_SQL);
+      return rows.map(([storagePath, fileHash, bytes]) => ({
+        storagePath: storagePath as string,
+        fileHash: fileHash as string,
+        bytes: Number(bytes),
+      }));
+    },
+
+    /** `pg_dump -Fc` into the run's staging area, hashed while it streams. */
+    async dumpDatabase(input: { backupId: string }): Promise<DumpResult> {
+      const server = await serverVersion();
+      const client = await pgDumpVersion();
+      // pg_dump refuses newer servers with a cryptic message; say what to do instead.
+      if (db.transport === 'direct' && client.major < server.major) {
+        throw fail(
+          'PgVersionMismatch',
+          `pg_dump ${client.text} on the worker is older than the server (PostgreSQL ${server.text}); install postgresql-client-${server.major} or use the docker transport`,
+        );
+      }
+      const tableRows = await query(ROW_COUNTS_SQL);
+      const tables = Object.fromEntries(tableRows.map(([name, count]) => [name as string, Number(count)]));
+
+      const stagingDir = join(root, layout.staging(input.backupId));
+      await ensureDir(stagingDir);
+      const staged = `${layout.staging(input.backupId)}/db.dump`;
+      const finalPath = join(root, staged);
+      const tmp = temporaryNameFor(finalPath);
+
+      const { inv, runOpts } = await pg('pg_dump', ['-Fc']);
+      const hash = createHash('sha256');
+      let bytes = 0;
+      const counter = new Transform({
+        transform(chunk: Buffer, _enc, done) {
+          hash.update(chunk);
+          bytes += chunk.length;
+          done(null, chunk);
+        },
+      });
+      await withHeartbeat(
+        () => ({ step: 'dump', bytes }),
+        async () => {
+          const { child, finish } = commands.spawn(inv.file, inv.args, runOpts);
+          const copying = pipeline(child.stdout!, counter, createWriteStream(tmp, { mode: 0o600 }));
+          try {
+            await finish(); // throws a typed failure on a non-zero exit
+            await copying;
+          } catch (err) {
+            await copying.catch(() => undefined);
+            await rm(tmp, { force: true });
+            throw err;
+          }
+        },
+      );
+      await commitFile(tmp, finalPath);
+      deps.logger.info({ backupId: input.backupId, bytes, tables: Object.keys(tables).length }, 'database dumped');
+      return {
+        staged,
+        plaintextSha256: hash.digest('hex'),
+        plaintextBytes: bytes,
+        serverVersion: server.text,
+        pgDumpVersion: client.text,
+        tables,
+      };
+    },
+  };
+}

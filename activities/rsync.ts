@@ -1,0 +1,116 @@
+// The incremental image backup, as the backup doc does it: rsync mirrors the originals into
+// images/current with --delete, and every file that run replaces or deletes is moved into
+// images/incremental/<yyyymmdd> instead of being lost (--backup --backup-dir).
+import { createInterface } from 'node:readline';
+import { join } from 'node:path';
+import { layout } from '../core/repository-layout.js';
+import type { ActivityDeps } from './deps.js';
+import { ensureDir, exists } from './fs-durable.js';
+import { fail } from './failure.js';
+import { sha256File } from './hash.js';
+import { withHeartbeat } from './heartbeat.js';
+
+export interface ImageSyncResult {
+  mirror: string;
+  increment: string;
+  files: number;
+  bytes: number;
+  transferred: number;
+  movedToIncrement: number;
+  /** Copied files whose content does not hash to their content-addressed name (capped). */
+  nameHashMismatches: string[];
+}
+
+const CONTENT_ADDRESSED = /(?:^|\/)([0-9a-f]{64})\.[A-Za-z0-9]+$/;
+const MAX_REPORTED = 100;
+
+/** rsync's --stats numbers ("Number of files: 1,234 (reg: ...)"), by label. */
+export function parseRsyncStats(text: string): Record<string, number> {
+  const stats: Record<string, number> = {};
+  for (const m of text.matchAll(/^([A-Za-z][A-Za-z ]+): ([\d,]+)/gm)) {
+    stats[(m[1] as string).trim()] = Number((m[2] as string).replaceAll(',', ''));
+  }
+  const regular = /^Number of files: [\d,]+ \(reg: ([\d,]+)/m.exec(text);
+  if (regular) stats['Number of regular files'] = Number((regular[1] as string).replaceAll(',', ''));
+  return stats;
+}
+
+export function rsyncArgs(source: string, mirror: string, increment: string, excludes: string[]): string[] {
+  return [
+    '--archive',
+    '--delete',
+    '--backup',
+    `--backup-dir=${increment}`,
+    // Repository invariant: directories 0700, files 0600, whatever the source's modes.
+    '--chmod=D0700,F0600',
+    ...excludes.map((pattern) => `--exclude=${pattern}`),
+    '--stats',
+    '--out-format=%i %n',
+    `${source.replace(/\/+$/, '')}/`,
+    `${mirror}/`,
+  ];
+}
+
+export function createRsyncActivities(deps: ActivityDeps) {
+  const { config, commands, logger } = deps;
+  const root = config.repository.root;
+
+  return {
+    async syncImages(input: { backupId: string }): Promise<ImageSyncResult> {
+      const source = config.source.storage.root;
+      if (!(await exists(source))) throw fail('SourceMissing', `source.storage.root ${source} does not exist`);
+      const mirror = join(root, layout.imagesCurrent);
+      const increment = join(root, layout.imagesIncrement(input.backupId));
+      await ensureDir(mirror);
+      await ensureDir(join(root, 'images/incremental'));
+
+      const copied: string[] = [];
+      let seen = 0;
+      let moved = 0;
+      let hashed = 0;
+      const mismatches: string[] = [];
+      const stdoutTail: string[] = [];
+      await withHeartbeat(
+        () => ({ step: 'images', itemsSeen: seen, copied: copied.length, hashed }),
+        async () => {
+          const { child, finish } = commands.spawn('rsync', rsyncArgs(source, mirror, increment, config.source.storage.excludes), {
+            okExitCodes: [24], // "some files vanished before they could be transferred": the app deleted them meanwhile
+          });
+          for await (const line of createInterface({ input: child.stdout! })) {
+            seen += 1;
+            if (line.startsWith('*deleting ')) {
+              if (!line.endsWith('/')) moved += 1;
+            } else if (line.startsWith('>f')) {
+              const itemized = line.slice(0, 11);
+              if (!itemized.includes('+++++++')) moved += 1; // replaced an existing file: old one went to the increment
+              copied.push(line.slice(12));
+            } else if (!/^[.cdh]\S{10} /.test(line)) {
+              stdoutTail.push(line);
+            }
+          }
+          await finish();
+          // Originals are content-addressed: a copied file must hash to its own name.
+          for (const rel of copied) {
+            const expected = CONTENT_ADDRESSED.exec(rel)?.[1];
+            if (!expected) continue;
+            const { sha256 } = await sha256File(join(mirror, rel));
+            hashed += 1;
+            if (sha256 !== expected && mismatches.length < MAX_REPORTED) mismatches.push(rel);
+          }
+        },
+      );
+      const stats = parseRsyncStats(stdoutTail.join('\n'));
+      const result: ImageSyncResult = {
+        mirror: layout.imagesCurrent,
+        increment: layout.imagesIncrement(input.backupId),
+        files: stats['Number of regular files'] ?? stats['Number of files'] ?? 0,
+        bytes: stats['Total file size'] ?? 0,
+        transferred: copied.length,
+        movedToIncrement: moved,
+        nameHashMismatches: mismatches,
+      };
+      logger.info({ backupId: input.backupId, ...result, nameHashMismatches: mismatches.length }, 'images synced');
+      return result;
+    },
+  };
+}

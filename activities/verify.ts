@@ -1,0 +1,171 @@
+// Verification before a backup may be called good: every artifact re-read and re-hashed, every
+// encrypted artifact decrypted (to a hash, never to disk) and compared with the plaintext hash
+// taken at backup time, the dump's table of contents read by pg_restore --list, and the image
+// mirror checked against the database's own rows.
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Transform, Writable, type Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { Artifact, VerificationCheck } from '../core/manifest.js';
+import type { StagedArtifact } from '../core/staged.js';
+import { layout } from '../core/repository-layout.js';
+import type { ActivityDeps } from './deps.js';
+import { fail } from './failure.js';
+import { spawnDecrypt } from './gpg.js';
+import { sha256File } from './hash.js';
+import { withHeartbeat } from './heartbeat.js';
+import { pgCommand } from './pg-command.js';
+import { createPostgresActivities } from './postgres.js';
+
+export interface VerificationReport {
+  verifiedAt: string;
+  checks: VerificationCheck[];
+}
+
+const MAX_LISTED = 20;
+
+function hashingTap(hash: ReturnType<typeof createHash>, count: { bytes: number }) {
+  return new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      hash.update(chunk);
+      count.bytes += chunk.length;
+      done(null, chunk);
+    },
+  });
+}
+
+export function createVerifyActivities(deps: ActivityDeps) {
+  const { config, commands, logger } = deps;
+  const root = config.repository.root;
+  const postgres = createPostgresActivities(deps);
+
+  /** The plaintext of an artifact as a stream: decrypted on the fly when needed. */
+  function openPlaintext(artifact: Artifact, file: string): { stream: Readable; done: () => Promise<unknown> } {
+    if (!artifact.encrypted) return { stream: createReadStream(file), done: async () => undefined };
+    if (!config.encryption.enabled) throw fail('ConfigInvalid', `${artifact.path} is encrypted but encryption is not configured`);
+    const { child, finish } = spawnDecrypt(commands, config.encryption.passphraseFile, file);
+    return { stream: child.stdout!, done: finish };
+  }
+
+  /** Hashes the plaintext and, for dumps, feeds the same bytes to pg_restore --list. */
+  async function checkPlaintext(artifact: Artifact, file: string, checks: VerificationCheck[]): Promise<void> {
+    const hash = createHash('sha256');
+    const count = { bytes: 0 };
+    const { stream, done } = openPlaintext(artifact, file);
+    let toc: string | undefined;
+    let tocError: string | undefined;
+    try {
+      if (artifact.kind === 'dump') {
+        const inv = pgCommand(config.source.database, 'pg_restore', ['--list'], { connect: false, stdin: true });
+        const restore = commands.spawn(inv.file, inv.args, { env: inv.env, stdin: 'pipe' });
+        const listing: Buffer[] = [];
+        const collecting = pipeline(restore.child.stdout!, new Writable({ write: (c: Buffer, _e, cb) => (listing.push(c), cb()) }));
+        const feeding = pipeline(stream, hashingTap(hash, count), restore.child.stdin!).catch((err: Error) => err);
+        try {
+          await restore.finish();
+          await collecting;
+          toc = Buffer.concat(listing).toString('utf8');
+        } catch (err) {
+          tocError = (err as Error).message;
+        }
+        const fed = await feeding;
+        // pg_restore stopping early closes its stdin; read the rest so the hash still covers the whole file.
+        if (fed instanceof Error) await pipeline(stream, hashingTap(hash, count), new Writable({ write: (_c, _e, cb) => cb() }));
+      } else {
+        await pipeline(stream, hashingTap(hash, count), new Writable({ write: (_c, _e, cb) => cb() }));
+      }
+      await done();
+    } catch (err) {
+      checks.push({ artifact: artifact.path, check: 'decrypt', ok: false, detail: (err as Error).message });
+      return;
+    }
+    const sha = hash.digest('hex');
+    if (artifact.encrypted) {
+      const ok = sha === artifact.plaintextSha256;
+      checks.push({
+        artifact: artifact.path,
+        check: 'decrypt',
+        ok,
+        detail: ok ? `decrypted ${count.bytes} bytes, sha256 matches` : `decrypted content sha256 ${sha} != recorded ${artifact.plaintextSha256}`,
+      });
+    }
+    if (artifact.kind === 'dump') {
+      const entries = toc?.split('\n').filter((l) => l && !l.startsWith(';')).length ?? 0;
+      const ok = toc !== undefined && entries > 0;
+      checks.push({
+        artifact: artifact.path,
+        check: 'pg_restore --list',
+        ok,
+        detail: ok ? `${entries} table-of-contents entries` : `pg_restore --list failed: ${tocError ?? 'empty table of contents'}`,
+      });
+    }
+  }
+
+  return {
+    async verifyBackup(input: {
+      backupId: string;
+      staged: StagedArtifact[];
+      /** Artifacts of earlier runs this backup still points at (unchanged config files). */
+      carried: Artifact[];
+      nameHashMismatches: string[];
+    }): Promise<VerificationReport> {
+      const checks: VerificationCheck[] = [];
+      const targets = [
+        ...input.staged.map((s) => ({ artifact: s.artifact, file: join(root, s.staged) })),
+        ...input.carried.map((a) => ({ artifact: a, file: join(root, a.path) })),
+      ];
+      let done = 0;
+      await withHeartbeat(
+        () => ({ step: 'verify', done, of: targets.length }),
+        async () => {
+          for (const { artifact, file } of targets) {
+            const { sha256, bytes } = await sha256File(file).catch(() => ({ sha256: 'unreadable', bytes: -1 }));
+            const ok = sha256 === artifact.sha256 && bytes === artifact.bytes;
+            checks.push({
+              artifact: artifact.path,
+              check: 'sha256',
+              ok,
+              detail: ok ? `${bytes} bytes, sha256 ${sha256}` : `read ${bytes} bytes with sha256 ${sha256}, recorded ${artifact.bytes} bytes ${artifact.sha256}`,
+            });
+            if (ok) await checkPlaintext(artifact, file, checks);
+            done += 1;
+          }
+        },
+      );
+
+      // Dump first, images after: every live row's original must be in the mirror.
+      const mirror = join(root, layout.imagesCurrent);
+      const missing: string[] = [];
+      const live = await postgres.listLiveImages();
+      for (const image of live) {
+        const size = await stat(join(mirror, image.storagePath)).then((s) => s.size, () => -1);
+        if (size !== image.bytes) missing.push(size < 0 ? `${image.storagePath} (missing)` : `${image.storagePath} (${size} bytes, database says ${image.bytes})`);
+      }
+      const problems = [...missing, ...input.nameHashMismatches.map((p) => `${p} (content does not match its hash name)`)];
+      checks.push({
+        artifact: layout.imagesCurrent,
+        check: 'image mirror',
+        ok: problems.length === 0,
+        detail: problems.length
+          ? `${problems.length} problem(s): ${problems.slice(0, MAX_LISTED).join(', ')}`
+          : `all ${live.length} live images present with the database's sizes`,
+      });
+
+      // Image problems are reported, not fatal: they mirror the source's own state, and refusing
+      // the backup would also throw away a good database dump.
+      const failed = checks.filter((c) => !c.ok && c.check !== 'image mirror');
+      if (failed.length > 0) {
+        logger.error({ backupId: input.backupId, failed }, 'verification failed');
+        throw fail(
+          'VerificationFailed',
+          `verification failed: ${failed.map((c) => `${c.artifact}: ${c.check}: ${c.detail}`).join('; ')}`,
+          { checks },
+        );
+      }
+      logger.info({ backupId: input.backupId, checks: checks.length }, 'backup verified');
+      return { verifiedAt: new Date().toISOString(), checks };
+    },
+  };
+}

@@ -1,0 +1,78 @@
+// A throwaway (or, for the demo, persistent) PostgreSQL cluster on a loopback port: initdb and
+// pg_ctl from Debian's packages. initdb refuses to run as root, so as root the cluster runs as
+// the `postgres` user in a directory it owns.
+import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+import { execa } from 'execa';
+
+export interface PostgresCluster {
+  dir: string;
+  host: string;
+  port: number;
+  superuser: string;
+  superPassword: string;
+  /** Connection env for client tools as the superuser. */
+  env: Record<string, string>;
+  stop(): Promise<void>;
+}
+
+export function postgresBinDir(): string {
+  const base = '/usr/lib/postgresql';
+  const versions = existsSync(base) ? readdirSync(base).sort((a, b) => Number(b) - Number(a)) : [];
+  for (const v of versions) if (existsSync(join(base, v, 'bin', 'initdb'))) return join(base, v, 'bin');
+  throw new Error('PostgreSQL server binaries not found under /usr/lib/postgresql (run scripts/setup.sh)');
+}
+
+function asOwner(): { uid: number; gid: number; wrap: (cmd: string, args: string[]) => [string, string[]] } {
+  if (process.getuid?.() !== 0) return { uid: -1, gid: -1, wrap: (c, a) => [c, a] };
+  const uid = Number(execFileSync('id', ['-u', 'postgres']).toString().trim());
+  const gid = Number(execFileSync('id', ['-g', 'postgres']).toString().trim());
+  return { uid, gid, wrap: (c, a) => ['runuser', ['-u', 'postgres', '--', c, ...a]] };
+}
+
+/** Starts (creating on first use) a cluster in `dir` on 127.0.0.1:`port`. */
+export async function startPostgresCluster(opts: { dir: string; port: number; superPassword: string }): Promise<PostgresCluster> {
+  const bin = postgresBinDir();
+  const owner = asOwner();
+  const data = join(opts.dir, 'data');
+  const sockets = join(opts.dir, 'sockets');
+  mkdirSync(sockets, { recursive: true });
+  if (owner.uid >= 0) {
+    chownSync(opts.dir, owner.uid, owner.gid);
+    chownSync(sockets, owner.uid, owner.gid);
+  }
+  chmodSync(opts.dir, 0o700);
+  if (!existsSync(join(data, 'PG_VERSION'))) {
+    const pwfile = join(opts.dir, 'superuser.pw');
+    writeFileSync(pwfile, `${opts.superPassword}\n`, { mode: 0o600 });
+    if (owner.uid >= 0) chownSync(pwfile, owner.uid, owner.gid);
+    const [cmd, args] = owner.wrap(join(bin, 'initdb'), [
+      '-D', data, '-U', 'postgres', '--pwfile', pwfile, '--auth=scram-sha-256', '--encoding=UTF8', '--locale=C.UTF-8', '--no-sync',
+    ]);
+    await execa(cmd, args);
+  }
+  const logFile = join(opts.dir, 'postgres.log');
+  const [cmd, args] = owner.wrap(join(bin, 'pg_ctl'), [
+    '-D', data, '-l', logFile, '-w', '-t', '60',
+    '-o', `-c listen_addresses=127.0.0.1 -p ${opts.port} -k ${sockets} -c fsync=off -c full_page_writes=off`,
+    'start',
+  ]);
+  await execa(cmd, args);
+  let stopped = false;
+  const stop = async () => {
+    if (stopped) return;
+    stopped = true;
+    const [c, a] = owner.wrap(join(bin, 'pg_ctl'), ['-D', data, '-m', 'fast', '-w', 'stop']);
+    await execa(c, a, { reject: false });
+  };
+  return {
+    dir: opts.dir,
+    host: '127.0.0.1',
+    port: opts.port,
+    superuser: 'postgres',
+    superPassword: opts.superPassword,
+    env: { PGHOST: '127.0.0.1', PGPORT: String(opts.port), PGUSER: 'postgres', PGPASSWORD: opts.superPassword },
+    stop,
+  };
+}

@@ -1,0 +1,68 @@
+// Starts the pinned Temporal CLI's dev server ourselves (SQLite file, chosen ports, our search
+// attributes) and waits until it answers: the SDK would give a spawned server only 5 s, too
+// little on a 2-core machine.
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Connection } from '@temporalio/client';
+import { execa, type ResultPromise } from 'execa';
+import { searchAttributeFlags } from '../../core/search-attributes.js';
+import { waitFor } from './ports.js';
+
+export const PINNED_TEMPORAL_CLI = fileURLToPath(new URL('../../.tools/bin/temporal', import.meta.url));
+
+export function temporalCli(): string {
+  if (process.env.TEMPORAL_CLI) return process.env.TEMPORAL_CLI;
+  if (existsSync(PINNED_TEMPORAL_CLI)) return PINNED_TEMPORAL_CLI;
+  throw new Error(`Temporal CLI not found at ${PINNED_TEMPORAL_CLI}: run scripts/setup.sh`);
+}
+
+export interface DevServer {
+  address: string;
+  uiUrl?: string;
+  process: ResultPromise;
+  stop(): Promise<void>;
+}
+
+export async function startDevServer(opts: { dbFile: string; port: number; uiPort?: number; logFile?: string }): Promise<DevServer> {
+  const args = [
+    'server', 'start-dev',
+    '--db-filename', opts.dbFile,
+    '--ip', '127.0.0.1',
+    '--port', String(opts.port),
+    '--log-level', 'warn',
+    ...(opts.uiPort ? ['--ui-port', String(opts.uiPort)] : ['--headless']),
+    ...searchAttributeFlags(),
+  ];
+  const child = execa(temporalCli(), args, {
+    stdin: 'ignore',
+    stdout: opts.logFile ? { file: opts.logFile, append: true } : 'ignore',
+    stderr: opts.logFile ? { file: opts.logFile, append: true } : 'ignore',
+    reject: false,
+    cleanup: true,
+  });
+  const address = `127.0.0.1:${opts.port}`;
+  let exited = false;
+  void child.then(() => (exited = true));
+  await waitFor('Temporal dev server', 90_000, async () => {
+    if (exited) throw new Error('Temporal dev server exited during start-up');
+    const connection = await Connection.connect({ address, connectTimeout: 1_000 });
+    try {
+      await connection.workflowService.getSystemInfo({});
+      return true;
+    } finally {
+      await connection.close();
+    }
+  });
+  return {
+    address,
+    uiUrl: opts.uiPort ? `http://127.0.0.1:${opts.uiPort}` : undefined,
+    process: child,
+    async stop() {
+      if (exited) return;
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      await child;
+      clearTimeout(timer);
+    },
+  };
+}

@@ -1,0 +1,146 @@
+// What can be configured, in one place. Secrets are never values here: they are references
+// (an environment variable name or a file path) that activities resolve on the worker, so a
+// config object can be logged, sent to a workflow or shown in an error without leaking.
+import { z } from 'zod';
+import { parseDuration } from '../core/duration.js';
+
+const duration = z
+  .union([z.number().int().positive(), z.string()])
+  .transform((value, ctx) => {
+    const ms = typeof value === 'number' ? value : parseDuration(value);
+    if (ms === undefined || ms <= 0) {
+      ctx.addIssue({ code: 'custom', message: `not a duration: ${JSON.stringify(value)} (use e.g. "90s", "30m", "3h")` });
+      return z.NEVER;
+    }
+    return ms;
+  });
+
+const absolutePath = z.string().min(1).refine((p) => p.startsWith('/'), 'must be an absolute path');
+
+export const secretRef = z.union([
+  z.object({ env: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name') }).strict(),
+  z.object({ file: absolutePath }).strict(),
+]);
+export type SecretRef = z.infer<typeof secretRef>;
+
+const directDatabase = z
+  .object({
+    transport: z.literal('direct'),
+    host: z.string().min(1),
+    port: z.number().int().min(1).max(65535).default(5432),
+    user: z.string().min(1),
+    database: z.string().min(1),
+    password: secretRef.optional(),
+  })
+  .strict();
+
+// As the backup doc does it: `docker exec promptbox-db-1 pg_dump -U promptbox -Fc promptbox`.
+// pg_dump then runs inside the container and always matches the server's version.
+const dockerDatabase = z
+  .object({
+    transport: z.literal('docker'),
+    container: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'must be a docker container name'),
+    user: z.string().min(1),
+    database: z.string().min(1),
+    dockerCommand: z.string().min(1).default('docker'),
+  })
+  .strict();
+
+export const databaseSchema = z.discriminatedUnion('transport', [directDatabase, dockerDatabase]);
+export type DatabaseConfig = z.infer<typeof databaseSchema>;
+
+const retry = z
+  .object({
+    maximumAttempts: z.number().int().min(1).default(3),
+    initialInterval: duration.default(5_000),
+    backoffCoefficient: z.number().min(1).default(2),
+    maximumInterval: duration.default(300_000),
+  })
+  .strict();
+
+const step = (timeout: number, attempts: number, heartbeat?: number) =>
+  z
+    .object({
+      timeout: duration.default(timeout),
+      heartbeat: heartbeat === undefined ? duration.optional() : duration.default(heartbeat),
+      retry: retry.prefault({ maximumAttempts: attempts }),
+    })
+    .strict()
+    .prefault({});
+
+// Budgets of each backup step. Long steps heartbeat so a lost worker is noticed within the
+// heartbeat timeout rather than the whole step budget.
+export const stepsSchema = z
+  .object({
+    prepare: step(60_000, 3),
+    dump: step(3_600_000, 5, 60_000),
+    images: step(6 * 3_600_000, 5, 120_000),
+    configSnapshot: step(300_000, 3),
+    encrypt: step(3_600_000, 3, 60_000),
+    verify: step(3_600_000, 3, 60_000),
+    commit: step(300_000, 5),
+    cleanup: step(600_000, 3),
+  })
+  .strict()
+  .prefault({});
+export type StepsConfig = z.infer<typeof stepsSchema>;
+export type StepName = keyof StepsConfig;
+
+export const configSchema = z
+  .object({
+    source: z
+      .object({
+        // Names the instance in artifact names, workflow ids and search attributes.
+        name: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'must be lowercase letters, digits, "-" or "_"'),
+        database: databaseSchema,
+        storage: z
+          .object({
+            root: absolutePath,
+            // rsync patterns relative to the storage root. Thumbnails are regenerable.
+            excludes: z.array(z.string().min(1)).default(['/thumbnails/', '*.tmp']),
+          })
+          .strict(),
+        configFiles: z.array(absolutePath).default([]),
+      })
+      .strict(),
+    repository: z.object({ root: absolutePath }).strict(),
+    encryption: z
+      .discriminatedUnion('enabled', [
+        z.object({ enabled: z.literal(false) }).strict(),
+        z.object({ enabled: z.literal(true), passphraseFile: absolutePath }).strict(),
+      ])
+      .default({ enabled: false }),
+    retention: z
+      .object({
+        // The backup doc's simple rule until GFS retention lands: dumps older than this go.
+        dumpMaxAgeDays: z.number().int().min(1).default(7),
+        daily: z.number().int().min(0).default(7),
+        weekly: z.number().int().min(0).default(4),
+        monthly: z.number().int().min(0).default(12),
+        imageIncrementDays: z.number().int().min(1).default(30),
+        configSnapshotDays: z.number().int().min(1).default(30),
+      })
+      .strict()
+      .prefault({}),
+    temporal: z
+      .object({
+        address: z.string().min(1).default('localhost:7233'),
+        namespace: z.string().min(1).default('default'),
+        taskQueue: z.string().min(1).default('promptbox-backup'),
+        webUi: z.string().url().optional(),
+      })
+      .strict()
+      .prefault({}),
+    steps: stepsSchema,
+    logging: z
+      .object({
+        level: z.enum(['trace', 'debug', 'info', 'warn', 'error']).default('info'),
+        file: absolutePath.optional(),
+      })
+      .strict()
+      .prefault({}),
+  })
+  .strict();
+
+export type Config = z.infer<typeof configSchema>;
+export type ConfigInput = z.input<typeof configSchema>;

@@ -1,0 +1,43 @@
+// Where things live in the backup repository (docs/REPOSITORY.md). Paths are relative to the
+// repository root so manifests stay valid when the repository is moved or mounted elsewhere.
+// Pure: used by workflows (for names in results) and activities (for I/O).
+
+/** A backup id is the UTC start time of its run, `yyyymmdd_HHMMSS`: sortable and readable. */
+export function backupIdFor(time: Date): string {
+  const iso = time.toISOString(); // 2026-11-29T03:00:00.000Z
+  return `${iso.slice(0, 4)}${iso.slice(5, 7)}${iso.slice(8, 10)}_${iso.slice(11, 13)}${iso.slice(14, 16)}${iso.slice(17, 19)}`;
+}
+
+const BACKUP_ID = /^(\d{4})(\d{2})(\d{2})_(\d{2})(\d{2})(\d{2})$/;
+
+export function isBackupId(value: string): boolean {
+  return BACKUP_ID.test(value);
+}
+
+export function backupTime(backupId: string): Date {
+  const m = BACKUP_ID.exec(backupId);
+  if (!m) throw new Error(`not a backup id: ${backupId}`);
+  const [, y, mo, d, h, mi, s] = m;
+  return new Date(Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s)));
+}
+
+/** The per-day increment folder name of a run: its UTC date. */
+export function incrementDay(backupId: string): string {
+  return backupId.slice(0, 8);
+}
+
+export const layout = {
+  dbDir: 'db',
+  dump: (source: string, backupId: string, encrypted: boolean) => `db/${source}_${backupId}.dump${encrypted ? '.gpg' : ''}`,
+  imagesCurrent: 'images/current',
+  imagesIncrement: (backupId: string) => `images/incremental/${incrementDay(backupId)}`,
+  configDir: 'config',
+  configSnapshot: (fileName: string, backupId: string, encrypted: boolean) =>
+    `config/${fileName}.${backupId}${encrypted ? '.gpg' : ''}`,
+  manifestsDir: 'manifests',
+  manifest: (backupId: string) => `manifests/${backupId}.json`,
+  /** Work area of one run; artifacts leave it only once verified. */
+  staging: (backupId: string) => `.staging/${backupId}`,
+  /** Encrypted known token: proves a passphrase is the repository's before anything is written. */
+  passphraseCheck: 'keys/passphrase-check.gpg',
+} as const;

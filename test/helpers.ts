@@ -1,0 +1,138 @@
+// What a test body needs so it reads as its story: a fixture Prompt Box, a config pointing at
+// it, a worker on a queue named after the test, and SQL against the real database.
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { execa } from 'execa';
+import type { WorkflowHandle } from '@temporalio/client';
+import { parseConfig } from '../config/load.js';
+import type { Config, ConfigInput } from '../config/schema.js';
+import { createPromptBox, type PromptBoxFixture } from '../fixtures/promptbox.js';
+import { createBackupWorker } from '../worker/worker.js';
+import type { fullBackup } from '../workflows/full-backup.js';
+import type { FullBackupResult } from '../core/backup-result.js';
+import type { Services } from './harness.js';
+
+export function slug(title: string): string {
+  return title.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '').slice(0, 60);
+}
+
+let fixtureCount = 0;
+
+export async function makeFixture(services: Services, images = 12): Promise<PromptBoxFixture> {
+  fixtureCount += 1;
+  return createPromptBox({
+    dir: join(services.dir, `fixture-${fixtureCount}`),
+    cluster: services.postgres,
+    images,
+    seed: fixtureCount,
+    dbName: `promptbox${fixtureCount}`,
+    dbUser: `promptbox${fixtureCount}`,
+  });
+}
+
+export interface TestSetup {
+  config: Config;
+  passwordFile: string;
+  passphraseFile?: string;
+  passphrase?: string;
+}
+
+/** A config for `fixture` with its own repository and task queue, password and passphrase in files. */
+export async function makeConfig(
+  services: Services,
+  fixture: PromptBoxFixture,
+  name: string,
+  opts: { encrypted?: boolean; overrides?: (c: ConfigInput) => void } = {},
+): Promise<TestSetup> {
+  const dir = join(services.dir, slug(name));
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  const passwordFile = join(dir, 'db.password');
+  await writeFile(passwordFile, `${fixture.database.password}\n`, { mode: 0o600 });
+  let passphraseFile: string | undefined;
+  let passphrase: string | undefined;
+  if (opts.encrypted ?? true) {
+    passphraseFile = join(dir, 'passphrase');
+    passphrase = `pass-${randomBytes(12).toString('hex')}`;
+    await writeFile(passphraseFile, `${passphrase}\n`, { mode: 0o600 });
+  }
+  const raw: ConfigInput = {
+    source: {
+      name: 'promptbox',
+      database: {
+        transport: 'direct',
+        host: fixture.database.host,
+        port: fixture.database.port,
+        user: fixture.database.user,
+        database: fixture.database.name,
+        password: { file: passwordFile },
+      },
+      storage: { root: fixture.storageRoot },
+      configFiles: [fixture.envFile, fixture.composeFile],
+    },
+    repository: { root: join(dir, 'repo') },
+    encryption: passphraseFile ? { enabled: true, passphraseFile } : { enabled: false },
+    temporal: { address: services.temporal.address, namespace: 'default', taskQueue: slug(name) },
+    // Short budgets and retry intervals: failures surface in seconds, not minutes.
+    steps: {
+      dump: { timeout: '2m', retry: { maximumAttempts: 2, initialInterval: '500ms' } },
+      images: { timeout: '2m', retry: { maximumAttempts: 2, initialInterval: '500ms' } },
+      verify: { timeout: '2m', retry: { maximumAttempts: 2, initialInterval: '500ms' } },
+    },
+    logging: { level: 'debug' },
+  };
+  opts.overrides?.(raw);
+  const config = parseConfig(raw, `test config for "${name}"`, {});
+  return { config, passwordFile, passphraseFile, passphrase };
+}
+
+let runCount = 0;
+
+/** Runs one fullBackup on a fresh worker for this config; returns the handle and the outcome. */
+export async function runBackup(
+  services: Services,
+  setup: TestSetup,
+): Promise<{ handle: WorkflowHandle<typeof fullBackup>; result?: FullBackupResult; error?: Error }> {
+  const worker = await createBackupWorker({
+    config: setup.config,
+    logger: services.logger,
+    secrets: services.secrets,
+    connection: services.nativeConnection,
+    workflowBundle: services.bundle,
+  });
+  runCount += 1;
+  const handle = await services.client.workflow.start<typeof fullBackup>('fullBackup', {
+    taskQueue: setup.config.temporal.taskQueue,
+    workflowId: `${setup.config.temporal.taskQueue}-${runCount}`,
+    args: [{ reason: 'test' }],
+  });
+  try {
+    const result = await worker.runUntil(handle.result());
+    return { handle, result };
+  } catch (error) {
+    return { handle, error: error as Error };
+  } finally {
+    services.logger.flush();
+  }
+}
+
+export async function sqlRows(services: Services, database: string, query: string): Promise<string[][]> {
+  const { stdout } = await execa('psql', ['-X', '-A', '-t', '-F', '\t', '-d', database, '-c', query], { env: services.postgres.env });
+  return stdout.split('\n').filter(Boolean).map((l) => l.split('\t'));
+}
+
+/** The innermost failure message of a workflow failure chain. */
+export function rootCause(err: unknown): { message: string; type?: string } {
+  let cur = err as { cause?: unknown; message?: string; type?: string };
+  while (cur?.cause) cur = cur.cause as typeof cur;
+  return { message: cur?.message ?? String(err), type: cur?.type };
+}
+
+/** Fails with the root cause's type and message, which a bare "Workflow execution failed" hides. */
+export function assertSucceeded(run: { result?: FullBackupResult; error?: Error }): FullBackupResult {
+  if (run.error || !run.result) {
+    const cause = rootCause(run.error);
+    throw new Error(`backup failed: ${cause.type ?? ''} ${cause.message}`);
+  }
+  return run.result;
+}

@@ -1,0 +1,27 @@
+// pino JSON logs with secrets removed twice over: known secret-bearing fields are redacted by
+// path, and every known secret value (resolved passwords, .env values) is scrubbed from each
+// line before it is written, wherever it appears.
+import { createWriteStream } from 'node:fs';
+import pino, { type Logger } from 'pino';
+import { REDACTED } from '../core/redact.js';
+import type { SecretStore } from '../activities/secrets.js';
+
+const REDACT_PATHS = ['password', '*.password', 'passphrase', '*.passphrase', 'PGPASSWORD', '*.PGPASSWORD', 'env.*'];
+
+export function createLogger(opts: { level: string; file?: string; secrets: SecretStore; base?: Record<string, unknown> }): Logger {
+  const sink = opts.file ? createWriteStream(opts.file, { flags: 'a', mode: 0o600 }) : process.stderr;
+  const scrubbing = {
+    write(line: string) {
+      sink.write(opts.secrets.redact(line));
+    },
+  };
+  return pino(
+    {
+      level: opts.level,
+      base: { service: 'promptbox-backup', ...opts.base },
+      redact: { paths: REDACT_PATHS, censor: REDACTED },
+      timestamp: pino.stdTimeFunctions.isoTime,
+    },
+    scrubbing,
+  );
+}

@@ -1,0 +1,47 @@
+// Builds the worker: registers the workflows (bundled from workflows/) and the activities built
+// from the worker's config, and routes the SDK's own log lines into the same scrubbed pino log.
+import { fileURLToPath } from 'node:url';
+import { NativeConnection, Runtime, Worker, DefaultLogger, type LogLevel, type WorkflowBundleOption } from '@temporalio/worker';
+import type { Logger } from 'pino';
+import { createActivities } from '../activities/index.js';
+import { createActivityDeps } from '../activities/deps.js';
+import type { SecretStore } from '../activities/secrets.js';
+import type { Config } from '../config/schema.js';
+
+export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
+
+let runtimeInstalled = false;
+
+/** Sends the SDK's logs (worker lifecycle, workflow `log`) into pino. Once per process. */
+export function installRuntimeLogger(logger: Logger): void {
+  if (runtimeInstalled) return;
+  runtimeInstalled = true;
+  const toPino = { TRACE: 'trace', DEBUG: 'debug', INFO: 'info', WARN: 'warn', ERROR: 'error' } as const;
+  Runtime.install({
+    logger: new DefaultLogger('INFO' as LogLevel, (entry) => {
+      logger[toPino[entry.level]]({ sdk: true, ...entry.meta }, entry.message);
+    }),
+  });
+}
+
+export interface BackupWorkerOptions {
+  config: Config;
+  logger: Logger;
+  secrets: SecretStore;
+  connection: NativeConnection;
+  /** A pre-built bundle, so tests bundle once per file. */
+  workflowBundle?: WorkflowBundleOption;
+}
+
+export async function createBackupWorker(opts: BackupWorkerOptions): Promise<Worker> {
+  const deps = createActivityDeps(opts.config, opts.logger, opts.secrets);
+  return Worker.create({
+    connection: opts.connection,
+    namespace: opts.config.temporal.namespace,
+    taskQueue: opts.config.temporal.taskQueue,
+    ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
+    activities: createActivities(deps),
+    // 2-core machines: a few parallel steps at most; each one saturates disk or CPU by itself.
+    maxConcurrentActivityTaskExecutions: 4,
+  });
+}
