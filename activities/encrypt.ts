@@ -50,7 +50,8 @@ export function createEncryptActivities(deps: ActivityDeps) {
       try {
         text = await decryptToString(commands, file, token);
       } catch (err) {
-        if ((err as { type?: string }).type === 'VerificationFailed') {
+        const type = (err as { type?: string }).type;
+        if (type === 'VerificationFailed' || type === 'WrongPassphrase') {
           throw fail('WrongPassphrase', `encryption.passphraseFile ${file} does not open this repository (${layout.passphraseCheck})`);
         }
         throw err;

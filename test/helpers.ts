@@ -19,15 +19,17 @@ export function slug(title: string): string {
 
 let fixtureCount = 0;
 
+/** A stand-in Prompt Box in its own database (named promptbox, promptbox2, ... per file). */
 export async function makeFixture(services: Services, images = 12): Promise<PromptBoxFixture> {
   fixtureCount += 1;
+  const name = fixtureCount === 1 ? 'promptbox' : `promptbox${fixtureCount}`;
   return createPromptBox({
     dir: join(services.dir, `fixture-${fixtureCount}`),
     cluster: services.postgres,
     images,
     seed: fixtureCount,
-    dbName: `promptbox${fixtureCount}`,
-    dbUser: `promptbox${fixtureCount}`,
+    dbName: name,
+    dbUser: name,
   });
 }
 
@@ -135,4 +137,13 @@ export function assertSucceeded(run: { result?: FullBackupResult; error?: Error 
     throw new Error(`backup failed: ${cause.type ?? ''} ${cause.message}`);
   }
   return run.result;
+}
+
+/** A fetched workflow history as searchable text, with every payload's base64 `data` decoded. */
+export function historyText(history: unknown): string {
+  return JSON.stringify(history, (key, value: unknown) => {
+    if (value instanceof Uint8Array) return Buffer.from(value).toString('utf8');
+    if (key === 'data' && typeof value === 'string') return Buffer.from(value, 'base64').toString('utf8');
+    return value;
+  });
 }

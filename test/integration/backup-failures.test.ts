@@ -1,0 +1,106 @@
+// Covers: failure paths of workflows/full-backup.ts (activities/encrypt.ts passphrase check,
+// activities/postgres.ts error classification, staging cleanup) and secret hygiene of the
+// worker log and the workflow history, against the real Temporal server and PostgreSQL.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { readFile, readdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { useServices } from '../harness.js';
+import { assertSucceeded, historyText, makeConfig, makeFixture, rootCause, runBackup, type TestSetup } from '../helpers.js';
+import { freePort } from '../../client/local/ports.js';
+import { parseConfig } from '../../config/load.js';
+
+const services = useServices();
+
+/** Every file under the repository except the staging area, with its sha256. */
+async function snapshotRepository(root: string): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  async function walk(dir: string, rel: string): Promise<void> {
+    for (const entry of await readdir(dir, { withFileTypes: true })) {
+      const childRel = rel ? `${rel}/${entry.name}` : entry.name;
+      if (childRel === '.staging') continue;
+      if (entry.isDirectory()) await walk(join(dir, entry.name), childRel);
+      else out[childRel] = createHash('sha256').update(await readFile(join(dir, entry.name))).digest('hex');
+    }
+  }
+  await walk(root, '');
+  return out;
+}
+
+function withConfig(setup: TestSetup, change: (raw: Record<string, any>) => void): TestSetup {
+  const raw = structuredClone(setup.config) as Record<string, any>;
+  change(raw);
+  return { ...setup, config: parseConfig(raw, 'test', {}) };
+}
+
+test('a wrong GPG passphrase file fails with WrongPassphrase and leaves the earlier backup untouched and latest', async () => {
+  const fixture = await makeFixture(services, 4);
+  const setup = await makeConfig(services, fixture, 'wrong passphrase');
+  const good = assertSucceeded(await runBackup(services, setup));
+  const root = setup.config.repository.root;
+  const before = await snapshotRepository(root);
+
+  await writeFile(setup.passphraseFile!, 'not-the-repository-passphrase\n');
+  await new Promise((r) => setTimeout(r, 1100));
+  const bad = await runBackup(services, setup);
+  assert.ok(bad.error, 'the run must fail');
+  const cause = rootCause(bad.error);
+  assert.equal(cause.type, 'WrongPassphrase');
+  assert.match(cause.message, /encryption\.passphraseFile .* does not open this repository/);
+
+  assert.deepEqual(await snapshotRepository(root), before, 'nothing earlier changed');
+  assert.deepEqual(await readdir(join(root, 'manifests')), [`${good.backupId}.json`]);
+  assert.deepEqual(await readdir(join(root, '.staging')), []);
+  const described = await bad.handle.describe();
+  assert.equal(described.typedSearchAttributes.get({ name: 'BackupOutcome', type: 'KEYWORD' } as never), 'failed');
+});
+
+test('an unreachable database fails with DatabaseUnreachable after retries and leaves the earlier backup latest', async () => {
+  const fixture = await makeFixture(services, 4);
+  const setup = await makeConfig(services, fixture, 'unreachable database');
+  const good = assertSucceeded(await runBackup(services, setup));
+  const root = setup.config.repository.root;
+  const before = await snapshotRepository(root);
+
+  const closedPort = await freePort();
+  const unreachable = withConfig(setup, (raw) => {
+    raw.source.database.port = closedPort;
+  });
+  await new Promise((r) => setTimeout(r, 1100));
+  const bad = await runBackup(services, unreachable);
+  const cause = rootCause(bad.error);
+  assert.equal(cause.type, 'DatabaseUnreachable');
+  assert.match(cause.message, new RegExp(`127\\.0\\.0\\.1.*${closedPort}|${closedPort}.*refused|Connection refused`, 's'));
+  const history = await bad.handle.fetchHistory();
+  const attempts = history.events!.filter((e) => e.activityTaskStartedEventAttributes).map((e) => e.activityTaskStartedEventAttributes!.attempt);
+  assert.ok(attempts.includes(2), `the dump was retried (attempts seen: ${attempts})`);
+
+  assert.deepEqual(await snapshotRepository(root), before);
+  assert.deepEqual(await readdir(join(root, 'manifests')), [`${good.backupId}.json`]);
+  assert.deepEqual(await readdir(join(root, '.staging')), []);
+});
+
+test('no secret appears in the worker log or in the workflow history', async () => {
+  const fixture = await makeFixture(services, 4);
+  const setup = await makeConfig(services, fixture, 'secret hygiene');
+  const run = await runBackup(services, setup);
+  assertSucceeded(run);
+  services.logger.flush();
+  await new Promise((r) => setTimeout(r, 200));
+  const log = await readFile(services.logFile, 'utf8');
+  const history = historyText(await run.handle.fetchHistory());
+  assert.ok(log.includes('database dumped'), 'the log has the activity lines');
+  assert.ok(history.includes('pg_dump -Fc') && history.includes(fixture.envFile), 'the decoded history has step summaries and results');
+  const secrets = {
+    'database password': fixture.secrets.dbPassword,
+    'GPG passphrase': setup.passphrase!,
+    SECRET_KEY: fixture.secrets.secretKey,
+    MINIO_ROOT_PASSWORD: fixture.secrets.minioPassword,
+    S3_SECRET_KEY: fixture.secrets.s3SecretKey,
+  };
+  for (const [what, value] of Object.entries(secrets)) {
+    assert.ok(!log.includes(value), `${what} leaked into the worker log`);
+    assert.ok(!history.includes(value), `${what} leaked into the workflow history`);
+  }
+});
