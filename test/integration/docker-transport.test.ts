@@ -1,0 +1,80 @@
+// Covers: activities/pg-command.ts docker transport end to end. A stand-in `docker` first on
+// PATH records its argv and runs the inner command against the real test cluster, as
+// `docker exec` would inside the database container.
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { useServices } from '../harness.js';
+import { assertSucceeded, makeConfig, makeFixture, runBackup } from '../helpers.js';
+
+const services = useServices();
+let binDir: string | undefined;
+let recordFile: string;
+const originalPath = process.env.PATH;
+
+async function installStandInDocker(): Promise<void> {
+  if (binDir) return;
+  binDir = join(services.dir, 'fake-bin');
+  recordFile = join(services.dir, 'docker-calls.log');
+  await mkdir(binDir, { recursive: true });
+  const c = services.postgres;
+  // Inside a real container the tools connect over the local socket as the container's user;
+  // here the stand-in points them at the test cluster instead.
+  await writeFile(
+    join(binDir, 'docker'),
+    `#!/usr/bin/env bash
+printf '%s\\n' "$*" >> ${JSON.stringify(recordFile)}
+if [ "$1" = "--version" ]; then echo "Docker version 0.0.0-stand-in"; exit 0; fi
+[ "$1" = "exec" ] || { echo "stand-in docker: only exec is supported" >&2; exit 64; }
+shift
+[ "$1" = "-i" ] && shift
+[ "$1" = "promptbox-db-1" ] || { echo "Error response from daemon: No such container: $1" >&2; exit 1; }
+shift
+export PGHOST=${c.host} PGPORT=${c.port} PGPASSWORD="$(cat ${JSON.stringify(join(services.dir, 'container-db.pw'))})"
+exec "$@"
+`,
+  );
+  await chmod(join(binDir, 'docker'), 0o755);
+  process.env.PATH = `${binDir}:${originalPath}`;
+}
+after(() => {
+  process.env.PATH = originalPath;
+});
+
+test('the docker transport runs pg_dump through docker exec exactly as the backup doc does, and the backup verifies', async () => {
+  await installStandInDocker();
+  const fixture = await makeFixture(services, 3);
+  assert.equal(fixture.database.name, 'promptbox');
+  await writeFile(join(services.dir, 'container-db.pw'), fixture.database.password);
+  const setup = await makeConfig(services, fixture, 'docker transport', {
+    overrides: (raw) => {
+      raw.source.database = { transport: 'docker', container: 'promptbox-db-1', user: 'promptbox', database: 'promptbox' };
+    },
+  });
+  const result = assertSucceeded(await runBackup(services, setup));
+  const calls = (await readFile(recordFile, 'utf8')).split('\n').filter(Boolean);
+  // The backup doc: docker exec promptbox-db-1 pg_dump -U promptbox -Fc promptbox > file
+  assert.ok(calls.includes('exec promptbox-db-1 pg_dump -U promptbox -Fc promptbox'), calls.join('\n'));
+  // pg_restore --list reads the dump from stdin inside the container (its version matches the server's).
+  assert.ok(calls.includes('exec -i promptbox-db-1 pg_restore --list'), calls.join('\n'));
+  assert.ok(calls.every((c) => !c.includes(fixture.database.password)), 'no password on the docker command line');
+  assert.ok(result.verification.some((c) => c.check === 'pg_restore --list' && c.ok));
+});
+
+test('a missing container fails with DatabaseUnreachable naming the container', async () => {
+  await installStandInDocker();
+  const fixture = await makeFixture(services, 2);
+  const setup = await makeConfig(services, fixture, 'docker missing container', {
+    overrides: (raw) => {
+      raw.source.database = { transport: 'docker', container: 'promptbox-db-9', user: fixture.database.user, database: fixture.database.name };
+      raw.steps = { ...raw.steps, dump: { timeout: '1m', retry: { maximumAttempts: 1 } } };
+    },
+  });
+  const run = await runBackup(services, setup);
+  assert.ok(run.error);
+  let cause = run.error as { cause?: unknown; message?: string; type?: string };
+  while (cause.cause) cause = cause.cause as typeof cause;
+  assert.equal(cause.type, 'DatabaseUnreachable');
+  assert.match(cause.message ?? '', /No such container: promptbox-db-9/);
+});
