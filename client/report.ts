@@ -1,0 +1,32 @@
+// Human-readable summaries of a backup result for the terminal.
+import { formatDuration } from '../core/duration.js';
+import type { FullBackupResult } from '../core/backup-result.js';
+
+function bytes(n: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let v = n;
+  let i = 0;
+  while (v >= 1024 && i < units.length - 1) {
+    v /= 1024;
+    i += 1;
+  }
+  return `${v.toFixed(i ? 1 : 0)} ${units[i]}`;
+}
+
+export function formatBackupResult(r: FullBackupResult, link?: string): string {
+  const lines = [
+    `Backup ${r.backupId} of ${r.source}: verified and recorded as good`,
+    `  repository  ${r.repository}`,
+    `  manifest    ${r.manifest}`,
+    ...r.artifacts.map((a) => `  ${a.kind.padEnd(11)} ${a.path} (${bytes(a.bytes)}${a.encrypted ? ', encrypted' : ''}, sha256 ${a.sha256.slice(0, 12)}…)`),
+    `  images      ${r.images.mirror}: ${r.images.files} files, ${bytes(r.images.bytes)}; ${r.images.transferred} copied, ${r.images.movedToIncrement} old versions kept in ${r.images.increment}`,
+    `  config files ${r.configChanged.length ? `new snapshot of ${r.configChanged.join(', ')}` : 'unchanged since the last snapshot'}`,
+    '  verified:',
+    ...r.verification.map((c) => `    ${c.ok ? 'ok  ' : 'WARN'} ${c.check.padEnd(18)} ${c.artifact}: ${c.detail}`),
+    `  cleanup     ${r.cleanup.deletedBackups.length ? `removed ${r.cleanup.deletedBackups.join(', ')}` : 'nothing past retention'}`,
+    `  took        ${formatDuration(r.totalMs)} (${r.timings.map((t) => `${t.step} ${formatDuration(t.ms)}`).join(', ')})`,
+    ...r.warnings.map((w) => `  warning: ${w}`),
+  ];
+  if (link) lines.push(`  Web UI      ${link}`);
+  return lines.join('\n');
+}

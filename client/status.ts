@@ -1,0 +1,68 @@
+// Recent backup runs as Temporal recorded them (visibility, by our search attributes), and the
+// newest good backup as the repository's catalog records it.
+import type { Client } from '@temporalio/client';
+import { readCatalog, latestGood } from '../activities/catalog.js';
+import type { Config } from '../config/schema.js';
+import { BACKUP_ID, BACKUP_OUTCOME } from '../core/search-attributes.js';
+
+export interface RunSummary {
+  workflowId: string;
+  runId: string;
+  type: string;
+  status: string;
+  backupId?: string;
+  outcome?: string;
+  started: string;
+  closed?: string;
+}
+
+export interface StatusReport {
+  runs: RunSummary[];
+  latestGood?: { backupId: string; finishedAt: string; dump: string; bytes: number };
+  invalidManifests: Array<{ file: string; reason: string }>;
+}
+
+export async function collectStatus(client: Client, config: Config, limit: number): Promise<StatusReport> {
+  const runs: RunSummary[] = [];
+  const query = `BackupSource = '${config.source.name}' OR (BackupKind = 'full' AND BackupSource IS NULL)`;
+  for await (const wf of client.workflow.list({ query })) {
+    runs.push({
+      workflowId: wf.workflowId,
+      runId: wf.runId,
+      type: wf.type,
+      status: wf.status.name,
+      backupId: wf.typedSearchAttributes.get(BACKUP_ID),
+      outcome: wf.typedSearchAttributes.get(BACKUP_OUTCOME),
+      started: wf.startTime.toISOString(),
+      closed: wf.closeTime?.toISOString(),
+    });
+    if (runs.length >= limit) break;
+  }
+  const catalog = await readCatalog(config.repository.root);
+  const good = latestGood(catalog);
+  return {
+    runs,
+    latestGood: good && {
+      backupId: good.backupId,
+      finishedAt: good.finishedAt,
+      dump: good.database.artifact.path,
+      bytes: good.database.artifact.bytes,
+    },
+    invalidManifests: catalog.invalid,
+  };
+}
+
+export function formatStatus(report: StatusReport): string {
+  const lines = [
+    report.latestGood
+      ? `Latest good backup: ${report.latestGood.backupId} (finished ${report.latestGood.finishedAt}, ${report.latestGood.dump})`
+      : 'Latest good backup: none yet',
+    ...report.invalidManifests.map((m) => `  invalid manifest ${m.file}: ${m.reason}`),
+    '',
+    'Recent runs:',
+    ...(report.runs.length
+      ? report.runs.map((r) => `  ${r.started}  ${r.status.padEnd(10)} ${(r.outcome ?? '').padEnd(9)} ${r.type.padEnd(11)} ${r.workflowId}`)
+      : ['  none']),
+  ];
+  return lines.join('\n');
+}
