@@ -1,0 +1,59 @@
+// Covers: core/duration.ts, core/age-retention.ts, core/errors.ts, core/repository-layout.ts, core/redact.ts
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { formatDuration, parseDuration } from '../../core/duration.js';
+import { selectExpiredByAge } from '../../core/age-retention.js';
+import { ERRORS, NON_RETRYABLE_ERROR_TYPES, exitCodeFor } from '../../core/errors.js';
+import { backupIdFor, backupTime, isBackupId, layout } from '../../core/repository-layout.js';
+import { redactText } from '../../core/redact.js';
+
+test('durations parse the forms config files use and reject the rest', () => {
+  assert.equal(parseDuration('90s'), 90_000);
+  assert.equal(parseDuration('1h30m'), 5_400_000);
+  assert.equal(parseDuration('500ms'), 500);
+  assert.equal(parseDuration('2d'), 172_800_000);
+  for (const bad of ['', 'soon', '10', '5 minutes', '1h 30m', '-5s']) assert.equal(parseDuration(bad), undefined, bad);
+  assert.equal(formatDuration(3_723_000), '1h2m3s');
+  assert.equal(formatDuration(250), '250ms');
+  assert.equal(formatDuration(60_000), '1m');
+});
+
+test('backup ids are the UTC start second and round-trip', () => {
+  const t = new Date('2026-03-29T01:30:05.900Z');
+  assert.equal(backupIdFor(t), '20260329_013005');
+  assert.equal(backupTime('20260329_013005').toISOString(), '2026-03-29T01:30:05.000Z');
+  assert.ok(isBackupId('20261231_235959'));
+  assert.ok(!isBackupId('2026-12-31'));
+  assert.equal(layout.dump('promptbox', '20260329_013005', true), 'db/promptbox_20260329_013005.dump.gpg');
+  assert.equal(layout.imagesIncrement('20260329_013005'), 'images/incremental/20260329');
+});
+
+test('age retention removes dumps past the limit but never the newest good one', () => {
+  const now = new Date('2026-11-29T03:00:00Z');
+  const ids = ['20261120_030000', '20261121_030000', '20261122_030001', '20261128_030000'];
+  assert.deepEqual(selectExpiredByAge(ids, now, 7), {
+    expired: ['20261120_030000', '20261121_030000'],
+    kept: ['20261122_030001', '20261128_030000'],
+  });
+  // Backups stopped weeks ago: everything is old, the newest still stays.
+  const stale = ['20260101_030000', '20260102_030000'];
+  assert.deepEqual(selectExpiredByAge(stale, now, 7), { expired: ['20260101_030000'], kept: ['20260102_030000'] });
+  assert.deepEqual(selectExpiredByAge([], now, 7), { expired: [], kept: [] });
+});
+
+test('the error table has unique exit codes and drives retryability', () => {
+  const codes = Object.values(ERRORS).map((e) => e.exitCode);
+  assert.equal(new Set(codes).size, codes.length);
+  assert.ok(codes.every((c) => c > 2), 'codes 0, 1 and 2 mean ok, unknown failure and usage');
+  assert.ok(NON_RETRYABLE_ERROR_TYPES.includes('WrongPassphrase'));
+  assert.ok(NON_RETRYABLE_ERROR_TYPES.includes('ConfigInvalid'));
+  assert.ok(!NON_RETRYABLE_ERROR_TYPES.includes('DatabaseUnreachable'));
+  assert.equal(exitCodeFor('WrongPassphrase'), 6);
+  assert.equal(exitCodeFor('SomethingNew'), 1);
+  assert.equal(exitCodeFor(undefined), 1);
+});
+
+test('secret values are scrubbed wherever they appear, short values are left alone', () => {
+  assert.equal(redactText('connect with s3cr3t-pw to s3cr3t-pw', ['s3cr3t-pw']), 'connect with [REDACTED] to [REDACTED]');
+  assert.equal(redactText('a b c', ['a']), 'a b c');
+});
