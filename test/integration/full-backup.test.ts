@@ -3,12 +3,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { readFile, readdir, stat, unlink, writeFile, appendFile } from 'node:fs/promises';
+import { appendFile, copyFile, readFile, readdir, stat, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { useServices } from '../harness.js';
 import { assertSucceeded, makeConfig, makeFixture, runBackup, sqlRows } from '../helpers.js';
 import { manifestSchema } from '../../core/manifest.js';
+import { backupIdFor } from '../../core/repository-layout.js';
 
 const services = useServices();
 
@@ -112,4 +113,34 @@ test('an unchanged config produces no new snapshot; a changed one does', async (
   const snapshots = (await readdir(join(root, 'config'))).sort();
   assert.equal(snapshots.length, 3);
   assert.equal(snapshots.filter((n) => n.startsWith('docker-compose.yml.')).length, 2);
+});
+
+test('dumps older than seven days are pruned manifest first, a shared config snapshot survives, and the newest backup always stays', async () => {
+  const fixture = await makeFixture(services, 3);
+  const setup = await makeConfig(services, fixture, 'age cleanup', { encrypted: false });
+  const root = setup.config.repository.root;
+  const first = assertSucceeded(await runBackup(services, setup));
+  const real = manifestSchema.parse(JSON.parse(await readFile(join(root, first.manifest), 'utf8')));
+
+  // Fabricate two older backups from the real one: 10 days old (expired) and 3 days old (kept).
+  // Both point at the real config snapshot, as unchanged config does.
+  const fabricated: string[] = [];
+  for (const daysAgo of [10, 3]) {
+    const id = backupIdFor(new Date(Date.now() - daysAgo * 86_400_000));
+    const dumpPath = `db/promptbox_${id}.dump`;
+    await copyFile(join(root, real.database.artifact.path), join(root, dumpPath));
+    const m = { ...real, backupId: id, database: { ...real.database, artifact: { ...real.database.artifact, path: dumpPath } } };
+    await writeFile(join(root, 'manifests', `${id}.json`), JSON.stringify(m));
+    fabricated.push(id);
+  }
+  const [expiredId, keptId] = fabricated as [string, string];
+
+  await new Promise((r) => setTimeout(r, 1100));
+  const second = assertSucceeded(await runBackup(services, setup));
+  assert.deepEqual(second.cleanup.deletedBackups, [expiredId]);
+  const manifests = (await readdir(join(root, 'manifests'))).sort();
+  assert.deepEqual(manifests, [keptId, first.backupId, second.backupId].sort().map((id) => `${id}.json`));
+  assert.ok(!(await readdir(join(root, 'db'))).includes(`promptbox_${expiredId}.dump`));
+  assert.ok((await readdir(join(root, 'db'))).includes(`promptbox_${keptId}.dump`));
+  for (const c of real.config) assert.ok((await stat(join(root, c.artifact.path))).isFile(), `${c.artifact.path} is still referenced`);
 });
