@@ -1,8 +1,9 @@
 // GnuPG symmetric encryption (AES256) with the passphrase read by gpg itself from a file: the
-// passphrase never appears in argv, environment, logs or workflow payloads. Each worker uses a
-// private GNUPGHOME and disables the symmetric key cache, so a wrong passphrase file is always
-// noticed rather than masked by an agent's cached key.
-import { mkdtempSync } from 'node:fs';
+// passphrase never appears in argv, environment, logs or workflow payloads. Workers use a
+// private GNUPGHOME (one per user, so one gpg-agent, not one per process) and disable the
+// symmetric key cache, so a wrong passphrase file is always noticed rather than masked by an
+// agent's cached key.
+import { lstatSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ErrorType } from '../core/errors.js';
@@ -12,7 +13,15 @@ export const GPG_CIPHER = 'AES256';
 let gnupgHome: string | undefined;
 
 function homedir(): string {
-  gnupgHome ??= mkdtempSync(join(tmpdir(), 'promptbox-backup-gnupg-'));
+  if (gnupgHome) return gnupgHome;
+  const dir = join(tmpdir(), `promptbox-backup-gnupg-${process.getuid?.() ?? 'user'}`);
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const info = lstatSync(dir);
+  // Refuse a directory someone else planted: it could hold their keys or agent socket.
+  if (!info.isDirectory() || info.uid !== process.getuid?.() || (info.mode & 0o077) !== 0) {
+    throw new Error(`${dir} is not a private directory of this user; remove it`);
+  }
+  gnupgHome = dir;
   return gnupgHome;
 }
 
