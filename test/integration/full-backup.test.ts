@@ -10,6 +10,7 @@ import { useServices } from '../harness.js';
 import { assertSucceeded, makeConfig, makeFixture, runBackup, sqlRows } from '../helpers.js';
 import { manifestSchema } from '../../core/manifest.js';
 import { backupIdFor } from '../../core/repository-layout.js';
+import { temporalCli } from '../../client/local/temporal-dev-server.js';
 
 const services = useServices();
 
@@ -30,8 +31,14 @@ async function listFiles(dir: string, prefix = ''): Promise<string[]> {
 test('a full backup writes a manifest whose checksums match the files on disk, and the dump restores to the same rows', async () => {
   const fixture = await makeFixture(services);
   const setup = await makeConfig(services, fixture, 'full backup manifest');
-  const result = assertSucceeded(await runBackup(services, setup));
+  const run = await runBackup(services, setup);
+  const result = assertSucceeded(run);
   const root = setup.config.repository.root;
+  if (process.env.RECORD_HISTORIES) {
+    // Refreshes the history that test/unit/replay.test.ts replays (after a deliberate workflow change).
+    const shown = await execa(temporalCli(), ['workflow', 'show', '--address', services.temporal.address, '--workflow-id', run.handle.workflowId, '--output', 'json']);
+    await writeFile(new URL('../histories/full-backup.json', import.meta.url), shown.stdout);
+  }
 
   const manifest = manifestSchema.parse(JSON.parse(await readFile(join(root, result.manifest), 'utf8')));
   assert.equal(manifest.verification.passed, true);

@@ -1,0 +1,32 @@
+// Covers: workflows/ determinism. A recorded fullBackup history (test/histories, refreshed with
+// RECORD_HISTORIES=1 on the integration test) must replay on the current workflow code; a
+// change that alters the order of steps must be caught, not shipped (use patched() instead).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import { Worker, bundleWorkflowCode } from '@temporalio/worker';
+import { WORKFLOWS_PATH } from '../../worker/worker.js';
+
+const noop = () => undefined;
+const quiet = { trace: noop, debug: noop, info: noop, warn: noop, error: noop, log: noop };
+const bundle = bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quiet });
+
+async function recorded(): Promise<any> {
+  return JSON.parse(await readFile(new URL('../histories/full-backup.json', import.meta.url), 'utf8'));
+}
+
+test('the recorded fullBackup history replays on the current workflow code', { timeout: 120_000 }, async () => {
+  await Worker.runReplayHistory({ workflowBundle: await bundle }, await recorded(), 'full-backup');
+});
+
+test('a history whose steps ran in another order is reported as nondeterministic', { timeout: 120_000 }, async () => {
+  const history = await recorded();
+  const scheduled = history.events.filter((e: any) => e.activityTaskScheduledEventAttributes);
+  const dump = scheduled.find((e: any) => e.activityTaskScheduledEventAttributes.activityType.name === 'dumpDatabase');
+  assert.ok(dump, 'the recording has a dump step');
+  dump.activityTaskScheduledEventAttributes.activityType.name = 'syncImages';
+  await assert.rejects(
+    Worker.runReplayHistory({ workflowBundle: await bundle }, history, 'full-backup-altered'),
+    (err: Error) => /nondetermin/i.test(`${err.name} ${err.message}`),
+  );
+});
