@@ -10,6 +10,8 @@ import { useServices } from '../harness.js';
 import { assertSucceeded, historyText, makeConfig, makeFixture, rootCause, runBackup, type TestSetup } from '../helpers.js';
 import { freePort } from '../../client/local/ports.js';
 import { parseConfig } from '../../config/load.js';
+import { collectStatus, formatStatus } from '../../client/status.js';
+import { BACKUP_OUTCOME } from '../../core/search-attributes.js';
 
 const services = useServices();
 
@@ -53,7 +55,19 @@ test('a wrong GPG passphrase file fails with WrongPassphrase and leaves the earl
   assert.deepEqual(await readdir(join(root, 'manifests')), [`${good.backupId}.json`]);
   assert.deepEqual(await readdir(join(root, '.staging')), []);
   const described = await bad.handle.describe();
-  assert.equal(described.typedSearchAttributes.get({ name: 'BackupOutcome', type: 'KEYWORD' } as never), 'failed');
+  assert.equal(described.typedSearchAttributes.get(BACKUP_OUTCOME), 'failed');
+
+  // `status` reads the same picture back: the failed run from Temporal, the good backup from disk.
+  let report = await collectStatus(services.client, setup.config, 50);
+  for (let i = 0; i < 40 && !report.runs.some((r) => r.workflowId === bad.handle.workflowId && r.outcome === 'failed'); i += 1) {
+    await new Promise((r) => setTimeout(r, 250)); // visibility is eventually consistent
+    report = await collectStatus(services.client, setup.config, 50);
+  }
+  const failedRun = report.runs.find((r) => r.workflowId === bad.handle.workflowId);
+  assert.equal(failedRun?.status, 'FAILED');
+  assert.equal(failedRun?.outcome, 'failed');
+  assert.equal(report.latestGood?.backupId, good.backupId);
+  assert.match(formatStatus(report), new RegExp(`Latest good backup: ${good.backupId}`));
 });
 
 test('an unreachable database fails with DatabaseUnreachable after retries and leaves the earlier backup latest', async () => {
