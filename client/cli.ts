@@ -1,5 +1,6 @@
 // The promptbox-backup command line. Exit codes follow core/errors.ts (documented in the README).
 import { parseArgs } from 'node:util';
+import type { Client } from '@temporalio/client';
 import { ConfigError, loadConfigFile } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { ERRORS, EXIT_OK, EXIT_USAGE, exitCodeFor } from '../core/errors.js';
@@ -49,17 +50,26 @@ async function untilInterrupted(): Promise<void> {
   });
 }
 
+async function withClient<T>(config: Config, use: (client: Client) => Promise<T>): Promise<T> {
+  const { client, close } = await connectClient(config);
+  try {
+    return await use(client);
+  } finally {
+    await close();
+  }
+}
+
 /** Runs a worker just long enough for one full backup, and prints its summary. */
 async function backupOnce(config: Config, reason: string | undefined, json: boolean): Promise<void> {
   const running = await startWorker(config);
-  const { client, close } = await connectClient(config);
   try {
-    const handle = await startFullBackup(client, config, reason);
-    note(`started ${handle.workflowId}${config.temporal.webUi ? ` (${webUiLink(config, handle.workflowId)})` : ''}`);
-    const result = await running.worker.runUntil(handle.result());
-    say(json ? JSON.stringify(result, null, 2) : formatBackupResult(result, webUiLink(config, handle.workflowId)));
+    await withClient(config, async (client) => {
+      const handle = await startFullBackup(client, config, reason);
+      note(`started ${handle.workflowId}${config.temporal.webUi ? ` (${webUiLink(config, handle.workflowId)})` : ''}`);
+      const result = await running.worker.runUntil(handle.result());
+      say(json ? JSON.stringify(result, null, 2) : formatBackupResult(result, webUiLink(config, handle.workflowId)));
+    });
   } finally {
-    await close();
     await running.close();
   }
 }
@@ -106,8 +116,7 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'backup': {
       const config = requireConfig(values);
-      const { client, close } = await connectClient(config);
-      try {
+      return withClient(config, async (client) => {
         const handle = await startFullBackup(client, config, values.reason);
         note(`started ${handle.workflowId}`);
         if (values['no-wait']) {
@@ -116,10 +125,8 @@ async function main(argv: string[]): Promise<number> {
         }
         const result = await handle.result();
         say(values.json ? JSON.stringify(result, null, 2) : formatBackupResult(result, webUiLink(config, handle.workflowId)));
-      } finally {
-        await close();
-      }
-      return EXIT_OK;
+        return EXIT_OK;
+      });
     }
     case 'worker': {
       const running = await startWorker(requireConfig(values));
@@ -132,14 +139,11 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'status': {
       const config = requireConfig(values);
-      const { client, close } = await connectClient(config);
-      try {
+      return withClient(config, async (client) => {
         const report = await collectStatus(client, config, Number(values.limit));
         say(values.json ? JSON.stringify(report, null, 2) : formatStatus(report));
-      } finally {
-        await close();
-      }
-      return EXIT_OK;
+        return EXIT_OK;
+      });
     }
     case 'config': {
       say(JSON.stringify(requireConfig(values), null, 2));

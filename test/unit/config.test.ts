@@ -1,9 +1,8 @@
 // Covers: config/schema.ts, config/load.ts
-import { after, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { rmSync } from 'node:fs';
+import { scratchDir } from '../scratch.js';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError, loadConfigFile, parseConfig } from '../../config/load.js';
 
@@ -15,14 +14,6 @@ const minimal = {
   },
   repository: { root: '/backup/promptbox' },
 };
-
-const scratchDirs: string[] = [];
-function scratch(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'pbb-config-'));
-  scratchDirs.push(dir);
-  return dir;
-}
-after(() => scratchDirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
 
 test('a minimal config gets the documented defaults', () => {
   const config = parseConfig(minimal, 'minimal', {});
@@ -92,7 +83,7 @@ test('environment variables override the file', () => {
 });
 
 test('an unreadable or malformed file is named in the error', () => {
-  const dir = scratch();
+  const dir = scratchDir();
   assert.throws(() => loadConfigFile(join(dir, 'missing.json'), {}), /missing\.json[\s\S]*ENOENT/);
   writeFileSync(join(dir, 'broken.json'), '{ "source": ');
   assert.throws(() => loadConfigFile(join(dir, 'broken.json'), {}), /broken\.json[\s\S]*not valid JSON/);

@@ -1,24 +1,15 @@
 // Covers: worker/logger.ts, activities/secrets.ts
-import { after, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { rmSync } from 'node:fs';
+import { scratchDir } from '../scratch.js';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SecretStore } from '../../activities/secrets.js';
 import { envFileValues } from '../../activities/config-snapshot.js';
 import { createLogger } from '../../worker/logger.js';
 
-const scratchDirs: string[] = [];
-function scratch(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'pbb-log-'));
-  scratchDirs.push(dir);
-  return dir;
-}
-after(() => scratchDirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
-
 test('log lines never carry a resolved secret, in any field or message', async () => {
-  const dir = scratch();
+  const dir = scratchDir();
   const secrets = new SecretStore({ DB_PW: 'correct-horse-battery' });
   const pwFile = join(dir, 'pass');
   writeFileSync(pwFile, 'gpg-passphrase-value\n');

@@ -1,9 +1,8 @@
 // Covers: core/manifest.ts, activities/catalog.ts (refusals)
-import { after, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { rmSync } from 'node:fs';
+import { scratchDir } from '../scratch.js';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { manifestSchema, type Manifest } from '../../core/manifest.js';
 import { latestGood, readCatalog } from '../../activities/catalog.js';
@@ -29,14 +28,6 @@ function manifest(backupId: string): Manifest {
   };
 }
 
-const scratchDirs: string[] = [];
-function scratch(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'pbb-catalog-'));
-  scratchDirs.push(dir);
-  return dir;
-}
-after(() => scratchDirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
-
 test('manifests that point outside the repository are refused', () => {
   for (const path of ['../../etc/passwd', '/etc/passwd', 'db/../../x']) {
     const m = manifest('20261129_030000');
@@ -46,7 +37,7 @@ test('manifests that point outside the repository are refused', () => {
 });
 
 test('an unknown format version or an unverified manifest is never a good backup', async () => {
-  const root = scratch();
+  const root = scratchDir();
   mkdirSync(join(root, 'manifests'));
   writeFileSync(join(root, 'manifests', '20261127_030000.json'), JSON.stringify(manifest('20261127_030000')));
   writeFileSync(join(root, 'manifests', '20261128_030000.json'), JSON.stringify({ ...manifest('20261128_030000'), formatVersion: 2 }));
@@ -61,7 +52,7 @@ test('an unknown format version or an unverified manifest is never a good backup
 });
 
 test('a manifest whose file name disagrees with its backup id is refused', async () => {
-  const root = scratch();
+  const root = scratchDir();
   mkdirSync(join(root, 'manifests'));
   writeFileSync(join(root, 'manifests', '20261201_030000.json'), JSON.stringify(manifest('20261127_030000')));
   const catalog = await readCatalog(root);
