@@ -86,6 +86,61 @@ export const stepsSchema = z
 export type StepsConfig = z.infer<typeof stepsSchema>;
 export type StepName = keyof StepsConfig;
 
+const cron = z.string().regex(/^\S+( \S+){4}$/, 'must be a 5-field cron expression, e.g. "0 3 * * *"');
+// null disables a schedule (it is deleted on the next `schedules apply`).
+const scheduleEntry = (cronDefault: string) =>
+  z.union([z.null(), z.object({ cron: cron.default(cronDefault) }).strict()]).default({ cron: cronDefault });
+
+export const schedulesSchema = z
+  .object({
+    timezone: z
+      .string()
+      .refine((tz) => {
+        try {
+          new Intl.DateTimeFormat('en-US', { timeZone: tz });
+          return true;
+        } catch {
+          return false;
+        }
+      }, 'must be an IANA time zone, e.g. "Europe/Berlin"')
+      .default('UTC'),
+    /** Runs missed while the server was down are started if they are at most this late. */
+    catchupWindow: duration.default(3_600_000),
+    database: scheduleEntry('0 3 * * *'),
+    images: scheduleEntry('30 3 * * *'),
+    config: scheduleEntry('0 * * * *'),
+    retention: scheduleEntry('0 5 * * *'),
+    health: scheduleEntry('15 * * * *'),
+  })
+  .strict()
+  .prefault({});
+export type SchedulesConfig = z.infer<typeof schedulesSchema>;
+
+export const alertsSchema = z
+  .object({
+    /** Each receives a JSON POST with a Slack-compatible `text`. URLs can hold tokens: they stay on the worker. */
+    webhooks: z.array(z.object({ url: z.string().url() }).strict()).default([]),
+    /** healthchecks.io-style URL fetched after each successful backup. */
+    pingUrl: z.string().url().optional(),
+    timeout: duration.default(10_000),
+  })
+  .strict()
+  .prefault({});
+
+export const healthSchema = z
+  .object({
+    /** The newest verified dump must be younger than this (RPO plus an hour of slack). */
+    maxDumpAge: duration.default(25 * 3_600_000),
+    minDumpBytes: z.number().int().min(0).default(10_240),
+    /** A dump outside median x (1 +/- band) of the last `anomalyWindow` dumps is an anomaly. */
+    anomalyBand: z.number().gt(0).default(0.5),
+    anomalyWindow: z.number().int().min(2).default(7),
+    minFreeBytes: z.number().int().min(0).default(5 * 1024 ** 3),
+  })
+  .strict()
+  .prefault({});
+export type HealthConfig = z.infer<typeof healthSchema>;
+
 export const configSchema = z
   .object({
     source: z
@@ -132,6 +187,9 @@ export const configSchema = z
       .strict()
       .prefault({}),
     steps: stepsSchema,
+    schedules: schedulesSchema,
+    alerts: alertsSchema,
+    health: healthSchema,
     logging: z
       .object({
         level: z.enum(['trace', 'debug', 'info', 'warn', 'error']).default('info'),

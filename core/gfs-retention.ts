@@ -1,0 +1,94 @@
+// Grandfather-father-son retention of the repository's backups. Pure: decides what goes and,
+// for every survivor, which rules keep it; the retention workflow carries the decision out.
+//
+// The rule, as the README states it: sort good backups that contain a dump newest first; for
+// each of the rules daily (N=7), weekly (ISO weeks, N=4) and monthly (N=12), walk that list and
+// keep the first (newest) backup of each period until N periods are kept. Periods without a
+// backup do not count (a gap of days stretches the daily window back), and one backup may be
+// kept by several rules, as in restic. The newest good dump is always kept. Backups without a
+// dump (image-only or config-only runs) are kept for `imageIncrementDays` / `configSnapshotDays`,
+// and the newest config snapshot always stays. While the latest backup run failed, nothing is
+// deleted.
+import { dayOf, isoWeekOf, monthOf, periodLabel, type Period } from './periods.js';
+
+export interface RetentionCandidate {
+  backupId: string;
+  time: Date;
+  hasDump: boolean;
+  hasImages: boolean;
+  /** True when this backup took a new config snapshot. */
+  hasConfigSnapshot: boolean;
+}
+
+export interface RetentionPolicy {
+  daily: number;
+  weekly: number;
+  monthly: number;
+  imageIncrementDays: number;
+  configSnapshotDays: number;
+  timeZone: string;
+}
+
+export interface RetentionDecision {
+  keep: Array<{ backupId: string; reasons: string[] }>;
+  remove: string[];
+  /** Set when deletion is suspended; `remove` is then empty and `wouldRemove` says what would go. */
+  blocked?: string;
+  wouldRemove: string[];
+}
+
+const DAY_MS = 86_400_000;
+
+export function selectRetention(
+  candidates: RetentionCandidate[],
+  policy: RetentionPolicy,
+  context: { now: Date; latestRunFailed: boolean },
+): RetentionDecision {
+  const newestFirst = [...candidates].sort((a, b) => b.time.getTime() - a.time.getTime() || (a.backupId < b.backupId ? 1 : -1));
+  const reasons = new Map<string, string[]>(newestFirst.map((c) => [c.backupId, []]));
+  const keep = (c: RetentionCandidate, why: string) => reasons.get(c.backupId)!.push(why);
+
+  const dumps = newestFirst.filter((c) => c.hasDump);
+  const rules: Array<[string, number, (t: Date) => Period]> = [
+    ['daily', policy.daily, (t) => dayOf(t, policy.timeZone)],
+    ['weekly', policy.weekly, (t) => isoWeekOf(t, policy.timeZone)],
+    ['monthly', policy.monthly, (t) => monthOf(t, policy.timeZone)],
+  ];
+  for (const [rule, count, periodOf] of rules) {
+    let kept = 0;
+    let last: string | undefined;
+    for (const c of dumps) {
+      if (kept >= count) break;
+      const label = periodLabel(periodOf(c.time));
+      if (label === last) continue;
+      last = label;
+      kept += 1;
+      keep(c, `${rule} (${label})`);
+    }
+  }
+  if (dumps[0]) keep(dumps[0], 'newest good dump');
+
+  const ageDays = (c: RetentionCandidate) => (context.now.getTime() - c.time.getTime()) / DAY_MS;
+  for (const c of newestFirst.filter((x) => !x.hasDump)) {
+    if (c.hasImages && ageDays(c) < policy.imageIncrementDays) keep(c, `images younger than ${policy.imageIncrementDays} days`);
+    if (c.hasConfigSnapshot && ageDays(c) < policy.configSnapshotDays) keep(c, `config younger than ${policy.configSnapshotDays} days`);
+  }
+  const newestConfig = newestFirst.find((c) => c.hasConfigSnapshot);
+  if (newestConfig) keep(newestConfig, 'newest config snapshot');
+
+  const survivors = newestFirst.filter((c) => reasons.get(c.backupId)!.length > 0);
+  const wouldRemove = newestFirst.filter((c) => reasons.get(c.backupId)!.length === 0).map((c) => c.backupId);
+  const blocked = context.latestRunFailed ? 'the latest backup run failed: nothing is deleted until a run succeeds' : undefined;
+  return {
+    keep: survivors.map((c) => ({ backupId: c.backupId, reasons: reasons.get(c.backupId)! })),
+    remove: blocked ? [] : wouldRemove,
+    wouldRemove,
+    ...(blocked ? { blocked } : {}),
+  };
+}
+
+/** Increment folders (`yyyymmdd`, UTC dates) older than the limit. */
+export function selectExpiredIncrements(days: string[], now: Date, maxAgeDays: number): string[] {
+  const cutoff = new Date(now.getTime() - maxAgeDays * DAY_MS).toISOString().slice(0, 10).replaceAll('-', '');
+  return days.filter((d) => /^\d{8}$/.test(d) && d < cutoff).sort();
+}
