@@ -2,7 +2,7 @@
 // not parse, or has an unknown format version, is never treated as a good backup.
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { manifestSchema, type Manifest } from '../core/manifest.js';
+import { manifestSchema, type BackupPart, type Manifest } from '../core/manifest.js';
 import { isBackupId, layout } from '../core/repository-layout.js';
 import { writeFileDurable } from './fs-durable.js';
 
@@ -40,8 +40,13 @@ export async function readCatalog(root: string): Promise<Catalog> {
   return catalog;
 }
 
-export function latestGood(catalog: Catalog): Manifest | undefined {
-  return catalog.manifests[catalog.manifests.length - 1];
+/** The newest good backup that took `part` (any backup when no part is given). */
+export function latestGood(catalog: Catalog, part?: BackupPart): Manifest | undefined {
+  for (let i = catalog.manifests.length - 1; i >= 0; i -= 1) {
+    const m = catalog.manifests[i] as Manifest;
+    if (!part || m.parts.includes(part)) return m;
+  }
+  return undefined;
 }
 
 export async function writeManifest(root: string, manifest: Manifest): Promise<string> {

@@ -34,7 +34,7 @@ export function createConfigSnapshotActivities(deps: ActivityDeps) {
       const clash = names.find((n, i) => names.indexOf(n) !== i);
       if (clash) throw fail('ConfigInvalid', `source.configFiles: two files are named ${clash}; snapshots are keyed by file name`);
 
-      const previous = latestGood(await readCatalog(root));
+      const previous = latestGood(await readCatalog(root), 'config');
       const items: ConfigSnapshotItem[] = [];
       for (const source of files) {
         const name = basename(source);

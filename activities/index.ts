@@ -1,6 +1,5 @@
 // All activities a worker registers, built from one set of dependencies.
 import type { ActivityDeps } from './deps.js';
-import { createCleanupActivities } from './cleanup.js';
 import { createCommitActivities } from './commit.js';
 import { createConfigSnapshotActivities } from './config-snapshot.js';
 import { createEncryptActivities } from './encrypt.js';
@@ -8,6 +7,9 @@ import { createPlanActivities } from './plan.js';
 import { createPostgresActivities } from './postgres.js';
 import { createRsyncActivities } from './rsync.js';
 import { createVerifyActivities } from './verify.js';
+import { createRetentionActivities } from './retention.js';
+import { createRunJournalActivities } from './run-journal.js';
+import { createNotifyActivities } from './notify.js';
 
 export function createActivities(deps: ActivityDeps) {
   const postgres = createPostgresActivities(deps);
@@ -20,7 +22,9 @@ export function createActivities(deps: ActivityDeps) {
     encryptArtifacts: encrypt.encryptArtifacts,
     ...createVerifyActivities(deps),
     ...createCommitActivities(deps),
-    ...createCleanupActivities(deps),
+    ...createRetentionActivities(deps),
+    ...createRunJournalActivities(deps),
+    ...createNotifyActivities(deps),
   };
 }
 

@@ -127,6 +127,8 @@ export function createVerifyActivities(deps: ActivityDeps) {
       /** Artifacts of earlier runs this backup still points at (unchanged config files). */
       carried: Artifact[];
       nameHashMismatches: string[];
+      /** Whether this run synced images, so the mirror must cover the database's rows. */
+      checkMirror: boolean;
     }): Promise<VerificationReport> {
       const checks: VerificationCheck[] = [];
       const targets = [
@@ -153,23 +155,7 @@ export function createVerifyActivities(deps: ActivityDeps) {
         },
       );
 
-      // Dump first, images after: every live row's original must be in the mirror.
-      const mirror = join(root, layout.imagesCurrent);
-      const missing: string[] = [];
-      const live = await postgres.listLiveImages();
-      for (const image of live) {
-        const size = await stat(join(mirror, image.storagePath)).then((s) => s.size, () => -1);
-        if (size !== image.bytes) missing.push(size < 0 ? `${image.storagePath} (missing)` : `${image.storagePath} (${size} bytes, database says ${image.bytes})`);
-      }
-      const problems = [...missing, ...input.nameHashMismatches.map((p) => `${p} (content does not match its hash name)`)];
-      checks.push({
-        artifact: layout.imagesCurrent,
-        check: 'image mirror',
-        ok: problems.length === 0,
-        detail: problems.length
-          ? `${problems.length} problem(s): ${problems.slice(0, MAX_LISTED).join(', ')}`
-          : `all ${live.length} live images present with the database's sizes`,
-      });
+      if (input.checkMirror) checks.push(await checkMirrorCoversDatabase(input.nameHashMismatches));
 
       // Image problems are reported, not fatal: they mirror the source's own state, and refusing
       // the backup would also throw away a good database dump.
@@ -186,4 +172,24 @@ export function createVerifyActivities(deps: ActivityDeps) {
       return { verifiedAt: new Date().toISOString(), checks };
     },
   };
+
+  /** Dump first, images after: every live row's original must be in the mirror. */
+  async function checkMirrorCoversDatabase(nameHashMismatches: string[]): Promise<VerificationCheck> {
+    const mirror = join(root, layout.imagesCurrent);
+    const missing: string[] = [];
+    const live = await postgres.listLiveImages();
+    for (const image of live) {
+      const size = await stat(join(mirror, image.storagePath)).then((s) => s.size, () => -1);
+      if (size !== image.bytes) missing.push(size < 0 ? `${image.storagePath} (missing)` : `${image.storagePath} (${size} bytes, database says ${image.bytes})`);
+    }
+    const problems = [...missing, ...nameHashMismatches.map((p) => `${p} (content does not match its hash name)`)];
+    return {
+      artifact: layout.imagesCurrent,
+      check: 'image mirror',
+      ok: problems.length === 0,
+      detail: problems.length
+        ? `${problems.length} problem(s): ${problems.slice(0, MAX_LISTED).join(', ')}`
+        : `all ${live.length} live images present with the database's sizes`,
+    };
+  }
 }

@@ -14,16 +14,23 @@ function bytes(n: number): string {
 }
 
 export function formatBackupResult(r: FullBackupResult, link?: string): string {
+  if (r.outcome === 'unchanged') {
+    return `Config snapshot ${r.backupId} of ${r.source}: nothing changed since the last snapshot; nothing written`;
+  }
   const lines = [
-    `Backup ${r.backupId} of ${r.source}: verified and recorded as good`,
+    `Backup ${r.backupId} (${r.kind}) of ${r.source}: verified and recorded as good`,
     `  repository  ${r.repository}`,
     `  manifest    ${r.manifest}`,
     ...r.artifacts.map((a) => `  ${a.kind.padEnd(11)} ${a.path} (${bytes(a.bytes)}${a.encrypted ? ', encrypted' : ''}, sha256 ${a.sha256.slice(0, 12)}…)`),
-    `  images      ${r.images.mirror}: ${r.images.files} files, ${bytes(r.images.bytes)}; ${r.images.transferred} copied, ${r.images.movedToIncrement} old versions kept in ${r.images.increment}`,
-    `  config files ${r.configChanged.length ? `new snapshot of ${r.configChanged.join(', ')}` : 'unchanged since the last snapshot'}`,
+    ...(r.images
+      ? [`  images      ${r.images.mirror}: ${r.images.files} files, ${bytes(r.images.bytes)}; ${r.images.transferred} copied, ${r.images.movedToIncrement} old versions kept in ${r.images.increment}`]
+      : []),
+    ...(r.parts.includes('config')
+      ? [`  config files ${r.configChanged.length ? `new snapshot of ${r.configChanged.join(', ')}` : 'unchanged since the last snapshot'}`]
+      : []),
     '  verified:',
     ...r.verification.map((c) => `    ${c.ok ? 'ok  ' : 'WARN'} ${c.check.padEnd(18)} ${c.artifact}: ${c.detail}`),
-    `  cleanup     ${r.cleanup.deletedBackups.length ? `removed ${r.cleanup.deletedBackups.join(', ')}` : 'nothing past retention'}`,
+    `  retention   ${r.retention.deletedBackups.length ? `removed ${r.retention.deletedBackups.join(', ')}` : r.retention.error ? 'failed (see warnings)' : 'nothing past retention'}`,
     `  took        ${formatDuration(r.totalMs)} (${r.timings.map((t) => `${t.step} ${formatDuration(t.ms)}`).join(', ')})`,
     ...r.warnings.map((w) => `  warning: ${w}`),
   ];

@@ -39,14 +39,14 @@ export async function collectStatus(client: Client, config: Config, limit: numbe
     if (runs.length >= limit) break;
   }
   const catalog = await readCatalog(config.repository.root);
-  const good = latestGood(catalog);
+  const good = latestGood(catalog, 'database');
   return {
     runs,
     latestGood: good && {
       backupId: good.backupId,
       finishedAt: good.finishedAt,
-      dump: good.database.artifact.path,
-      bytes: good.database.artifact.bytes,
+      dump: good.database!.artifact.path,
+      bytes: good.database!.artifact.bytes,
     },
     invalidManifests: catalog.invalid,
   };

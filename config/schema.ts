@@ -79,7 +79,7 @@ export const stepsSchema = z
     encrypt: step(3_600_000, 3, 60_000),
     verify: step(3_600_000, 3, 60_000),
     commit: step(300_000, 5),
-    cleanup: step(600_000, 3),
+
   })
   .strict()
   .prefault({});
@@ -167,8 +167,6 @@ export const configSchema = z
       .default({ enabled: false }),
     retention: z
       .object({
-        // The backup doc's simple rule until GFS retention lands: dumps older than this go.
-        dumpMaxAgeDays: z.number().int().min(1).default(7),
         daily: z.number().int().min(0).default(7),
         weekly: z.number().int().min(0).default(4),
         monthly: z.number().int().min(0).default(12),

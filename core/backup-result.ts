@@ -1,6 +1,6 @@
-// What a fullBackup run returns (and shows in the Web UI): a summary a person can read, with
+// What a backup run returns (and shows in the Web UI): a summary a person can read, with
 // paths, sizes, hashes and durations; no secrets.
-import type { Artifact, VerificationCheck } from './manifest.js';
+import type { Artifact, BackupKind, BackupPart, VerificationCheck } from './manifest.js';
 
 export interface StepTiming {
   step: string;
@@ -9,15 +9,19 @@ export interface StepTiming {
 
 export interface FullBackupResult {
   backupId: string;
+  kind: BackupKind;
+  parts: BackupPart[];
+  /** `unchanged`: a config snapshot run found nothing new and wrote nothing. */
+  outcome: 'succeeded' | 'unchanged';
   source: string;
   repository: string;
-  manifest: string;
+  manifest?: string;
   artifacts: Artifact[];
-  images: { mirror: string; increment: string; files: number; bytes: number; transferred: number; movedToIncrement: number };
+  images?: { mirror: string; increment: string; files: number; bytes: number; transferred: number; movedToIncrement: number };
   configChanged: string[];
   verification: VerificationCheck[];
   warnings: string[];
-  cleanup: { deletedBackups: string[]; error?: string };
+  retention: { deletedBackups: string[]; error?: string };
   bytesWritten: number;
   timings: StepTiming[];
   totalMs: number;

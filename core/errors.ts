@@ -80,6 +80,12 @@ export const ERRORS = {
     since: '0.1.0',
     meaning: 'an external command failed for a reason not listed above (its stderr is in the message)',
   },
+  AlertDeliveryFailed: {
+    exitCode: 14,
+    retryable: true,
+    since: '0.1.0',
+    meaning: 'an alert webhook or success ping did not answer with 2xx (retried)',
+  },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorType = keyof typeof ERRORS;

@@ -5,10 +5,11 @@
 // each of the rules daily (N=7), weekly (ISO weeks, N=4) and monthly (N=12), walk that list and
 // keep the first (newest) backup of each period until N periods are kept. Periods without a
 // backup do not count (a gap of days stretches the daily window back), and one backup may be
-// kept by several rules, as in restic. The newest good dump is always kept. Backups without a
-// dump (image-only or config-only runs) are kept for `imageIncrementDays` / `configSnapshotDays`,
-// and the newest config snapshot always stays. While the latest backup run failed, nothing is
-// deleted.
+// kept by several rules, as in restic. The newest good dump is always kept. A backup that took a
+// config snapshot is kept for `configSnapshotDays` (with its dump, if it has one: snapshots are
+// taken only when config changed, so this keeps few extra dumps), and the newest config snapshot
+// always stays. Image-only runs are kept for `imageIncrementDays`. While the latest backup run
+// failed, nothing is deleted.
 import { dayOf, isoWeekOf, monthOf, periodLabel, type Period } from './periods.js';
 
 export interface RetentionCandidate {
@@ -69,9 +70,11 @@ export function selectRetention(
   if (dumps[0]) keep(dumps[0], 'newest good dump');
 
   const ageDays = (c: RetentionCandidate) => (context.now.getTime() - c.time.getTime()) / DAY_MS;
-  for (const c of newestFirst.filter((x) => !x.hasDump)) {
-    if (c.hasImages && ageDays(c) < policy.imageIncrementDays) keep(c, `images younger than ${policy.imageIncrementDays} days`);
-    if (c.hasConfigSnapshot && ageDays(c) < policy.configSnapshotDays) keep(c, `config younger than ${policy.configSnapshotDays} days`);
+  for (const c of newestFirst) {
+    // Image increments live in dated folders with their own expiry; an image-only record is kept as long.
+    if (!c.hasDump && c.hasImages && ageDays(c) < policy.imageIncrementDays) keep(c, `images younger than ${policy.imageIncrementDays} days`);
+    // Config snapshots are rare (taken only on change) and kept whole, with the backup that took them.
+    if (c.hasConfigSnapshot && ageDays(c) < policy.configSnapshotDays) keep(c, `config snapshot younger than ${policy.configSnapshotDays} days`);
   }
   const newestConfig = newestFirst.find((c) => c.hasConfigSnapshot);
   if (newestConfig) keep(newestConfig, 'newest config snapshot');

@@ -5,7 +5,7 @@ import type { DumpResult } from '../activities/postgres.js';
 import type { ImageSyncResult } from '../activities/rsync.js';
 import type { VerificationReport } from '../activities/verify.js';
 import { GPG_CIPHER_NAME } from './crypto-names.js';
-import { MANIFEST_FORMAT_VERSION, type Artifact, type Manifest } from './manifest.js';
+import { MANIFEST_FORMAT_VERSION, kindOf, type Artifact, type BackupPart, type Manifest } from './manifest.js';
 import type { ConfigSnapshotItem, StagedArtifact } from './staged.js';
 
 export interface ManifestParts {
@@ -14,8 +14,9 @@ export interface ManifestParts {
   workflow: { workflowId: string; runId: string };
   startedAt: Date;
   finishedAt: Date;
-  dump: DumpResult;
-  images: ImageSyncResult;
+  parts: BackupPart[];
+  dump?: DumpResult;
+  images?: ImageSyncResult;
   config: ConfigSnapshotItem[];
   staged: StagedArtifact[];
   verification: VerificationReport;
@@ -24,26 +25,33 @@ export interface ManifestParts {
 export function assembleManifest(p: ManifestParts): Manifest {
   const byPlainPath = new Map<string, Artifact>(p.staged.map((s) => [s.artifact.path, s.artifact]));
   const dumpArtifact = p.staged.find((s) => s.artifact.kind === 'dump')?.artifact;
-  if (!dumpArtifact) throw new Error('no dump artifact staged');
+  if (p.dump && !dumpArtifact) throw new Error('no dump artifact staged');
   return {
     formatVersion: MANIFEST_FORMAT_VERSION,
     backupId: p.backupId,
-    kind: 'full',
+    kind: kindOf(p.parts),
+    parts: p.parts,
     source: p.plan.source,
     workflow: p.workflow,
     startedAt: p.startedAt.toISOString(),
     finishedAt: p.finishedAt.toISOString(),
-    tools: { ...p.plan.tools, pg_dump: p.dump.pgDumpVersion },
+    tools: { ...p.plan.tools, ...(p.dump ? { pg_dump: p.dump.pgDumpVersion } : {}) },
     encryption: p.plan.encrypted ? { enabled: true, cipher: GPG_CIPHER_NAME } : { enabled: false },
-    database: { artifact: dumpArtifact, serverVersion: p.dump.serverVersion, tables: p.dump.tables },
-    images: {
-      mirror: p.images.mirror,
-      increment: p.images.increment,
-      files: p.images.files,
-      bytes: p.images.bytes,
-      transferred: p.images.transferred,
-      movedToIncrement: p.images.movedToIncrement,
-    },
+    ...(p.dump && dumpArtifact
+      ? { database: { artifact: dumpArtifact, serverVersion: p.dump.serverVersion, tables: p.dump.tables } }
+      : {}),
+    ...(p.images
+      ? {
+          images: {
+            mirror: p.images.mirror,
+            increment: p.images.increment,
+            files: p.images.files,
+            bytes: p.images.bytes,
+            transferred: p.images.transferred,
+            movedToIncrement: p.images.movedToIncrement,
+          },
+        }
+      : {}),
     config: p.config.map((c) => {
       const artifact = c.plain ? byPlainPath.get(c.plain.finalPath) : c.previous;
       if (!artifact) throw new Error(`no artifact for config file ${c.name}`);

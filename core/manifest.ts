@@ -5,6 +5,16 @@ import { z } from 'zod';
 
 export const MANIFEST_FORMAT_VERSION = 1;
 
+/** What a backup run can take; a full backup takes all three, scheduled runs may take one. */
+export const BACKUP_PARTS = ['database', 'images', 'config'] as const;
+export type BackupPart = (typeof BACKUP_PARTS)[number];
+export type BackupKind = 'full' | BackupPart | 'partial';
+
+export function kindOf(parts: readonly BackupPart[]): BackupKind {
+  if (BACKUP_PARTS.every((p) => parts.includes(p))) return 'full';
+  return parts.length === 1 ? (parts[0] as BackupPart) : 'partial';
+}
+
 const sha256 = z.string().regex(/^[0-9a-f]{64}$/);
 const relativePath = z
   .string()
@@ -34,7 +44,8 @@ export type VerificationCheck = z.infer<typeof checkSchema>;
 export const manifestSchema = z.object({
   formatVersion: z.literal(MANIFEST_FORMAT_VERSION),
   backupId: z.string(),
-  kind: z.literal('full'),
+  kind: z.enum(['full', 'database', 'images', 'config', 'partial']),
+  parts: z.array(z.enum(BACKUP_PARTS)).min(1),
   source: z.object({
     name: z.string(),
     transport: z.enum(['direct', 'docker']),
@@ -50,7 +61,7 @@ export const manifestSchema = z.object({
     artifact: artifactSchema,
     serverVersion: z.string(),
     tables: z.record(z.string(), z.number().int().nonnegative()),
-  }),
+  }).optional(),
   images: z.object({
     mirror: relativePath,
     increment: relativePath,
@@ -58,7 +69,7 @@ export const manifestSchema = z.object({
     bytes: z.number().int().nonnegative(),
     transferred: z.number().int().nonnegative(),
     movedToIncrement: z.number().int().nonnegative(),
-  }),
+  }).optional(),
   config: z.array(
     z.object({
       name: z.string(),
@@ -74,5 +85,5 @@ export type Manifest = z.infer<typeof manifestSchema>;
 
 /** Every artifact file a manifest vouches for. */
 export function manifestArtifacts(manifest: Manifest): Artifact[] {
-  return [manifest.database.artifact, ...manifest.config.map((c) => c.artifact)];
+  return [...(manifest.database ? [manifest.database.artifact] : []), ...manifest.config.map((c) => c.artifact)];
 }

@@ -90,11 +90,13 @@ export async function makeConfig(
 
 let runCount = 0;
 
-/** Runs one fullBackup on a fresh worker for this config; returns the handle and the outcome. */
-export async function runBackup(
+/** Runs `workflowType` to completion on a fresh worker for this config. */
+export async function runWorkflow<R>(
   services: Services,
   setup: TestSetup,
-): Promise<{ handle: WorkflowHandle<typeof fullBackup>; result?: FullBackupResult; error?: Error }> {
+  workflowType: string,
+  args: unknown[] = [],
+): Promise<{ handle: WorkflowHandle; result?: R; error?: Error }> {
   const worker = await createBackupWorker({
     config: setup.config,
     logger: services.logger,
@@ -103,19 +105,29 @@ export async function runBackup(
     workflowBundle: services.bundle,
   });
   runCount += 1;
-  const handle = await services.client.workflow.start<typeof fullBackup>('fullBackup', {
+  const handle = await services.client.workflow.start(workflowType, {
     taskQueue: setup.config.temporal.taskQueue,
     workflowId: `${setup.config.temporal.taskQueue}-${runCount}`,
-    args: [{ reason: 'test' }],
+    args,
+    // A workflow task that keeps failing (a bug) would retry forever: fail the test instead.
+    workflowExecutionTimeout: '5 minutes',
   });
   try {
-    const result = await worker.runUntil(handle.result());
-    return { handle, result };
+    return { handle, result: (await worker.runUntil(handle.result())) as R };
   } catch (error) {
     return { handle, error: error as Error };
   } finally {
     services.logger.flush();
   }
+}
+
+/** Runs one fullBackup on a fresh worker for this config; returns the handle and the outcome. */
+export async function runBackup(
+  services: Services,
+  setup: TestSetup,
+  workflowType: 'fullBackup' | 'databaseBackup' | 'imageBackup' | 'configSnapshot' = 'fullBackup',
+): Promise<{ handle: WorkflowHandle<typeof fullBackup>; result?: FullBackupResult; error?: Error }> {
+  return runWorkflow<FullBackupResult>(services, setup, workflowType, [{ reason: 'test' }]);
 }
 
 export async function sqlRows(services: Services, database: string, query: string): Promise<string[][]> {

@@ -20,6 +20,8 @@ export function createLogger(opts: { level: string; file?: string; secrets: Secr
       level: opts.level,
       base: { service: 'promptbox-backup', ...opts.base },
       redact: { paths: REDACT_PATHS, censor: REDACTED },
+      // The SDK passes failures as `error`; without a serializer they log as {}.
+      serializers: { err: pino.stdSerializers.err, error: pino.stdSerializers.err },
       timestamp: pino.stdTimeFunctions.isoTime,
     },
     scrubbing,

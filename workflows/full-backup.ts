@@ -1,52 +1,73 @@
-// fullBackup: one backup id ties together the database dump, the image increment and the config
-// snapshot, taken in that order (dump first, so every row's file is in the image copy taken
-// after it), then encrypted, verified, committed with its manifest last, and old dumps pruned.
-// Nothing is recorded as good unless verification passed; a failed run leaves earlier backups
-// untouched and its own staging area removed.
-import {
-  CancellationScope,
-  proxyActivities,
-  upsertSearchAttributes,
-  workflowInfo,
-  log,
-} from '@temporalio/workflow';
+// Backup runs. One backup id ties together what a run takes: the database dump, the image
+// increment and the config snapshot, in that order (dump first, so every row's file is in the
+// image copy taken after it); then encryption, verification, the commit with its manifest last,
+// and GFS retention. Nothing is recorded as good unless verification passed; a failed run leaves
+// earlier backups untouched, removes its staging area, is recorded in runs/ and alerts.
+//
+// fullBackup takes all three parts; the scheduled kinds databaseBackup, imageBackup and
+// configSnapshot take one each (a config snapshot with nothing changed is a no-op).
+import { CancellationScope, executeChild, log, proxyActivities, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
+import type { BackupPlan } from '../activities/plan.js';
 import type { FullBackupResult, StepTiming } from '../core/backup-result.js';
 import { assembleManifest } from '../core/manifest-assembly.js';
+import { BACKUP_PARTS, kindOf, type BackupPart } from '../core/manifest.js';
 import { backupIdFor, layout } from '../core/repository-layout.js';
 import { BACKUP_BYTES, BACKUP_ID, BACKUP_KIND, BACKUP_OUTCOME, BACKUP_SOURCE } from '../core/search-attributes.js';
 import type { PlainStaged } from '../core/staged.js';
 import { PLAN_OPTIONS, stepOptions } from './options.js';
+import { applyRetention } from './retention.js';
+import { recordFailure, recordSuccess } from './run-outcome.js';
 
-export interface FullBackupInput {
+export interface BackupInput {
   /** Free text shown in the result and logs, e.g. "before upgrade to 2.0". */
   reason?: string;
+  /** Skip the GFS retention run that follows a successful backup. */
+  skipRetention?: boolean;
 }
 
 const { planBackup } = proxyActivities<Activities>(PLAN_OPTIONS);
 
-export async function fullBackup(input: FullBackupInput = {}): Promise<FullBackupResult> {
+export async function fullBackup(input: BackupInput = {}): Promise<FullBackupResult> {
+  return backupRun([...BACKUP_PARTS], input);
+}
+export async function databaseBackup(input: BackupInput = {}): Promise<FullBackupResult> {
+  return backupRun(['database'], input);
+}
+export async function imageBackup(input: BackupInput = {}): Promise<FullBackupResult> {
+  return backupRun(['images'], input);
+}
+export async function configSnapshot(input: BackupInput = {}): Promise<FullBackupResult> {
+  return backupRun(['config'], input);
+}
+
+async function backupRun(parts: BackupPart[], input: BackupInput): Promise<FullBackupResult> {
   const info = workflowInfo();
+  const kind = kindOf(parts);
   const startedAt = new Date();
   const backupId = backupIdFor(info.runStartTime);
   upsertSearchAttributes([
-    { key: BACKUP_KIND, value: 'full' },
+    { key: BACKUP_KIND, value: kind },
     { key: BACKUP_ID, value: backupId },
     { key: BACKUP_OUTCOME, value: 'running' },
   ]);
 
-  let plan: Awaited<ReturnType<typeof planBackup>>;
+  let plan: BackupPlan;
   try {
     plan = await planBackup();
   } catch (err) {
-    upsertSearchAttributes([{ key: BACKUP_OUTCOME, value: 'failed' }]);
+    await recordFailure(kind, 'unknown source', err, backupId);
     throw err;
   }
   upsertSearchAttributes([{ key: BACKUP_SOURCE, value: plan.source.name }]);
-  log.info('backup started', { backupId, source: plan.source.name, reason: input.reason });
+  log.info('backup started', { backupId, kind, source: plan.source.name, reason: input.reason });
   const s = plan.steps;
-  const step = <K extends keyof Activities>(name: K, policy: (typeof s)[keyof typeof s], summary: string) =>
-    proxyActivities<Activities>(stepOptions(policy, summary))[name];
+  const total = 4 + parts.length;
+  let stepNo = 0;
+  const step = <K extends keyof Activities>(name: K, policy: (typeof s)[keyof typeof s], summary: string) => {
+    stepNo += 1;
+    return proxyActivities<Activities>(stepOptions(policy, `${stepNo}/${total} ${summary}`))[name];
+  };
 
   const timings: StepTiming[] = [];
   const timed = async <T>(name: string, run: () => Promise<T>): Promise<T> => {
@@ -57,105 +78,143 @@ export async function fullBackup(input: FullBackupInput = {}): Promise<FullBacku
   };
 
   try {
-    const dump = await timed('dump database', () =>
-      step('dumpDatabase', s.dump, `1/7 pg_dump -Fc ${plan.source.database} (${plan.source.endpoint})`)({ backupId }),
-    );
-    const images = await timed('sync images', () =>
-      step('syncImages', s.images, '2/7 rsync originals into images/current')({ backupId }),
-    );
-    const config = await timed('snapshot config', () =>
-      step('snapshotConfig', s.configSnapshot, '3/7 snapshot changed config files')({ backupId, encrypted: plan.encrypted }),
-    );
+    const dump = parts.includes('database')
+      ? await timed('dump database', () =>
+          step('dumpDatabase', s.dump, `pg_dump -Fc ${plan.source.database} (${plan.source.endpoint})`)({ backupId }),
+        )
+      : undefined;
+    const images = parts.includes('images')
+      ? await timed('sync images', () => step('syncImages', s.images, 'rsync originals into images/current')({ backupId }))
+      : undefined;
+    const config = parts.includes('config')
+      ? await timed('snapshot config', () =>
+          step('snapshotConfig', s.configSnapshot, 'snapshot changed config files')({ backupId, encrypted: plan.encrypted }),
+        )
+      : [];
+
+    if (kind === 'config' && config.every((c) => !c.changed)) {
+      // Hourly config checks are cheap no-ops when nothing changed: no manifest, nothing to prune.
+      await recordSuccess(kind, 'unchanged', backupId);
+      return summarise({ backupId, kind, parts, plan, startedAt, timings, outcome: 'unchanged', config });
+    }
 
     const toSeal: PlainStaged[] = [
-      {
-        kind: 'dump',
-        staged: dump.staged,
-        finalPath: layout.dump(plan.source.name, backupId, plan.encrypted),
-        plaintextSha256: dump.plaintextSha256,
-        plaintextBytes: dump.plaintextBytes,
-      },
+      ...(dump
+        ? [{ kind: 'dump' as const, staged: dump.staged, finalPath: layout.dump(plan.source.name, backupId, plan.encrypted), plaintextSha256: dump.plaintextSha256, plaintextBytes: dump.plaintextBytes }]
+        : []),
       ...config.flatMap((c) => (c.plain ? [c.plain] : [])),
     ];
     const staged = await timed('encrypt', () =>
-      step('encryptArtifacts', s.encrypt, plan.encrypted ? '4/7 gpg --symmetric AES256' : '4/7 encryption disabled')({
-        backupId,
-        items: toSeal,
-      }),
+      step('encryptArtifacts', s.encrypt, plan.encrypted ? 'gpg --symmetric AES256' : 'encryption disabled')({ backupId, items: toSeal }),
     );
-    const carried = config.flatMap((c) => (c.previous ? [c.previous] : []));
     const verification = await timed('verify', () =>
-      step('verifyBackup', s.verify, '5/7 verify checksums, decryption, pg_restore --list, image mirror')({
+      step('verifyBackup', s.verify, 'verify checksums, decryption, pg_restore --list, image mirror')({
         backupId,
         staged,
-        carried,
-        nameHashMismatches: images.nameHashMismatches,
+        carried: config.flatMap((c) => (c.previous ? [c.previous] : [])),
+        nameHashMismatches: images?.nameHashMismatches ?? [],
+        checkMirror: Boolean(images),
       }),
     );
-
     const manifest = assembleManifest({
       backupId,
+      parts,
       plan,
       workflow: { workflowId: info.workflowId, runId: info.runId },
       startedAt,
       finishedAt: new Date(),
-      dump,
-      images,
+      ...(dump ? { dump } : {}),
+      ...(images ? { images } : {}),
       config,
       staged,
       verification,
     });
     const manifestPath = await timed('commit', () =>
-      step('commitBackup', s.commit, '6/7 move artifacts into place, write manifest last')({ manifest, staged }),
+      step('commitBackup', s.commit, 'move artifacts into place, write manifest last')({ manifest, staged }),
     );
 
-    // The backup is good from here on: a failed cleanup is reported, never turns it into a failure.
-    let cleanup: FullBackupResult['cleanup'];
-    try {
-      cleanup = await timed('cleanup', () =>
-        step('cleanupOldDumps', s.cleanup, '7/7 remove dumps past their retention')({ now: new Date().toISOString() }),
-      );
-    } catch (err) {
-      cleanup = { deletedBackups: [], error: (err as Error).message };
-    }
-
+    // The backup is good from here on: what follows is reported, never turns it into a failure.
     const artifacts = staged.map((a) => a.artifact);
     const bytesWritten = artifacts.reduce((n, a) => n + a.bytes, 0);
-    upsertSearchAttributes([
-      { key: BACKUP_OUTCOME, value: 'succeeded' },
-      { key: BACKUP_BYTES, value: bytesWritten },
-    ]);
+    upsertSearchAttributes([{ key: BACKUP_BYTES, value: bytesWritten }]);
+    await recordSuccess(kind, 'succeeded', backupId);
     const warnings = verification.checks.filter((c) => !c.ok).map((c) => `${c.artifact}: ${c.check}: ${c.detail}`);
-    if (cleanup.error) warnings.push(`cleanup failed: ${cleanup.error}`);
-    return {
-      backupId,
-      source: plan.source.name,
-      repository: plan.repository,
-      manifest: manifestPath,
-      artifacts,
-      images: {
-        mirror: images.mirror,
-        increment: images.increment,
-        files: images.files,
-        bytes: images.bytes,
-        transferred: images.transferred,
-        movedToIncrement: images.movedToIncrement,
-      },
-      configChanged: config.filter((c) => c.changed).map((c) => c.name),
-      verification: verification.checks,
-      warnings,
-      cleanup: { deletedBackups: cleanup.deletedBackups, ...(cleanup.error ? { error: cleanup.error } : {}) },
-      bytesWritten,
-      timings,
-      totalMs: Date.now() - startedAt.getTime(),
-    };
+    let retention: FullBackupResult['retention'] = { deletedBackups: [] };
+    if (!input.skipRetention) {
+      try {
+        const report = await timed('retention', () =>
+          executeChild(applyRetention, { workflowId: `${info.workflowId}-retention`, args: [{ dryRun: false }] }),
+        );
+        retention = { deletedBackups: report.remove };
+      } catch (err) {
+        retention = { deletedBackups: [], error: (err as Error).message };
+        warnings.push(`retention failed: ${retention.error}`);
+      }
+    }
+    try {
+      await proxyActivities<Activities>({ summary: 'ping the success URL', startToCloseTimeout: '1 minute', retry: { maximumAttempts: 3 } }).pingSuccess();
+    } catch (err) {
+      warnings.push(`success ping failed: ${(err as Error).message}`);
+    }
+    return summarise({
+      backupId, kind, parts, plan, startedAt, timings, outcome: 'succeeded', config, manifest: manifestPath,
+      artifacts, bytesWritten, verification: verification.checks, warnings, retention, ...(images ? { images } : {}),
+    });
   } catch (err) {
-    upsertSearchAttributes([{ key: BACKUP_OUTCOME, value: 'failed' }]);
+    await recordFailure(kind, plan.source.name, err, backupId);
     throw err;
   } finally {
     // Runs on success, failure and cancellation alike; must not itself be cancelled.
     await CancellationScope.nonCancellable(() =>
-      step('discardStaging', s.commit, 'remove the staging area')({ backupId }),
+      proxyActivities<Activities>(stepOptions(s.commit, 'remove the staging area')).discardStaging({ backupId }),
     );
   }
+}
+
+function summarise(r: {
+  backupId: string;
+  kind: FullBackupResult['kind'];
+  parts: BackupPart[];
+  plan: BackupPlan;
+  startedAt: Date;
+  timings: StepTiming[];
+  outcome: FullBackupResult['outcome'];
+  config: Array<{ name: string; changed: boolean }>;
+  manifest?: string;
+  artifacts?: FullBackupResult['artifacts'];
+  bytesWritten?: number;
+  images?: NonNullable<FullBackupResult['images']> & { nameHashMismatches?: string[] };
+  verification?: FullBackupResult['verification'];
+  warnings?: string[];
+  retention?: FullBackupResult['retention'];
+}): FullBackupResult {
+  return {
+    backupId: r.backupId,
+    kind: r.kind,
+    parts: r.parts,
+    outcome: r.outcome,
+    source: r.plan.source.name,
+    repository: r.plan.repository,
+    ...(r.manifest ? { manifest: r.manifest } : {}),
+    artifacts: r.artifacts ?? [],
+    ...(r.images
+      ? {
+          images: {
+            mirror: r.images.mirror,
+            increment: r.images.increment,
+            files: r.images.files,
+            bytes: r.images.bytes,
+            transferred: r.images.transferred,
+            movedToIncrement: r.images.movedToIncrement,
+          },
+        }
+      : {}),
+    configChanged: r.config.filter((c) => c.changed).map((c) => c.name),
+    verification: r.verification ?? [],
+    warnings: r.warnings ?? [],
+    retention: r.retention ?? { deletedBackups: [] },
+    bytesWritten: r.bytesWritten ?? 0,
+    timings: r.timings,
+    totalMs: Date.now() - r.startedAt.getTime(),
+  };
 }

@@ -1,2 +1,3 @@
-// Every workflow the worker registers. One workflow per file, named after its runbook.
-export { fullBackup } from './full-backup.js';
+// Every workflow the worker registers. One workflow per runbook file.
+export { fullBackup, databaseBackup, imageBackup, configSnapshot } from './full-backup.js';
+export { applyRetention } from './retention.js';

@@ -28,3 +28,24 @@ export const PLAN_OPTIONS: ActivityOptions = {
   startToCloseTimeout: '2 minutes',
   retry: { maximumAttempts: 3, initialInterval: '2 seconds', nonRetryableErrorTypes: NON_RETRYABLE_ERROR_TYPES },
 };
+
+/** Recording a run's outcome: small local writes, retried briefly. */
+export const JOURNAL_OPTIONS: ActivityOptions = {
+  summary: 'record the run outcome in runs/',
+  startToCloseTimeout: '1 minute',
+  retry: { maximumAttempts: 5, initialInterval: '1 second', nonRetryableErrorTypes: NON_RETRYABLE_ERROR_TYPES },
+};
+
+/** Alerts: a webhook that is down for a minute must not lose the alert; retries resume delivery. */
+export const ALERT_OPTIONS: ActivityOptions = {
+  summary: 'send the alert to the webhooks',
+  startToCloseTimeout: '2 minutes',
+  heartbeatTimeout: '30 seconds',
+  retry: { maximumAttempts: 6, initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '1 minute' },
+};
+
+/** Retention reads manifests and deletes files; both are quick and safe to repeat. */
+export const RETENTION_OPTIONS: ActivityOptions = {
+  startToCloseTimeout: '10 minutes',
+  retry: { maximumAttempts: 3, initialInterval: '5 seconds', nonRetryableErrorTypes: NON_RETRYABLE_ERROR_TYPES },
+};

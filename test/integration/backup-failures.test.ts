@@ -15,13 +15,13 @@ import { BACKUP_OUTCOME } from '../../core/search-attributes.js';
 
 const services = useServices();
 
-/** Every file under the repository except the staging area, with its sha256. */
+/** Every backup file under the repository (not the staging area or the run journal), with its sha256. */
 async function snapshotRepository(root: string): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
   async function walk(dir: string, rel: string): Promise<void> {
     for (const entry of await readdir(dir, { withFileTypes: true })) {
       const childRel = rel ? `${rel}/${entry.name}` : entry.name;
-      if (childRel === '.staging') continue;
+      if (childRel === '.staging' || childRel === 'runs') continue;
       if (entry.isDirectory()) await walk(join(dir, entry.name), childRel);
       else out[childRel] = createHash('sha256').update(await readFile(join(dir, entry.name))).digest('hex');
     }
@@ -52,6 +52,9 @@ test('a wrong GPG passphrase file fails with WrongPassphrase and leaves the earl
   assert.match(cause.message, /encryption\.passphraseFile .* does not open this repository/);
 
   assert.deepEqual(await snapshotRepository(root), before, 'nothing earlier changed');
+  const journal = JSON.parse(await readFile(join(root, 'runs', 'full.json'), 'utf8'));
+  assert.equal(journal.outcome, 'failed');
+  assert.equal(journal.error.type, 'WrongPassphrase');
   assert.deepEqual(await readdir(join(root, 'manifests')), [`${good.backupId}.json`]);
   assert.deepEqual(await readdir(join(root, '.staging')), []);
   const described = await bad.handle.describe();

@@ -7,7 +7,8 @@ import { appendFile, copyFile, readFile, readdir, stat, unlink, writeFile } from
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { useServices } from '../harness.js';
-import { assertSucceeded, makeConfig, makeFixture, runBackup, sqlRows } from '../helpers.js';
+import { assertSucceeded, makeConfig, makeFixture, runBackup, runWorkflow, sqlRows } from '../helpers.js';
+import type { RetentionReport } from '../../workflows/retention.js';
 import { manifestSchema } from '../../core/manifest.js';
 import { backupIdFor } from '../../core/repository-layout.js';
 import { temporalCli } from '../../client/local/temporal-dev-server.js';
@@ -40,7 +41,9 @@ test('a full backup writes a manifest whose checksums match the files on disk, a
     await writeFile(new URL('../histories/full-backup.json', import.meta.url), shown.stdout);
   }
 
-  const manifest = manifestSchema.parse(JSON.parse(await readFile(join(root, result.manifest), 'utf8')));
+  const manifest = manifestSchema.parse(JSON.parse(await readFile(join(root, result.manifest!), 'utf8')));
+  assert.ok(manifest.database);
+  assert.deepEqual(manifest.parts, ['database', 'images', 'config']);
   assert.equal(manifest.verification.passed, true);
   assert.equal(manifest.config.length, 2);
   for (const artifact of [manifest.database.artifact, ...manifest.config.map((c) => c.artifact)]) {
@@ -85,6 +88,7 @@ test('a second run moves modified and deleted originals into that day\'s increme
   await new Promise((r) => setTimeout(r, 1100)); // backup ids have one-second resolution
 
   const second = assertSucceeded(await runBackup(services, setup));
+  assert.ok(second.images);
   const increment = join(root, second.images.increment);
   assert.deepEqual(await readFile(join(increment, modified.storagePath)), modifiedBefore);
   assert.deepEqual(await readFile(join(increment, deleted.storagePath)), deletedBefore);
@@ -122,32 +126,68 @@ test('an unchanged config produces no new snapshot; a changed one does', async (
   assert.equal(snapshots.filter((n) => n.startsWith('docker-compose.yml.')).length, 2);
 });
 
-test('dumps older than seven days are pruned manifest first, a shared config snapshot survives, and the newest backup always stays', async () => {
+test('after a backup, GFS retention prunes a fabricated 40-day history, manifest first, keeping shared config snapshots and the expected dumps', async () => {
   const fixture = await makeFixture(services, 3);
-  const setup = await makeConfig(services, fixture, 'age cleanup', { encrypted: false });
+  const setup = await makeConfig(services, fixture, 'gfs retention', {
+    encrypted: false,
+    overrides: (raw) => {
+      raw.retention = { daily: 3, weekly: 2, monthly: 2 };
+      raw.schedules = { timezone: 'UTC' };
+    },
+  });
   const root = setup.config.repository.root;
   const first = assertSucceeded(await runBackup(services, setup));
-  const real = manifestSchema.parse(JSON.parse(await readFile(join(root, first.manifest), 'utf8')));
+  const real = manifestSchema.parse(JSON.parse(await readFile(join(root, first.manifest!), 'utf8')));
+  assert.ok(real.database);
 
-  // Fabricate two older backups from the real one: 10 days old (expired) and 3 days old (kept).
-  // Both point at the real config snapshot, as unchanged config does.
+  // Fabricate one backup a day at 02:00 UTC for the 40 days before today, each with its own dump
+  // and pointing at the real config snapshot, as unchanged config does.
+  const today = new Date(`${first.backupId.slice(0, 4)}-${first.backupId.slice(4, 6)}-${first.backupId.slice(6, 8)}T02:00:00Z`);
   const fabricated: string[] = [];
-  for (const daysAgo of [10, 3]) {
-    const id = backupIdFor(new Date(Date.now() - daysAgo * 86_400_000));
+  for (let daysAgo = 1; daysAgo <= 40; daysAgo += 1) {
+    const id = backupIdFor(new Date(today.getTime() - daysAgo * 86_400_000));
     const dumpPath = `db/promptbox_${id}.dump`;
     await copyFile(join(root, real.database.artifact.path), join(root, dumpPath));
-    const m = { ...real, backupId: id, database: { ...real.database, artifact: { ...real.database.artifact, path: dumpPath } } };
+    const m = {
+      ...real,
+      backupId: id,
+      database: { ...real.database, artifact: { ...real.database.artifact, path: dumpPath } },
+      config: real.config.map((c) => ({ ...c, changed: false })),
+    };
     await writeFile(join(root, 'manifests', `${id}.json`), JSON.stringify(m));
     fabricated.push(id);
   }
-  const [expiredId, keptId] = fabricated as [string, string];
+
+  // A dry run deletes nothing and says, for each survivor, which rule keeps it.
+  const before = (await readdir(join(root, 'manifests'))).length;
+  const dry = await runWorkflow<RetentionReport>(services, setup, 'applyRetention', [{ dryRun: true }]);
+  assert.ifError(dry.error);
+  assert.equal((await readdir(join(root, 'manifests'))).length, before);
+  assert.ok(dry.result!.wouldRemove.length > 30);
+  assert.ok(dry.result!.keep.every((k) => k.reasons.length > 0));
 
   await new Promise((r) => setTimeout(r, 1100));
   const second = assertSucceeded(await runBackup(services, setup));
-  assert.deepEqual(second.cleanup.deletedBackups, [expiredId]);
-  const manifests = (await readdir(join(root, 'manifests'))).sort();
-  assert.deepEqual(manifests, [keptId, first.backupId, second.backupId].sort().map((id) => `${id}.json`));
-  assert.ok(!(await readdir(join(root, 'db'))).includes(`promptbox_${expiredId}.dump`));
-  assert.ok((await readdir(join(root, 'db'))).includes(`promptbox_${keptId}.dump`));
+  // Expected from the calendar: daily 3 = today (the newest run), yesterday, the day before;
+  // weekly 2 = today's ISO week (same run) and the Sunday that ended last week; monthly 2 = this
+  // month (same run) and the last day of last month; plus the first run, which holds the newest
+  // config snapshot.
+  const todayUtc = Date.parse(`${second.backupId.slice(0, 4)}-${second.backupId.slice(4, 6)}-${second.backupId.slice(6, 8)}T00:00:00Z`);
+  const dayId = (ms: number) => `${new Date(ms).toISOString().slice(0, 10).replaceAll('-', '')}_020000`;
+  const isoWeekday = new Date(todayUtc).getUTCDay() || 7; // Monday 1 .. Sunday 7
+  const firstOfMonth = Date.parse(`${new Date(todayUtc).toISOString().slice(0, 8)}01T00:00:00Z`);
+  const expected = new Set([
+    second.backupId,
+    first.backupId,
+    dayId(todayUtc - 86_400_000),
+    dayId(todayUtc - 2 * 86_400_000),
+    dayId(todayUtc - isoWeekday * 86_400_000),
+    dayId(firstOfMonth - 86_400_000),
+  ]);
+  const kept = (await readdir(join(root, 'manifests'))).map((n) => n.replace('.json', '')).sort();
+  assert.deepEqual(kept, [...expected].sort());
+  assert.deepEqual([...second.retention.deletedBackups].sort(), fabricated.filter((id) => !expected.has(id)).sort());
+  const dumps = await readdir(join(root, 'db'));
+  for (const id of fabricated) assert.equal(dumps.includes(`promptbox_${id}.dump`), expected.has(id), id);
   for (const c of real.config) assert.ok((await stat(join(root, c.artifact.path))).isFile(), `${c.artifact.path} is still referenced`);
 });

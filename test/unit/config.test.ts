@@ -20,7 +20,8 @@ test('a minimal config gets the documented defaults', () => {
   assert.equal(config.source.database.transport, 'direct');
   assert.equal(config.source.database.transport === 'direct' && config.source.database.port, 5432);
   assert.deepEqual(config.source.storage.excludes, ['/thumbnails/', '*.tmp']);
-  assert.equal(config.retention.dumpMaxAgeDays, 7);
+  assert.equal(config.schedules.timezone, 'UTC');
+  assert.equal(config.schedules.database?.cron, '0 3 * * *');
   assert.deepEqual([config.retention.daily, config.retention.weekly, config.retention.monthly], [7, 4, 12]);
   assert.equal(config.temporal.taskQueue, 'promptbox-backup');
   assert.equal(config.steps.dump.timeout, 3_600_000);

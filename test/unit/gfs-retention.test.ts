@@ -133,3 +133,14 @@ test('image-only and config-only runs age out after their windows; the newest co
 test('increment folders older than the window are selected by date', () => {
   assert.deepEqual(selectExpiredIncrements(['20261029', '20261030', '20261031', 'junk', '20261129'], new Date('2026-11-29T12:00:00Z'), 30), ['20261029']);
 });
+
+test('a backup that took a config snapshot stays for the config window, even when the daily rule passes it over', () => {
+  const now = new Date('2026-11-29T22:00:00Z');
+  const history = [dump('2026-11-29T20:00:00Z'), dump('2026-11-29T09:00:00Z', { hasConfigSnapshot: true }), dump('2026-11-29T02:00:00Z')];
+  const d = selectRetention(history, { ...policy, weekly: 0, monthly: 0 }, { now, latestRunFailed: false });
+  assert.deepEqual(Object.fromEntries(d.keep.map((k) => [k.backupId, k.reasons])), {
+    '20261129_200000': ['daily (day 2026-11-29)', 'newest good dump'],
+    '20261129_090000': ['config snapshot younger than 30 days', 'newest config snapshot'],
+  });
+  assert.deepEqual(d.remove, ['20261129_020000']);
+});

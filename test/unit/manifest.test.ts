@@ -15,6 +15,7 @@ function manifest(backupId: string): Manifest {
     formatVersion: 1,
     backupId,
     kind: 'full',
+    parts: ['database', 'images', 'config'],
     source: { name: 'promptbox', transport: 'direct', database: 'promptbox', endpoint: '127.0.0.1:5432' },
     workflow: { workflowId: 'w', runId: 'r' },
     startedAt: '2026-11-29T03:00:00.000Z',
@@ -31,7 +32,7 @@ function manifest(backupId: string): Manifest {
 test('manifests that point outside the repository are refused', () => {
   for (const path of ['../../etc/passwd', '/etc/passwd', 'db/../../x']) {
     const m = manifest('20261129_030000');
-    m.database.artifact.path = path;
+    m.database!.artifact.path = path;
     assert.equal(manifestSchema.safeParse(m).success, false, path);
   }
 });

@@ -1,8 +1,7 @@
-// Covers: core/duration.ts, core/age-retention.ts, core/errors.ts, core/repository-layout.ts, core/redact.ts
+// Covers: core/duration.ts, core/errors.ts, core/repository-layout.ts, core/redact.ts
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { formatDuration, parseDuration } from '../../core/duration.js';
-import { selectExpiredByAge } from '../../core/age-retention.js';
 import { ERRORS, NON_RETRYABLE_ERROR_TYPES, exitCodeFor } from '../../core/errors.js';
 import { backupIdFor, backupTime, isBackupId, layout } from '../../core/repository-layout.js';
 import { redactText } from '../../core/redact.js';
@@ -26,19 +25,6 @@ test('backup ids are the UTC start second and round-trip', () => {
   assert.ok(!isBackupId('2026-12-31'));
   assert.equal(layout.dump('promptbox', '20260329_013005', true), 'db/promptbox_20260329_013005.dump.gpg');
   assert.equal(layout.imagesIncrement('20260329_013005'), 'images/incremental/20260329');
-});
-
-test('age retention removes dumps past the limit but never the newest good one', () => {
-  const now = new Date('2026-11-29T03:00:00Z');
-  const ids = ['20261120_030000', '20261121_030000', '20261122_030001', '20261128_030000'];
-  assert.deepEqual(selectExpiredByAge(ids, now, 7), {
-    expired: ['20261120_030000', '20261121_030000'],
-    kept: ['20261122_030001', '20261128_030000'],
-  });
-  // Backups stopped weeks ago: everything is old, the newest still stays.
-  const stale = ['20260101_030000', '20260102_030000'];
-  assert.deepEqual(selectExpiredByAge(stale, now, 7), { expired: ['20260101_030000'], kept: ['20260102_030000'] });
-  assert.deepEqual(selectExpiredByAge([], now, 7), { expired: [], kept: [] });
 });
 
 test('the error table has unique exit codes and drives retryability', () => {

@@ -1,0 +1,23 @@
+// The outcome of the latest run of each kind, kept in the repository (runs/<kind>.json) so that
+// retention and health checks can tell "the last backup failed" without asking Temporal, and
+// keep working when the Temporal server is the thing that is down.
+export type RunKind = 'full' | 'database' | 'images' | 'config' | 'partial' | 'retention' | 'health';
+
+export interface RunRecord {
+  kind: RunKind;
+  workflowId: string;
+  backupId?: string;
+  outcome: 'succeeded' | 'failed' | 'unchanged';
+  finishedAt: string;
+  error?: { type?: string; message: string };
+}
+
+export const BACKUP_RUN_KINDS: readonly RunKind[] = ['full', 'database', 'images', 'config', 'partial'];
+
+/** The most recent backup run (of any backup kind) failed. */
+export function latestBackupRunFailed(records: RunRecord[]): RunRecord | undefined {
+  const latest = records
+    .filter((r) => BACKUP_RUN_KINDS.includes(r.kind))
+    .sort((a, b) => b.finishedAt.localeCompare(a.finishedAt))[0];
+  return latest?.outcome === 'failed' ? latest : undefined;
+}

@@ -1,0 +1,48 @@
+// applyRetention: GFS retention of the repository (core/gfs-retention.ts has the rule). Runs
+// after every successful backup and on its own schedule. A dry run reports what would go and
+// why each survivor stays, and deletes nothing.
+import { proxyActivities, upsertSearchAttributes } from '@temporalio/workflow';
+import type { Activities } from '../activities/index.js';
+import { selectExpiredIncrements, selectRetention, type RetentionDecision } from '../core/gfs-retention.js';
+import { BACKUP_KIND } from '../core/search-attributes.js';
+import { RETENTION_OPTIONS } from './options.js';
+import { recordFailure, recordSuccess } from './run-outcome.js';
+
+export interface RetentionInput {
+  dryRun?: boolean;
+}
+
+export interface RetentionReport extends RetentionDecision {
+  dryRun: boolean;
+  expiredIncrements: string[];
+  deletedFiles: string[];
+  invalidManifests: string[];
+}
+
+const { listRetentionCandidates } = proxyActivities<Activities>({ ...RETENTION_OPTIONS, summary: 'list manifests, increments and the last run outcome' });
+const { deleteBackups, retentionPolicy } = proxyActivities<Activities>({ ...RETENTION_OPTIONS, summary: 'delete expired backups, manifest first' });
+
+export async function applyRetention(input: RetentionInput = {}): Promise<RetentionReport> {
+  upsertSearchAttributes([{ key: BACKUP_KIND, value: 'retention' }]);
+  const dryRun = input.dryRun ?? false;
+  const policy = await retentionPolicy();
+  try {
+    const inventory = await listRetentionCandidates();
+    const now = new Date();
+    const decision = selectRetention(
+      inventory.candidates.map((c) => ({ ...c, time: new Date(c.time) })),
+      policy.policy,
+      { now, latestRunFailed: Boolean(inventory.latestRunFailed) },
+    );
+    const expiredIncrements = decision.blocked ? [] : selectExpiredIncrements(inventory.incrementDays, now, policy.policy.imageIncrementDays);
+    let deletedFiles: string[] = [];
+    if (!dryRun && (decision.remove.length || expiredIncrements.length)) {
+      deletedFiles = (await deleteBackups({ remove: decision.remove, increments: expiredIncrements })).deletedFiles;
+    }
+    if (!dryRun) await recordSuccess('retention', 'succeeded');
+    return { ...decision, dryRun, expiredIncrements, deletedFiles, invalidManifests: inventory.invalidManifests };
+  } catch (err) {
+    await recordFailure('retention', policy.source, err);
+    throw err;
+  }
+}

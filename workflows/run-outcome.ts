@@ -1,0 +1,46 @@
+// The end of every run, shared by all workflows: record the outcome in the repository's run
+// journal and, on failure, alert. Runs in a non-cancellable scope, so a cancelled run is still
+// recorded and still alerts.
+import { CancellationScope, proxyActivities, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import type { Activities } from '../activities/index.js';
+import { rootFailure, type Alert } from '../core/alerts.js';
+import type { RunKind, RunRecord } from '../core/run-journal.js';
+import { BACKUP_OUTCOME } from '../core/search-attributes.js';
+import { ALERT_OPTIONS, JOURNAL_OPTIONS } from './options.js';
+
+const { recordRun } = proxyActivities<Activities>(JOURNAL_OPTIONS);
+const { sendAlert } = proxyActivities<Activities>(ALERT_OPTIONS);
+
+export async function recordSuccess(kind: RunKind, outcome: 'succeeded' | 'unchanged', backupId?: string): Promise<void> {
+  upsertSearchAttributes([{ key: BACKUP_OUTCOME, value: outcome }]);
+  await CancellationScope.nonCancellable(() =>
+    recordRun({ kind, workflowId: workflowInfo().workflowId, outcome, finishedAt: new Date().toISOString(), ...(backupId ? { backupId } : {}) }),
+  );
+}
+
+/** Records and alerts a failure; never throws itself, so the original failure stays the result. */
+export async function recordFailure(kind: RunKind, source: string, err: unknown, backupId?: string): Promise<void> {
+  upsertSearchAttributes([{ key: BACKUP_OUTCOME, value: 'failed' }]);
+  const error = rootFailure(err);
+  const record: RunRecord = {
+    kind,
+    workflowId: workflowInfo().workflowId,
+    outcome: 'failed',
+    finishedAt: new Date().toISOString(),
+    error,
+    ...(backupId ? { backupId } : {}),
+  };
+  const alert: Alert = {
+    event: kind === 'retention' ? 'retention_failed' : 'backup_failed',
+    severity: 'critical',
+    source,
+    summary: `${kind} run failed${backupId ? ` (backup ${backupId})` : ''}; earlier backups are untouched`,
+    workflowId: record.workflowId,
+    error,
+    at: record.finishedAt,
+    ...(backupId ? { backupId } : {}),
+  };
+  await CancellationScope.nonCancellable(async () => {
+    await Promise.allSettled([recordRun(record), sendAlert(alert)]);
+  });
+}
