@@ -10,6 +10,7 @@ import { createVerifyActivities } from './verify.js';
 import { createRetentionActivities } from './retention.js';
 import { createRunJournalActivities } from './run-journal.js';
 import { createNotifyActivities } from './notify.js';
+import { createHealthActivities } from './health.js';
 
 export function createActivities(deps: ActivityDeps) {
   const postgres = createPostgresActivities(deps);
@@ -25,6 +26,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createRetentionActivities(deps),
     ...createRunJournalActivities(deps),
     ...createNotifyActivities(deps),
+    ...createHealthActivities(deps),
   };
 }
 

@@ -10,6 +10,11 @@ import { startDemo } from './demo.js';
 import { formatBackupResult } from './report.js';
 import { startFullBackup } from './start-backup.js';
 import { collectStatus, formatStatus } from './status.js';
+import { applySchedules, controlSchedule, listSchedules, type ApplyResult } from './schedules.js';
+import { gatherHealthFacts } from '../activities/health.js';
+import { evaluateHealth, healthExitCode } from '../core/health.js';
+import { backupIdFor } from '../core/repository-layout.js';
+import type { applyRetention, RetentionReport } from '../workflows/retention.js';
 
 const USAGE = `usage: promptbox-backup <command> [options]
 
@@ -18,7 +23,11 @@ commands:
              Without a config it brings up a local Temporal dev server and a demo Prompt Box.
   backup     start a full backup on the running workers (waits for the result unless --no-wait)
   worker     run a worker until interrupted
-  status     recent runs (from Temporal) and the newest good backup (from the repository)
+  status     recent runs (from Temporal), the newest good backup and a capacity estimate
+  health     is the newest dump recent, big enough, no anomaly, last runs ok, disk free, mirror
+             complete? One line; exit 0 ok, 1 warning, 2 critical. Works without Temporal.
+  retention  apply GFS retention now (--dry-run: list what would go and why the rest stays)
+  schedules  apply | list | pause KIND | unpause KIND | trigger KIND | delete KIND
   config     validate the configuration and print it (secrets are references, never values)
 
 options:
@@ -28,6 +37,8 @@ options:
   --keep-running    run: keep the demo's Temporal server (and Web UI) up until Ctrl-C
   --json            machine-readable output
   --limit N         status: how many runs (default 10)
+  --dry-run         retention: decide and report, delete nothing
+  --verbose         health: every check, not just the summary line
 `;
 
 const say = (line: string) => process.stdout.write(`${line}\n`);
@@ -48,6 +59,22 @@ async function untilInterrupted(): Promise<void> {
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);
   });
+}
+
+function formatApply(r: ApplyResult): string {
+  const line = (what: string, ids: string[]) => (ids.length ? [`${what}: ${ids.join(', ')}`] : []);
+  return [...line('created', r.created), ...line('updated', r.updated), ...line('unchanged', r.unchanged), ...line('deleted', r.deleted)].join('\n');
+}
+
+function formatRetention(r: RetentionReport): string {
+  return [
+    r.dryRun ? 'Retention (dry run): nothing was deleted' : 'Retention applied',
+    ...(r.blocked ? [`  deletion suspended: ${r.blocked}`] : []),
+    ...r.keep.map((k) => `  keep   ${k.backupId}  ${k.reasons.join(', ')}`),
+    ...(r.dryRun || r.blocked ? r.wouldRemove : r.remove).map((id) => `  ${r.dryRun || r.blocked ? 'would remove' : 'removed'} ${id}`),
+    ...r.expiredIncrements.map((d) => `  ${r.dryRun ? 'would remove' : 'removed'} images/incremental/${d}`),
+    ...r.invalidManifests.map((m) => `  invalid manifest (ignored): ${m}`),
+  ].join('\n');
 }
 
 async function withClient<T>(config: Config, use: (client: Client) => Promise<T>): Promise<T> {
@@ -85,6 +112,8 @@ async function main(argv: string[]): Promise<number> {
       'keep-running': { type: 'boolean', default: false },
       json: { type: 'boolean', default: false },
       limit: { type: 'string', default: '10' },
+      'dry-run': { type: 'boolean', default: false },
+      verbose: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -142,6 +171,47 @@ async function main(argv: string[]): Promise<number> {
       return withClient(config, async (client) => {
         const report = await collectStatus(client, config, Number(values.limit));
         say(values.json ? JSON.stringify(report, null, 2) : formatStatus(report));
+        return EXIT_OK;
+      });
+    }
+    case 'health': {
+      const config = requireConfig(values);
+      const report = evaluateHealth(await gatherHealthFacts(config), config.health);
+      if (values.json) say(JSON.stringify(report, null, 2));
+      else {
+        say(report.summary);
+        if (values.verbose) for (const c of report.checks) say(`  ${c.status.padEnd(8)} ${c.name}: ${c.detail}`);
+      }
+      return healthExitCode(report.status);
+    }
+    case 'retention': {
+      const config = requireConfig(values);
+      return withClient(config, async (client) => {
+        const report = await client.workflow.execute<typeof applyRetention>('applyRetention', {
+          taskQueue: config.temporal.taskQueue,
+          workflowId: `retention-${config.source.name}-${backupIdFor(new Date())}`,
+          args: [{ dryRun: values['dry-run'] }],
+        });
+        say(values.json ? JSON.stringify(report, null, 2) : formatRetention(report));
+        return EXIT_OK;
+      });
+    }
+    case 'schedules': {
+      const config = requireConfig(values);
+      const [, action = 'list', name] = positionals;
+      return withClient(config, async (client) => {
+        if (action === 'apply') {
+          const r = await applySchedules(client, config);
+          say(values.json ? JSON.stringify(r, null, 2) : formatApply(r));
+        } else if (action === 'list') {
+          const rows = await listSchedules(client, config);
+          say(values.json ? JSON.stringify(rows, null, 2) : rows.map((r) => `${r.id.padEnd(40)} ${r.paused ? 'PAUSED ' : 'active '} ${r.cron} (${r.timezone}) next ${r.next ?? '-'}`).join('\n') || 'no schedules: run `schedules apply`');
+        } else if (['pause', 'unpause', 'trigger', 'delete'].includes(action) && name) {
+          say(`${action}: ${await controlSchedule(client, config, action as 'pause', name, values.reason)}`);
+        } else {
+          note(`schedules: expected apply, list, or pause|unpause|trigger|delete KIND\n\n${USAGE}`);
+          return EXIT_USAGE;
+        }
         return EXIT_OK;
       });
     }

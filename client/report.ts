@@ -2,7 +2,7 @@
 import { formatDuration } from '../core/duration.js';
 import type { FullBackupResult } from '../core/backup-result.js';
 
-function bytes(n: number): string {
+export function formatBytes(n: number): string {
   const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
   let v = n;
   let i = 0;
@@ -21,9 +21,9 @@ export function formatBackupResult(r: FullBackupResult, link?: string): string {
     `Backup ${r.backupId} (${r.kind}) of ${r.source}: verified and recorded as good`,
     `  repository  ${r.repository}`,
     `  manifest    ${r.manifest}`,
-    ...r.artifacts.map((a) => `  ${a.kind.padEnd(11)} ${a.path} (${bytes(a.bytes)}${a.encrypted ? ', encrypted' : ''}, sha256 ${a.sha256.slice(0, 12)}…)`),
+    ...r.artifacts.map((a) => `  ${a.kind.padEnd(11)} ${a.path} (${formatBytes(a.bytes)}${a.encrypted ? ', encrypted' : ''}, sha256 ${a.sha256.slice(0, 12)}…)`),
     ...(r.images
-      ? [`  images      ${r.images.mirror}: ${r.images.files} files, ${bytes(r.images.bytes)}; ${r.images.transferred} copied, ${r.images.movedToIncrement} old versions kept in ${r.images.increment}`]
+      ? [`  images      ${r.images.mirror}: ${r.images.files} files, ${formatBytes(r.images.bytes)}; ${r.images.transferred} copied, ${r.images.movedToIncrement} old versions kept in ${r.images.increment}`]
       : []),
     ...(r.parts.includes('config')
       ? [`  config files ${r.configChanged.length ? `new snapshot of ${r.configChanged.join(', ')}` : 'unchanged since the last snapshot'}`]

@@ -1,7 +1,13 @@
 // Recent backup runs as Temporal recorded them (visibility, by our search attributes), and the
 // newest good backup as the repository's catalog records it.
 import type { Client } from '@temporalio/client';
+import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
 import { readCatalog, latestGood } from '../activities/catalog.js';
+import { tally } from '../activities/health.js';
+import { estimateCapacity, type CapacityRow } from '../core/capacity.js';
+import { layout } from '../core/repository-layout.js';
+import { formatBytes } from './report.js';
 import type { Config } from '../config/schema.js';
 import { BACKUP_ID, BACKUP_OUTCOME } from '../core/search-attributes.js';
 
@@ -18,6 +24,7 @@ export interface RunSummary {
 
 export interface StatusReport {
   runs: RunSummary[];
+  capacity: CapacityRow[];
   latestGood?: { backupId: string; finishedAt: string; dump: string; bytes: number };
   invalidManifests: Array<{ file: string; reason: string }>;
 }
@@ -38,10 +45,22 @@ export async function collectStatus(client: Client, config: Config, limit: numbe
     });
     if (runs.length >= limit) break;
   }
-  const catalog = await readCatalog(config.repository.root);
+  const root = config.repository.root;
+  const catalog = await readCatalog(root);
   const good = latestGood(catalog, 'database');
+  const incrementDays = await readdir(join(root, 'images/incremental')).catch(() => [] as string[]);
+  const capacity = estimateCapacity(
+    {
+      dumpBytes: catalog.manifests.flatMap((m) => (m.database ? [m.database.artifact.bytes] : [])),
+      mirrorBytes: (await tally(join(root, layout.imagesCurrent), [])).bytes,
+      incrementBytes: await Promise.all(incrementDays.map(async (d) => (await tally(join(root, 'images/incremental', d), [])).bytes)),
+      configBytes: (await tally(join(root, layout.configDir), [])).bytes,
+    },
+    config.retention,
+  );
   return {
     runs,
+    capacity,
     latestGood: good && {
       backupId: good.backupId,
       finishedAt: good.finishedAt,
@@ -58,6 +77,9 @@ export function formatStatus(report: StatusReport): string {
       ? `Latest good backup: ${report.latestGood.backupId} (finished ${report.latestGood.finishedAt}, ${report.latestGood.dump})`
       : 'Latest good backup: none yet',
     ...report.invalidManifests.map((m) => `  invalid manifest ${m.file}: ${m.reason}`),
+    '',
+    'Storage the configured retention will need (from measured sizes):',
+    ...report.capacity.map((c) => `  ${c.item.padEnd(17)} ${formatBytes(c.bytes).padStart(10)}  ${c.basis}`),
     '',
     'Recent runs:',
     ...(report.runs.length

@@ -45,7 +45,7 @@ export async function makeConfig(
   services: Services,
   fixture: PromptBoxFixture,
   name: string,
-  opts: { encrypted?: boolean; overrides?: (c: ConfigInput) => void } = {},
+  opts: { encrypted?: boolean; overrides?: (c: ConfigInput) => void | Promise<void> } = {},
 ): Promise<TestSetup> {
   const dir = join(services.dir, slug(name));
   await mkdir(dir, { recursive: true, mode: 0o700 });
@@ -83,7 +83,7 @@ export async function makeConfig(
     },
     logging: { level: 'debug' },
   };
-  opts.overrides?.(raw);
+  await opts.overrides?.(raw);
   const config = parseConfig(raw, `test config for "${name}"`, {});
   return { config, passwordFile, passphraseFile, passphrase };
 }

@@ -1,3 +1,4 @@
 // Every workflow the worker registers. One workflow per runbook file.
 export { fullBackup, databaseBackup, imageBackup, configSnapshot } from './full-backup.js';
 export { applyRetention } from './retention.js';
+export { healthCheck } from './health-check.js';

@@ -71,6 +71,10 @@ test('a wrong GPG passphrase file fails with WrongPassphrase and leaves the earl
   assert.equal(failedRun?.outcome, 'failed');
   assert.equal(report.latestGood?.backupId, good.backupId);
   assert.match(formatStatus(report), new RegExp(`Latest good backup: ${good.backupId}`));
+  // Capacity: 23 retained dumps (7 + 4 + 12) of the one measured size, plus the measured mirror.
+  const dumps = report.capacity.find((c) => c.item === 'database dumps');
+  assert.equal(dumps?.bytes, 23 * good.bytesWritten - 23 * good.artifacts.filter((a) => a.kind === 'config').reduce((n, a) => n + a.bytes, 0));
+  assert.ok((report.capacity.find((c) => c.item === 'image mirror')?.bytes ?? 0) > 0);
 });
 
 test('an unreachable database fails with DatabaseUnreachable after retries and leaves the earlier backup latest', async () => {

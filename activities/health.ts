@@ -1,0 +1,77 @@
+// Gathers the facts the health check decides on: good dumps from the catalog, the run journal,
+// free space on the backup volume, and file counts and bytes of the image mirror and its source.
+// Used by the healthCheck workflow and directly by the CLI.
+import { readdir, stat, statfs } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Config } from '../config/schema.js';
+import type { HealthFacts } from '../core/health.js';
+import { layout } from '../core/repository-layout.js';
+import { readCatalog } from './catalog.js';
+import type { ActivityDeps } from './deps.js';
+import { exists } from './fs-durable.js';
+import { withHeartbeat } from './heartbeat.js';
+import { readRunJournal } from './run-journal.js';
+
+/** rsync-style excludes, the subset the config documents: `/dir/` (top level), `dir/`, `*.ext`, `name`. */
+export function isExcluded(rel: string, isDir: boolean, patterns: string[]): boolean {
+  const name = rel.slice(rel.lastIndexOf('/') + 1);
+  return patterns.some((p) => {
+    if (p.endsWith('/')) {
+      if (!isDir) return false;
+      return p.startsWith('/') ? `/${rel}/` === p : name === p.slice(0, -1);
+    }
+    if (p.startsWith('*')) return name.endsWith(p.slice(1));
+    return p.startsWith('/') ? `/${rel}` === p : name === p;
+  });
+}
+
+/** Files and bytes under a directory (0 when it does not exist), skipping excluded paths. */
+export async function tally(dir: string, excludes: string[], progress = { files: 0 }): Promise<{ files: number; bytes: number }> {
+  const total = { files: 0, bytes: 0 };
+  async function walk(abs: string, rel: string): Promise<void> {
+    for (const entry of await readdir(abs, { withFileTypes: true })) {
+      const childRel = rel ? `${rel}/${entry.name}` : entry.name;
+      if (isExcluded(childRel, entry.isDirectory(), excludes)) continue;
+      if (entry.isDirectory()) await walk(join(abs, entry.name), childRel);
+      else if (entry.isFile()) {
+        total.files += 1;
+        total.bytes += (await stat(join(abs, entry.name))).size;
+        progress.files += 1;
+      }
+    }
+  }
+  if (await exists(dir)) await walk(dir, '');
+  return total;
+}
+
+export async function gatherHealthFacts(config: Config, now = new Date()): Promise<HealthFacts> {
+  const root = config.repository.root;
+  const catalog = await readCatalog(root);
+  const fs = await statfs(root).catch(() => undefined);
+  const progress = { files: 0 };
+  const [mirror, source] = await withHeartbeat(
+    () => progress,
+    () =>
+      Promise.all([
+        tally(join(root, layout.imagesCurrent), [], progress),
+        tally(config.source.storage.root, config.source.storage.excludes, progress),
+      ]),
+  );
+  return {
+    now: now.toISOString(),
+    dumps: catalog.manifests
+      .filter((m) => m.database)
+      .map((m) => ({ backupId: m.backupId, finishedAt: m.finishedAt, bytes: m.database!.artifact.bytes })),
+    runs: await readRunJournal(root),
+    freeBytes: fs ? fs.bavail * fs.bsize : 0,
+    ...(catalog.manifests.some((m) => m.images) ? { mirror, source } : {}),
+  };
+}
+
+export function createHealthActivities(deps: ActivityDeps) {
+  return {
+    async gatherHealth(): Promise<{ facts: HealthFacts; thresholds: Config['health']; source: string }> {
+      return { facts: await gatherHealthFacts(deps.config), thresholds: deps.config.health, source: deps.config.source.name };
+    },
+  };
+}

@@ -1,0 +1,107 @@
+// Health of the backups, decided from facts gathered on the worker (or by the CLI directly, so
+// `health` works while Temporal itself is down). Pure; exit codes 0, 1, 2 for ok, warning,
+// critical, as monitoring systems expect.
+import type { HealthConfig } from '../config/schema.js';
+import { BACKUP_RUN_KINDS, type RunRecord } from './run-journal.js';
+
+export type HealthStatus = 'ok' | 'warning' | 'critical';
+
+export interface HealthFacts {
+  now: string;
+  /** Good backups with a dump, oldest first. */
+  dumps: Array<{ backupId: string; finishedAt: string; bytes: number }>;
+  runs: RunRecord[];
+  freeBytes: number;
+  mirror?: { files: number; bytes: number };
+  source?: { files: number; bytes: number };
+}
+
+export interface HealthCheck {
+  name: string;
+  status: HealthStatus;
+  detail: string;
+}
+
+export interface HealthReport {
+  status: HealthStatus;
+  summary: string;
+  checks: HealthCheck[];
+}
+
+const RANK: Record<HealthStatus, number> = { ok: 0, warning: 1, critical: 2 };
+
+export function healthExitCode(status: HealthStatus): number {
+  return RANK[status];
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+}
+
+const hours = (ms: number) => `${(ms / 3_600_000).toFixed(1)} h`;
+const kib = (n: number) => `${(n / 1024).toFixed(1)} KiB`;
+
+export function evaluateHealth(facts: HealthFacts, t: HealthConfig): HealthReport {
+  const checks: HealthCheck[] = [];
+  const newest = facts.dumps[facts.dumps.length - 1];
+  if (!newest) {
+    checks.push({ name: 'newest dump', status: 'critical', detail: 'no verified dump in the repository' });
+  } else {
+    const age = Date.parse(facts.now) - Date.parse(newest.finishedAt);
+    checks.push({
+      name: 'newest dump age',
+      status: age > t.maxDumpAge ? 'critical' : 'ok',
+      detail: `${newest.backupId} is ${hours(age)} old (limit ${hours(t.maxDumpAge)})`,
+    });
+    checks.push({
+      name: 'newest dump size',
+      status: newest.bytes < t.minDumpBytes ? 'critical' : 'ok',
+      detail: `${kib(newest.bytes)} (minimum ${kib(t.minDumpBytes)})`,
+    });
+    const previous = facts.dumps.slice(0, -1).slice(-t.anomalyWindow).map((d) => d.bytes);
+    if (previous.length >= 2) {
+      const m = median(previous);
+      const low = m * (1 - t.anomalyBand);
+      const high = m * (1 + t.anomalyBand);
+      const anomalous = newest.bytes < low || newest.bytes > high;
+      checks.push({
+        name: 'dump size anomaly',
+        status: anomalous ? 'warning' : 'ok',
+        detail: `${kib(newest.bytes)} against a median of ${kib(m)} over the last ${previous.length} (band ${kib(low)} - ${kib(high)})`,
+      });
+    }
+  }
+  const latestByKind = new Map<string, RunRecord>();
+  for (const r of facts.runs) {
+    const seen = latestByKind.get(r.kind);
+    if (!seen || seen.finishedAt < r.finishedAt) latestByKind.set(r.kind, r);
+  }
+  for (const [kind, r] of [...latestByKind].sort(([a], [b]) => a.localeCompare(b))) {
+    if (kind === 'health') continue;
+    const failed = r.outcome === 'failed';
+    checks.push({
+      name: `last ${kind} run`,
+      status: failed ? (BACKUP_RUN_KINDS.includes(r.kind) ? 'critical' : 'warning') : 'ok',
+      detail: `${r.outcome} at ${r.finishedAt}${r.error ? `: ${r.error.type ? `${r.error.type}: ` : ''}${r.error.message}` : ''}`,
+    });
+  }
+  checks.push({
+    name: 'free space',
+    status: facts.freeBytes < t.minFreeBytes ? 'warning' : 'ok',
+    detail: `${(facts.freeBytes / 1024 ** 3).toFixed(1)} GiB free on the backup volume (minimum ${(t.minFreeBytes / 1024 ** 3).toFixed(1)} GiB)`,
+  });
+  if (facts.mirror && facts.source) {
+    const same = facts.mirror.files === facts.source.files && facts.mirror.bytes === facts.source.bytes;
+    checks.push({
+      name: 'image mirror',
+      status: same ? 'ok' : 'warning',
+      detail: `mirror ${facts.mirror.files} files / ${facts.mirror.bytes} bytes, source ${facts.source.files} files / ${facts.source.bytes} bytes`,
+    });
+  }
+  const status = checks.reduce<HealthStatus>((worst, c) => (RANK[c.status] > RANK[worst] ? c.status : worst), 'ok');
+  const bad = checks.filter((c) => c.status !== 'ok');
+  const summary = `${status.toUpperCase()}: ${bad.length ? bad.map((c) => `${c.name}: ${c.detail}`).join('; ') : `${checks.length} checks passed`}`;
+  return { status, summary, checks };
+}

@@ -1,0 +1,36 @@
+// healthCheck: hourly, decides whether the backups are healthy (core/health.ts) and alerts on a
+// warning or a critical finding (an RPO breach, a size anomaly, a failed run, a full disk).
+import { proxyActivities, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import type { Activities } from '../activities/index.js';
+import { evaluateHealth, type HealthReport } from '../core/health.js';
+import { BACKUP_KIND, BACKUP_OUTCOME } from '../core/search-attributes.js';
+import { ALERT_OPTIONS, JOURNAL_OPTIONS } from './options.js';
+
+const { gatherHealth } = proxyActivities<Activities>({
+  summary: 'read manifests, run journal, free space, mirror and source counts',
+  startToCloseTimeout: '30 minutes',
+  heartbeatTimeout: '1 minute',
+  retry: { maximumAttempts: 3, initialInterval: '10 seconds' },
+});
+const { sendAlert } = proxyActivities<Activities>(ALERT_OPTIONS);
+const { recordRun } = proxyActivities<Activities>(JOURNAL_OPTIONS);
+
+export async function healthCheck(): Promise<HealthReport> {
+  upsertSearchAttributes([{ key: BACKUP_KIND, value: 'health' }]);
+  const { facts, thresholds, source } = await gatherHealth();
+  const report = evaluateHealth(facts, thresholds);
+  upsertSearchAttributes([{ key: BACKUP_OUTCOME, value: report.status }]);
+  if (report.status !== 'ok') {
+    await sendAlert({
+      event: report.status === 'critical' ? 'health_critical' : 'health_warning',
+      severity: report.status,
+      source,
+      summary: report.summary,
+      workflowId: workflowInfo().workflowId,
+      details: report.checks.filter((c) => c.status !== 'ok').map((c) => `${c.status}: ${c.name}: ${c.detail}`),
+      at: new Date().toISOString(),
+    });
+  }
+  await recordRun({ kind: 'health', workflowId: workflowInfo().workflowId, outcome: 'succeeded', finishedAt: new Date().toISOString() });
+  return report;
+}
