@@ -11,6 +11,7 @@ import { createRetentionActivities } from './retention.js';
 import { createRunJournalActivities } from './run-journal.js';
 import { createNotifyActivities } from './notify.js';
 import { createHealthActivities } from './health.js';
+import { createDrActivities } from './dr.js';
 
 export function createActivities(deps: ActivityDeps) {
   const postgres = createPostgresActivities(deps);
@@ -27,6 +28,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createRunJournalActivities(deps),
     ...createNotifyActivities(deps),
     ...createHealthActivities(deps),
+    ...createDrActivities(deps),
   };
 }
 

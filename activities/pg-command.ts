@@ -26,11 +26,13 @@ export function pgCommand(
   password?: string,
 ): PgInvocation {
   const connect = opts.connect ?? true;
+  // pg_restore's positional argument is its input file: it takes the database as -d.
+  const dbArgs = tool === 'pg_restore' ? ['-d', db.database] : [db.database];
   if (db.transport === 'docker') {
-    const target = connect ? ['-U', db.user, ...toolArgs, db.database] : toolArgs;
+    const target = connect ? ['-U', db.user, ...toolArgs, ...dbArgs] : toolArgs;
     return { file: db.dockerCommand, args: ['exec', ...(opts.stdin ? ['-i'] : []), db.container, tool, ...target], env: {} };
   }
-  const target = connect ? ['-w', '-h', db.host, '-p', String(db.port), '-U', db.user, ...toolArgs, db.database] : toolArgs;
+  const target = connect ? ['-w', '-h', db.host, '-p', String(db.port), '-U', db.user, ...toolArgs, ...dbArgs] : toolArgs;
   return {
     file: tool,
     args: target,

@@ -3,13 +3,15 @@ import { parseArgs } from 'node:util';
 import type { Client } from '@temporalio/client';
 import { ConfigError, loadConfigFile } from '../config/load.js';
 import type { Config } from '../config/schema.js';
-import { ERRORS, EXIT_OK, EXIT_USAGE, exitCodeFor } from '../core/errors.js';
+import { ERRORS, EXIT_OK, EXIT_UNKNOWN_FAILURE, EXIT_USAGE, exitCodeFor } from '../core/errors.js';
 import { startWorker } from '../worker/start.js';
 import { connectClient, webUiLink } from './connect.js';
 import { startDemo } from './demo.js';
 import { formatBackupResult } from './report.js';
 import { startFullBackup } from './start-backup.js';
 import { collectStatus, formatStatus } from './status.js';
+import { formatProgress, formatReport, signalDr, startDr, watchDr } from './dr.js';
+import { progressQuery } from '../workflows/dr-runbook.js';
 import { applySchedules, controlSchedule, listSchedules, type ApplyResult } from './schedules.js';
 import { gatherHealthFacts } from '../activities/health.js';
 import { evaluateHealth, healthExitCode } from '../core/health.js';
@@ -28,6 +30,9 @@ commands:
              complete? One line; exit 0 ok, 1 warning, 2 critical. Works without Temporal.
   retention  apply GFS retention now (--dry-run: list what would go and why the rest stays)
   schedules  apply | list | pause KIND | unpause KIND | trigger KIND | delete KIND
+  dr         start --input FILE [--id ID] [--no-wait] | status ID [--watch] | approve ID |
+             retry ID STEP | skip ID STEP --reason TEXT | abort ID --reason TEXT
+             the six-step disaster-recovery runbook (see README)
   config     validate the configuration and print it (secrets are references, never values)
 
 options:
@@ -39,6 +44,9 @@ options:
   --limit N         status: how many runs (default 10)
   --dry-run         retention: decide and report, delete nothing
   --verbose         health: every check, not just the summary line
+  --input FILE      dr start: the recovery's target and budgets (JSON, see README)
+  --id ID           dr start: the workflow id (default dr-<source>-<time>)
+  --watch           dr status: refresh until the recovery ends
 `;
 
 const say = (line: string) => process.stdout.write(`${line}\n`);
@@ -114,6 +122,9 @@ async function main(argv: string[]): Promise<number> {
       limit: { type: 'string', default: '10' },
       'dry-run': { type: 'boolean', default: false },
       verbose: { type: 'boolean', default: false },
+      input: { type: 'string' },
+      id: { type: 'string' },
+      watch: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -212,6 +223,37 @@ async function main(argv: string[]): Promise<number> {
           note(`schedules: expected apply, list, or pause|unpause|trigger|delete KIND\n\n${USAGE}`);
           return EXIT_USAGE;
         }
+        return EXIT_OK;
+      });
+    }
+    case 'dr': {
+      const config = requireConfig(values);
+      const [, action, id, step] = positionals;
+      return withClient(config, async (client) => {
+        if (action === 'start') {
+          if (!values.input) throw new ConfigError('the command line', ['--input: dr start needs the recovery input file']);
+          const handle = await startDr(client, config, values.input, values.id);
+          note(`started ${handle.workflowId}${config.temporal.webUi ? ` (${webUiLink(config, handle.workflowId)})` : ''}`);
+          if (values['no-wait']) return EXIT_OK;
+          const report = await watchDr(client, handle.workflowId, note);
+          say(values.json ? JSON.stringify(report, null, 2) : formatReport(report));
+          return report.outcome === 'succeeded' ? EXIT_OK : EXIT_UNKNOWN_FAILURE;
+        }
+        if (!id) {
+          note(`dr ${action ?? ''}: name the recovery's workflow id\n\n${USAGE}`);
+          return EXIT_USAGE;
+        }
+        if (action === 'status') {
+          if (values.watch) {
+            const report = await watchDr(client, id, note);
+            say(values.json ? JSON.stringify(report, null, 2) : formatReport(report));
+          } else {
+            const p = await client.workflow.getHandle(id).query(progressQuery);
+            say(values.json ? JSON.stringify(p, null, 2) : formatProgress(p));
+          }
+          return EXIT_OK;
+        }
+        say(await signalDr(client, id, action ?? '', step, values.reason));
         return EXIT_OK;
       });
     }

@@ -2,51 +2,10 @@
 // (an environment variable name or a file path) that activities resolve on the worker, so a
 // config object can be logged, sent to a workflow or shown in an error without leaking.
 import { z } from 'zod';
-import { parseDuration } from '../core/duration.js';
+import { absolutePath, databaseSchema, duration, secretRef, type SecretRef } from '../core/schema-parts.js';
 
-const duration = z
-  .union([z.number().int().positive(), z.string()])
-  .transform((value, ctx) => {
-    const ms = typeof value === 'number' ? value : parseDuration(value);
-    if (ms === undefined || ms <= 0) {
-      ctx.addIssue({ code: 'custom', message: `not a duration: ${JSON.stringify(value)} (use e.g. "90s", "30m", "3h")` });
-      return z.NEVER;
-    }
-    return ms;
-  });
+export { databaseSchema, secretRef, type SecretRef };
 
-const absolutePath = z.string().min(1).refine((p) => p.startsWith('/'), 'must be an absolute path');
-
-export const secretRef = z.union([
-  z.object({ env: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name') }).strict(),
-  z.object({ file: absolutePath }).strict(),
-]);
-export type SecretRef = z.infer<typeof secretRef>;
-
-const directDatabase = z
-  .object({
-    transport: z.literal('direct'),
-    host: z.string().min(1),
-    port: z.number().int().min(1).max(65535).default(5432),
-    user: z.string().min(1),
-    database: z.string().min(1),
-    password: secretRef.optional(),
-  })
-  .strict();
-
-// As the backup doc does it: `docker exec promptbox-db-1 pg_dump -U promptbox -Fc promptbox`.
-// pg_dump then runs inside the container and always matches the server's version.
-const dockerDatabase = z
-  .object({
-    transport: z.literal('docker'),
-    container: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'must be a docker container name'),
-    user: z.string().min(1),
-    database: z.string().min(1),
-    dockerCommand: z.string().min(1).default('docker'),
-  })
-  .strict();
-
-export const databaseSchema = z.discriminatedUnion('transport', [directDatabase, dockerDatabase]);
 export type DatabaseConfig = z.infer<typeof databaseSchema>;
 
 const retry = z

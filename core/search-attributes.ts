@@ -9,7 +9,11 @@ export const BACKUP_SOURCE = defineSearchAttributeKey('BackupSource', SearchAttr
 export const BACKUP_ID = defineSearchAttributeKey('BackupId', SearchAttributeType.KEYWORD);
 export const BACKUP_BYTES = defineSearchAttributeKey('BackupBytes', SearchAttributeType.INT);
 
-export const SEARCH_ATTRIBUTES = [BACKUP_KIND, BACKUP_OUTCOME, BACKUP_SOURCE, BACKUP_ID, BACKUP_BYTES] as const;
+/** Disaster recovery: the step in progress (or the last one), and the measured RTO. */
+export const DR_STEP = defineSearchAttributeKey('DrStep', SearchAttributeType.KEYWORD);
+export const DR_RTO_SECONDS = defineSearchAttributeKey('DrRtoSeconds', SearchAttributeType.INT);
+
+export const SEARCH_ATTRIBUTES = [BACKUP_KIND, BACKUP_OUTCOME, BACKUP_SOURCE, BACKUP_ID, BACKUP_BYTES, DR_STEP, DR_RTO_SECONDS] as const;
 
 /** `Name=Type` as `temporal server start-dev --search-attribute` wants it. */
 export function searchAttributeFlags(): string[] {

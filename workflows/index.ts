@@ -2,3 +2,4 @@
 export { fullBackup, databaseBackup, imageBackup, configSnapshot } from './full-backup.js';
 export { applyRetention } from './retention.js';
 export { healthCheck } from './health-check.js';
+export { drRecovery } from './dr-runbook.js';

@@ -31,6 +31,17 @@ function asOwner(): { uid: number; gid: number; wrap: (cmd: string, args: string
   return { uid, gid, wrap: (c, a) => ['runuser', ['-u', 'postgres', '--', c, ...a]] };
 }
 
+/** The argv that starts or stops a cluster created by startPostgresCluster (as `postgres` when root). */
+export function pgCtlArgv(opts: { dir: string; port: number }, action: 'start' | 'stop'): string[] {
+  const [cmd, args] = asOwner().wrap(
+    join(postgresBinDir(), 'pg_ctl'),
+    action === 'start'
+      ? ['-D', join(opts.dir, 'data'), '-l', join(opts.dir, 'postgres.log'), '-w', '-t', '60', '-o', `-c listen_addresses=127.0.0.1 -p ${opts.port} -k ${join(opts.dir, 'sockets')} -c fsync=off -c full_page_writes=off`, 'start']
+      : ['-D', join(opts.dir, 'data'), '-m', 'fast', '-w', 'stop'],
+  );
+  return [cmd, ...args];
+}
+
 /** Starts (creating on first use) a cluster in `dir` on 127.0.0.1:`port`. */
 export async function startPostgresCluster(opts: { dir: string; port: number; superPassword: string }): Promise<PostgresCluster> {
   const bin = postgresBinDir();
@@ -52,19 +63,14 @@ export async function startPostgresCluster(opts: { dir: string; port: number; su
     ]);
     await execa(cmd, args);
   }
-  const logFile = join(opts.dir, 'postgres.log');
-  const [cmd, args] = owner.wrap(join(bin, 'pg_ctl'), [
-    '-D', data, '-l', logFile, '-w', '-t', '60',
-    '-o', `-c listen_addresses=127.0.0.1 -p ${opts.port} -k ${sockets} -c fsync=off -c full_page_writes=off`,
-    'start',
-  ]);
-  await execa(cmd, args);
+  const [cmd, ...args] = pgCtlArgv(opts, 'start');
+  await execa(cmd as string, args);
   let stopped = false;
   const stop = async () => {
     if (stopped) return;
     stopped = true;
-    const [c, a] = owner.wrap(join(bin, 'pg_ctl'), ['-D', data, '-m', 'fast', '-w', 'stop']);
-    await execa(c, a, { reject: false });
+    const [c, ...a] = pgCtlArgv(opts, 'stop');
+    await execa(c as string, a, { reject: false });
   };
   return {
     dir: opts.dir,

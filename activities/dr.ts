@@ -1,0 +1,328 @@
+// The disaster-recovery runbook's steps (DESIGN.md section 5), each an activity the workflow
+// times against its budget: prepare the environment, start the database and wait until it
+// accepts connections, restore the dump, restore the images checking every file against
+// images.file_hash, start the app and wait for its health endpoint, and verify with the checklist.
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import sharp from 'sharp';
+import type { DatabaseConfig } from '../config/schema.js';
+import type { ChecklistItem } from '../core/checklist.js';
+import type { DrPlanInput } from '../core/dr-input.js';
+import type { Artifact, Manifest } from '../core/manifest.js';
+import { backupTime, layout } from '../core/repository-layout.js';
+import { latestGood, readCatalog } from './catalog.js';
+import type { ActivityDeps } from './deps.js';
+import { ensureDir, exists, writeFileDurable } from './fs-durable.js';
+import { fail } from './failure.js';
+import { spawnDecrypt } from './gpg.js';
+import { sha256File } from './hash.js';
+import { previousProgress, withHeartbeat } from './heartbeat.js';
+import { pgCommand } from './pg-command.js';
+import { classifyPgError } from './postgres.js';
+
+type Target = DrPlanInput['target'];
+
+export interface ChosenBackup {
+  backupId: string;
+  takenAt: string;
+  dump: Artifact;
+  tables: Record<string, number>;
+  config: Artifact[];
+}
+
+export interface ImageRestoreResult {
+  checked: number;
+  missing: string[];
+  corrupt: string[];
+}
+
+const POLL_MS = 500;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export function createDrActivities(deps: ActivityDeps) {
+  const { config, commands, secrets, logger } = deps;
+  const root = config.repository.root;
+
+  async function targetPassword(target: Target): Promise<string | undefined> {
+    const db = target.database;
+    return db.transport === 'direct' && db.password ? secrets.resolve(db.password, 'target.database.password') : undefined;
+  }
+
+  async function psql(target: Target, sql: string): Promise<string[][]> {
+    const inv = pgCommand(target.database as DatabaseConfig, 'psql', ['-X', '-A', '-t', '-F', '\t', '-v', 'ON_ERROR_STOP=1', '-c', sql], {}, await targetPassword(target));
+    const { stdout } = await commands.run(inv.file, inv.args, { env: inv.env, classify: classifyPgError });
+    return stdout.split('\n').filter(Boolean).map((l) => l.split('\t'));
+  }
+
+  /** Streams an artifact's plaintext (decrypting when needed) into a consumer, checking its sha256. */
+  async function withPlaintext(artifact: Artifact, consume: (stream: NodeJS.ReadableStream) => Promise<void>): Promise<void> {
+    const file = join(root, artifact.path);
+    const { sha256 } = await sha256File(file);
+    if (sha256 !== artifact.sha256) throw fail('VerificationFailed', `${artifact.path}: sha256 ${sha256} differs from the manifest's ${artifact.sha256}`);
+    if (!artifact.encrypted) {
+      const { createReadStream } = await import('node:fs');
+      await consume(createReadStream(file));
+      return;
+    }
+    if (!config.encryption.enabled) throw fail('ConfigInvalid', `${artifact.path} is encrypted but no passphrase file is configured`);
+    const { child, finish } = spawnDecrypt(commands, config.encryption.passphraseFile, file);
+    const consumed = consume(child.stdout!);
+    await finish();
+    await consumed;
+  }
+
+  async function runArgv(argv: string[], cwd: string): Promise<void> {
+    await commands.run(argv[0] as string, argv.slice(1), { cwd });
+  }
+
+  return {
+    /** The newest verified backup with a dump, or the one asked for by id or point in time. */
+    async drChooseBackup(input: { backupId?: string; pointInTime?: string }): Promise<ChosenBackup> {
+      const catalog = await readCatalog(root);
+      const withDump = catalog.manifests.filter((m) => m.database);
+      let chosen: Manifest | undefined;
+      if (input.backupId) chosen = withDump.find((m) => m.backupId === input.backupId);
+      else if (input.pointInTime) chosen = withDump.filter((m) => backupTime(m.backupId).getTime() <= Date.parse(input.pointInTime!)).pop();
+      else chosen = withDump[withDump.length - 1];
+      if (!chosen) {
+        throw fail('ConfigInvalid', `backup: no verified backup with a dump matches ${JSON.stringify(input)} in ${root}`);
+      }
+      // Config as it was at that backup: the newest config part not newer than it.
+      const configSource = catalog.manifests.filter((m) => m.parts.includes('config') && m.backupId <= chosen.backupId).pop() ?? latestGood(catalog, 'config');
+      return {
+        backupId: chosen.backupId,
+        takenAt: chosen.startedAt,
+        dump: chosen.database!.artifact,
+        tables: chosen.database!.tables,
+        config: configSource?.config.map((c) => c.artifact) ?? [],
+      };
+    },
+
+    /** Step 1: copy the app, restore .env and the compose file, create the storage and import folders. */
+    async drPrepare(input: { target: Target; config: Artifact[] }): Promise<string> {
+      const t = input.target;
+      await mkdir(t.appDir, { recursive: true });
+      if (t.appSource) await runArgv(['rsync', '--archive', `${t.appSource.replace(/\/+$/, '')}/`, `${t.appDir}/`], t.appDir);
+      const restored: string[] = [];
+      for (const artifact of input.config) {
+        const name = artifact.path.replace(/^config\//, '').replace(/\.\d{8}_\d{6}(\.gpg)?$/, '');
+        const chunks: Buffer[] = [];
+        await withPlaintext(artifact, async (stream) => {
+          for await (const c of stream) chunks.push(c as Buffer);
+        });
+        const content = Buffer.concat(chunks);
+        const sha = createHash('sha256').update(content).digest('hex');
+        if (sha !== artifact.plaintextSha256) throw fail('VerificationFailed', `${artifact.path}: decrypted content does not match the manifest`);
+        await writeFileDurable(join(t.appDir, name), content);
+        restored.push(name);
+      }
+      await mkdir(t.storageRoot, { recursive: true });
+      await mkdir(t.importDir ?? join(t.appDir, 'import'), { recursive: true });
+      return `restored ${restored.join(', ') || 'no config files'} into ${t.appDir}`;
+    },
+
+    /** Step 2: start the database and wait until it accepts connections (polled, no fixed sleep). */
+    async drStartDatabase(input: { target: Target }): Promise<string> {
+      await runArgv(input.target.startDatabase, input.target.appDir);
+      let attempts = 0;
+      let last = '';
+      return withHeartbeat(
+        () => ({ step: 'startDatabase', attempts }),
+        async () => {
+          for (;;) {
+            attempts += 1;
+            try {
+              await psql(input.target, 'select 1');
+              return `accepting connections after ${attempts} probe(s)`;
+            } catch (err) {
+              last = (err as Error).message;
+              if ((err as { type?: string }).type === 'DatabaseAuthFailed') throw err;
+            }
+            logger.debug({ attempts, last }, 'database not ready yet');
+            await sleep(POLL_MS);
+          }
+        },
+      );
+    },
+
+    /** Step 3: pg_restore the dump in one transaction, then compare row counts with the manifest. */
+    async drRestoreDatabase(input: { target: Target; backup: ChosenBackup }): Promise<string> {
+      const password = await targetPassword(input.target);
+      const inv = pgCommand(
+        input.target.database as DatabaseConfig,
+        'pg_restore',
+        ['--no-owner', '--no-privileges', '--single-transaction', '--exit-on-error'],
+        { stdin: true },
+        password,
+      );
+      let bytes = 0;
+      await withHeartbeat(
+        () => ({ step: 'restoreDatabase', bytes, of: input.backup.dump.plaintextBytes }),
+        () =>
+          withPlaintext(input.backup.dump, async (stream) => {
+            const restore = commands.spawn(inv.file, inv.args, { env: inv.env, stdin: 'pipe', classify: classifyPgError });
+            const stdin = restore.child.stdin!;
+            for await (const chunk of stream) {
+              bytes += (chunk as Buffer).length;
+              if (!stdin.write(chunk)) await new Promise((r) => stdin.once('drain', r));
+            }
+            stdin.end();
+            await restore.finish();
+          }),
+      );
+      const rows = await psql(
+        input.target,
+        `select table_name, (xpath('/row/c/text()', query_to_xml(format('select count(*) as c from %I.%I', table_schema, table_name), false, true, '')))[1]::text from information_schema.tables where table_schema = 'public' and table_type = 'BASE TABLE'`,
+      );
+      const restored = Object.fromEntries(rows.map(([t, c]) => [t as string, Number(c)]));
+      const differences = Object.entries(input.backup.tables).filter(([t, n]) => restored[t] !== n).map(([t, n]) => `${t}: ${restored[t] ?? 'missing'} rows, manifest ${n}`);
+      if (differences.length) throw fail('VerificationFailed', `restored database differs from the manifest: ${differences.join('; ')}`);
+      return `${bytes} bytes restored; ${Object.keys(input.backup.tables).length} tables with the manifest's row counts`;
+    },
+
+    /**
+     * Step 4: copy the originals back, then check every live row's file against images.file_hash.
+     * The check resumes from the last heartbeat after a worker restart.
+     */
+    async drRestoreImages(input: { target: Target }): Promise<ImageRestoreResult> {
+      const t = input.target;
+      const state = previousProgress<{ copied: boolean; index: number; missing: string[]; corrupt: string[] }>() ?? {
+        copied: false,
+        index: 0,
+        missing: [] as string[],
+        corrupt: [] as string[],
+      };
+      return withHeartbeat(
+        () => ({ ...state, step: 'restoreImages' }),
+        async () => {
+          if (!state.copied) {
+            // rsync is itself resumable: a rerun after a lost worker copies only what is missing.
+            await runArgv(['rsync', '--archive', '--chmod=D0755,F0644', `${join(root, layout.imagesCurrent)}/`, `${t.storageRoot}/`], t.appDir);
+            state.copied = true;
+          }
+          const rows = await psql(t, 'select storage_path, file_hash from images where deleted_at is null order by storage_path');
+          for (; state.index < rows.length; state.index += 1) {
+            const [path, hash] = rows[state.index] as [string, string];
+            const file = join(t.storageRoot, path);
+            if (!(await exists(file))) state.missing.push(path);
+            else if ((await sha256File(file)).sha256 !== hash) state.corrupt.push(path);
+          }
+          return { checked: rows.length, missing: state.missing, corrupt: state.corrupt };
+        },
+      );
+    },
+
+    /** Step 5: start the app and wait for /health to answer {"status":"ok"}. */
+    async drStartApp(input: { target: Target }): Promise<string> {
+      await runArgv(input.target.startApp, input.target.appDir);
+      let probes = 0;
+      return withHeartbeat(
+        () => ({ step: 'startApp', probes }),
+        async () => {
+          for (;;) {
+            probes += 1;
+            try {
+              const res = await fetch(new URL('/health', input.target.appUrl), { signal: AbortSignal.timeout(2_000) });
+              if (res.ok && ((await res.json()) as { status?: string }).status === 'ok') return `healthy after ${probes} probe(s)`;
+            } catch {
+              // not listening yet
+            }
+            await sleep(POLL_MS);
+          }
+        },
+      );
+    },
+
+    /** Step 6: the checklist items that need the running app. */
+    async drVerify(input: { target: Target; importWaitMs: number }): Promise<ChecklistItem[]> {
+      const t = input.target;
+      const url = (p: string) => new URL(p, t.appUrl);
+      const items: ChecklistItem[] = [];
+      const password = await secrets.resolve(t.admin.password, 'target.admin.password');
+      const login = await fetch(url('/api/auth/login'), {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ username: t.admin.username, password }),
+      });
+      const cookie = login.headers.get('set-cookie')?.match(/session=[^;]+/)?.[0];
+      items.push({ item: 'login works', result: login.ok && cookie ? 'pass' : 'fail', evidence: `POST /api/auth/login answered ${login.status}${cookie ? ' with a session cookie' : ' without a session cookie'}` });
+      const get = (p: string) => fetch(url(p), { headers: cookie ? { cookie } : {} });
+
+      const list = await get('/api/images');
+      const images = list.ok ? ((await list.json()) as Array<{ id: string; storage_path: string; file_hash: string }>) : [];
+      const [liveCount] = (await psql(t, 'select count(*) from images where deleted_at is null'))[0] ?? ['0'];
+      items.push({
+        item: 'images listed',
+        result: list.ok && images.length === Number(liveCount) ? 'pass' : 'fail',
+        evidence: `GET /api/images answered ${list.status} with ${images.length} images; the database has ${liveCount} live rows`,
+      });
+
+      const sample = images[Math.floor(images.length / 2)];
+      if (sample) {
+        const served = await get(`/storage/${sample.storage_path}`);
+        const bytes = Buffer.from(await served.arrayBuffer());
+        const onDisk = await readFile(join(t.storageRoot, sample.storage_path)).catch(() => Buffer.alloc(0));
+        const sha = createHash('sha256').update(bytes).digest('hex');
+        items.push({
+          item: 'image served byte-identical',
+          result: served.ok && bytes.equals(onDisk) && sha === sample.file_hash ? 'pass' : 'fail',
+          evidence: `GET /storage/${sample.storage_path}: ${bytes.length} bytes, sha256 ${sha.slice(0, 12)}…, file_hash ${sample.file_hash.slice(0, 12)}…`,
+        });
+        const one = await get(`/api/images/${sample.id}`);
+        const meta = one.ok ? ((await one.json()) as { prompt?: string; raw_metadata?: unknown }) : {};
+        items.push({
+          item: 'metadata readable',
+          result: one.ok && Boolean(meta.prompt) && meta.raw_metadata !== undefined ? 'pass' : 'fail',
+          evidence: `GET /api/images/${sample.id} answered ${one.status}; prompt ${JSON.stringify(meta.prompt ?? null)}`,
+        });
+      } else {
+        items.push({ item: 'image served byte-identical', result: 'skip', evidence: 'no image to fetch' });
+        items.push({ item: 'metadata readable', result: 'skip', evidence: 'no image to read' });
+      }
+
+      // A new, unique image dropped into the watched folder must show up through the app.
+      const pixels = randomBytes(32 * 32 * 3);
+      const png = await sharp(pixels, { raw: { width: 32, height: 32, channels: 3 } }).png().toBuffer();
+      const hash = createHash('sha256').update(png).digest('hex');
+      const importDir = t.importDir ?? join(t.appDir, 'import');
+      await ensureDir(importDir);
+      await writeFile(join(importDir, `dr-verify-${hash.slice(0, 12)}.png`), png);
+      const deadline = Date.now() + input.importWaitMs;
+      let seen = false;
+      await withHeartbeat(
+        () => ({ step: 'verify', waitingForImport: hash }),
+        async () => {
+          while (!seen && Date.now() < deadline) {
+            const res = await get('/api/images');
+            if (res.ok) seen = ((await res.json()) as Array<{ file_hash: string }>).some((i) => i.file_hash === hash);
+            if (!seen) await sleep(POLL_MS);
+          }
+        },
+      );
+      items.push({
+        item: 'new image imported',
+        result: seen ? 'pass' : 'fail',
+        evidence: seen ? `image ${hash.slice(0, 12)}… dropped into ${importDir} appeared in /api/images` : `image ${hash.slice(0, 12)}… did not appear within ${input.importWaitMs / 1000}s`,
+      });
+      return items;
+    },
+
+    /** Stops what the runbook started (abort, cancellation); each command runs even if one fails. */
+    async drStop(input: { target: Target }): Promise<string[]> {
+      const errors: string[] = [];
+      for (const argv of input.target.stop) {
+        await runArgv(argv, input.target.appDir).catch((err: Error) => errors.push(`${argv.join(' ')}: ${err.message}`));
+      }
+      return errors;
+    },
+
+    /** Writes the report as JSON and Markdown next to the backups (dr-reports/). */
+    async drWriteReport(input: { workflowId: string; json: unknown; markdown: string }): Promise<string> {
+      const base = join(root, 'dr-reports', input.workflowId.replace(/[^A-Za-z0-9_.-]/g, '_'));
+      await writeFileDurable(`${base}.json`, `${JSON.stringify(input.json, null, 2)}\n`);
+      await writeFileDurable(`${base}.md`, input.markdown);
+      return `${base}.md`;
+    },
+  };
+}

@@ -1,0 +1,63 @@
+// `dr` commands: launch the recovery runbook, watch its progress, and steer it with signals.
+import { readFile } from 'node:fs/promises';
+import type { Client } from '@temporalio/client';
+import type { Config } from '../config/schema.js';
+import { DR_STEPS, type DrInput, type DrStep } from '../core/dr-input.js';
+import type { DrProgress, DrReport } from '../core/dr-report.js';
+import { formatDuration } from '../core/duration.js';
+import { backupIdFor } from '../core/repository-layout.js';
+import { abortSignal, approveSignal, progressQuery, retryStepSignal, skipStepSignal } from '../workflows/dr-runbook.js';
+
+export function formatProgress(p: DrProgress): string {
+  const lines = [
+    `Recovery ${p.outcome}${p.backupId ? ` from backup ${p.backupId}` : ''}: ${formatDuration(p.elapsedMs)} elapsed, RTO left ${formatDuration(Math.max(0, p.rtoLeftMs))}${p.rtoLeftMs < 0 ? ' (RTO EXCEEDED)' : ''}`,
+    ...p.steps.map((s) => {
+      const took = s.elapsedMs !== undefined ? formatDuration(s.elapsedMs) : '';
+      const flag = s.overBudget ? ' OVER BUDGET' : '';
+      const extra = s.skipReason ? ` (${s.skipReason})` : s.error ? ` (${s.error})` : '';
+      return `  ${s.title.padEnd(22)} ${s.status.padEnd(21)} ${took.padStart(8)} / ${formatDuration(s.budgetMs)}${flag}${extra}`;
+    }),
+  ];
+  if (p.waitingFor) lines.push(`  waiting for: ${p.waitingFor}`);
+  return lines.join('\n');
+}
+
+export function formatReport(r: DrReport): string {
+  return [formatProgress(r), `  ${r.rto.verdict}`, `  ${r.rpo.verdict}`, ...r.checklist.map((c) => `  ${c.result.padEnd(4)} ${c.item}: ${c.evidence}`)].join('\n');
+}
+
+export async function startDr(client: Client, config: Config, inputFile: string, id?: string) {
+  const input = JSON.parse(await readFile(inputFile, 'utf8')) as DrInput;
+  return client.workflow.start('drRecovery', {
+    taskQueue: config.temporal.taskQueue,
+    workflowId: id ?? `dr-${config.source.name}-${backupIdFor(new Date())}`,
+    args: [input],
+  });
+}
+
+/** Prints progress every interval until the run closes; returns the final report. */
+export async function watchDr(client: Client, workflowId: string, print: (text: string) => void, intervalMs = 2_000): Promise<DrReport> {
+  const handle = client.workflow.getHandle(workflowId);
+  const result = handle.result() as Promise<DrReport>;
+  let done = false;
+  void result.finally(() => (done = true)).catch(() => undefined);
+  while (!done) {
+    print(formatProgress(await handle.query(progressQuery)));
+    await Promise.race([result.catch(() => undefined), new Promise((r) => setTimeout(r, intervalMs))]);
+  }
+  return result;
+}
+
+export async function signalDr(client: Client, workflowId: string, action: string, step: string | undefined, reason: string | undefined): Promise<string> {
+  const handle = client.workflow.getHandle(workflowId);
+  const needStep = (): DrStep => {
+    if (!step || !(DR_STEPS as readonly string[]).includes(step)) throw new Error(`${action}: name a step: ${DR_STEPS.join(', ')}`);
+    return step as DrStep;
+  };
+  if (action === 'approve') await handle.signal(approveSignal);
+  else if (action === 'retry') await handle.signal(retryStepSignal, { step: needStep() });
+  else if (action === 'skip') await handle.signal(skipStepSignal, { step: needStep(), reason: reason ?? 'skipped by the operator' });
+  else if (action === 'abort') await handle.signal(abortSignal, { reason: reason ?? 'aborted by the operator' });
+  else throw new Error(`unknown dr action: ${action}`);
+  return `${action} sent to ${workflowId}`;
+}

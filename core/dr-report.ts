@@ -1,0 +1,125 @@
+// The disaster-recovery runbook's bookkeeping: per-step status and time against budget, the RTO
+// left, and the final report with RTO and RPO verdicts. Pure: the workflow keeps the state, the
+// progress query and the report are computed from it.
+import type { ChecklistItem } from './checklist.js';
+import type { DrStep } from './dr-input.js';
+import { formatDuration } from './duration.js';
+
+export type StepStatus = 'pending' | 'waiting for approval' | 'running' | 'waiting for operator' | 'done' | 'skipped' | 'aborted';
+
+export interface StepState {
+  step: DrStep;
+  title: string;
+  budgetMs: number;
+  status: StepStatus;
+  attempts: number;
+  startedAt?: string;
+  endedAt?: string;
+  error?: string;
+  skipReason?: string;
+  detail?: string;
+}
+
+export interface StepProgress extends StepState {
+  elapsedMs?: number;
+  overBudget: boolean;
+}
+
+export interface DrProgress {
+  startedAt: string;
+  now: string;
+  backupId?: string;
+  outcome: 'running' | 'succeeded' | 'failed' | 'aborted';
+  rtoTargetMs: number;
+  elapsedMs: number;
+  rtoLeftMs: number;
+  waitingFor?: string;
+  steps: StepProgress[];
+}
+
+export interface DrReport extends DrProgress {
+  rto: { actualMs: number; targetMs: number; met: boolean; verdict: string };
+  rpo: { dataAgeMs?: number; targetMs: number; met: boolean; verdict: string };
+  checklist: ChecklistItem[];
+  images: { checked: number; missing: string[]; corrupt: string[] };
+}
+
+export const STEP_TITLES: Record<DrStep, string> = {
+  prepare: '1 prepare environment',
+  startDatabase: '2 start database',
+  restoreDatabase: '3 restore database',
+  restoreImages: '4 restore images',
+  startApp: '5 start application',
+  verify: '6 verify',
+};
+
+export function stepProgress(s: StepState, now: Date): StepProgress {
+  const end = s.endedAt ? Date.parse(s.endedAt) : now.getTime();
+  const elapsedMs = s.startedAt ? end - Date.parse(s.startedAt) : undefined;
+  return { ...s, ...(elapsedMs !== undefined ? { elapsedMs } : {}), overBudget: elapsedMs !== undefined && elapsedMs > s.budgetMs };
+}
+
+export function progressOf(
+  state: { startedAt: string; backupId?: string; outcome: DrProgress['outcome']; rtoTargetMs: number; waitingFor?: string; steps: StepState[] },
+  now: Date,
+): DrProgress {
+  const elapsedMs = now.getTime() - Date.parse(state.startedAt);
+  return {
+    startedAt: state.startedAt,
+    now: now.toISOString(),
+    ...(state.backupId ? { backupId: state.backupId } : {}),
+    outcome: state.outcome,
+    rtoTargetMs: state.rtoTargetMs,
+    elapsedMs,
+    rtoLeftMs: state.rtoTargetMs - elapsedMs,
+    ...(state.waitingFor ? { waitingFor: state.waitingFor } : {}),
+    steps: state.steps.map((s) => stepProgress(s, now)),
+  };
+}
+
+export function rtoVerdict(progress: DrProgress): DrReport['rto'] {
+  const met = progress.elapsedMs <= progress.rtoTargetMs;
+  const over = progress.steps.filter((s) => s.overBudget);
+  const overText = over.length
+    ? `; over budget: ${over.map((s) => `${s.title} (${formatDuration(s.elapsedMs ?? 0)} of ${formatDuration(s.budgetMs)})`).join(', ')}`
+    : '; every step within its budget';
+  return {
+    actualMs: progress.elapsedMs,
+    targetMs: progress.rtoTargetMs,
+    met,
+    verdict: `RTO ${met ? 'met' : 'MISSED'}: ${formatDuration(progress.elapsedMs)} of ${formatDuration(progress.rtoTargetMs)}${overText}`,
+  };
+}
+
+export function rpoVerdict(dataTakenAt: string | undefined, recoveryStartedAt: string, targetMs: number): DrReport['rpo'] {
+  if (!dataTakenAt) return { targetMs, met: false, verdict: 'RPO unknown: no backup was restored' };
+  const dataAgeMs = Date.parse(recoveryStartedAt) - Date.parse(dataTakenAt);
+  const met = dataAgeMs <= targetMs;
+  return { dataAgeMs, targetMs, met, verdict: `RPO ${met ? 'met' : 'MISSED'}: restored data was ${formatDuration(dataAgeMs)} old at recovery start (target ${formatDuration(targetMs)})` };
+}
+
+export function reportMarkdown(r: DrReport, workflowId: string): string {
+  const row = (s: StepProgress) =>
+    `| ${s.title} | ${s.status}${s.skipReason ? ` (${s.skipReason})` : ''} | ${s.elapsedMs !== undefined ? formatDuration(s.elapsedMs) : '-'} | ${formatDuration(s.budgetMs)} | ${s.overBudget ? 'OVER' : 'ok'} |`;
+  return [
+    `# Disaster recovery report: ${workflowId}`,
+    '',
+    `Outcome: **${r.outcome}**. Backup restored: ${r.backupId ?? 'none'}. Started ${r.startedAt}.`,
+    '',
+    `- ${r.rto.verdict}`,
+    `- ${r.rpo.verdict}`,
+    '',
+    '| step | status | took | budget | |',
+    '|---|---|---|---|---|',
+    ...r.steps.map(row),
+    '',
+    '## Checklist',
+    '',
+    ...r.checklist.map((c) => `- **${c.result}** ${c.item}: ${c.evidence}`),
+    '',
+    `## Images: ${r.images.checked} checked, ${r.images.missing.length} missing, ${r.images.corrupt.length} corrupt`,
+    ...r.images.missing.map((p) => `- missing: ${p}`),
+    ...r.images.corrupt.map((p) => `- corrupt: ${p}`),
+    '',
+  ].join('\n');
+}

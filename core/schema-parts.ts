@@ -1,0 +1,47 @@
+// zod building blocks shared by the config file schema and workflow input schemas.
+import { z } from 'zod';
+import { parseDuration } from './duration.js';
+
+/** A positive number of milliseconds, or a human duration ("90s", "30m", "3h"). */
+export const duration = z.union([z.number().int().positive(), z.string()]).transform((value, ctx) => {
+  const ms = typeof value === 'number' ? value : parseDuration(value);
+  if (ms === undefined || ms <= 0) {
+    ctx.addIssue({ code: 'custom', message: `not a duration: ${JSON.stringify(value)} (use e.g. "90s", "30m", "3h")` });
+    return z.NEVER;
+  }
+  return ms;
+});
+
+export const absolutePath = z.string().min(1).refine((p) => p.startsWith('/'), 'must be an absolute path');
+
+/** A secret is never a value: an environment variable name or a file, read on the worker. */
+export const secretRef = z.union([
+  z.object({ env: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name') }).strict(),
+  z.object({ file: absolutePath }).strict(),
+]);
+export type SecretRef = z.infer<typeof secretRef>;
+
+const directDatabase = z
+  .object({
+    transport: z.literal('direct'),
+    host: z.string().min(1),
+    port: z.number().int().min(1).max(65535).default(5432),
+    user: z.string().min(1),
+    database: z.string().min(1),
+    password: secretRef.optional(),
+  })
+  .strict();
+
+// As the backup doc does it: `docker exec promptbox-db-1 pg_dump -U promptbox -Fc promptbox`.
+// pg_dump then runs inside the container and always matches the server's version.
+const dockerDatabase = z
+  .object({
+    transport: z.literal('docker'),
+    container: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'must be a docker container name'),
+    user: z.string().min(1),
+    database: z.string().min(1),
+    dockerCommand: z.string().min(1).default('docker'),
+  })
+  .strict();
+
+export const databaseSchema = z.discriminatedUnion('transport', [directDatabase, dockerDatabase]);

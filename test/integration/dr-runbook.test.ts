@@ -1,0 +1,190 @@
+// Covers: workflows/dr-runbook.ts, activities/dr.ts, core/dr-report.ts, fixtures/standin-app.ts.
+// Recovers a real backup into a fresh sandbox: a new PostgreSQL cluster on another port, a new
+// storage directory, and the stand-in app started by the start-app step.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFile, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { execa } from 'execa';
+import { useServices, type Services } from '../harness.js';
+import { assertSucceeded, makeConfig, makeFixture, runBackup, sqlRows, type TestSetup } from '../helpers.js';
+import { freePort } from '../../client/local/ports.js';
+import { pgCtlArgv, startPostgresCluster } from '../../client/local/postgres-cluster.js';
+import { checklistPassed } from '../../core/checklist.js';
+import type { DrInput } from '../../core/dr-input.js';
+import type { DrProgress, DrReport } from '../../core/dr-report.js';
+import type { PromptBoxFixture } from '../../fixtures/promptbox.js';
+import { createBackupWorker } from '../../worker/worker.js';
+import { abortSignal, progressQuery, skipStepSignal } from '../../workflows/dr-runbook.js';
+
+const services = useServices();
+const root = fileURLToPath(new URL('../..', import.meta.url));
+const tsx = join(root, 'node_modules/tsx/dist/esm/index.mjs');
+const app = join(root, 'fixtures/standin-app.ts');
+
+interface Sandbox {
+  input: DrInput;
+  port: number;
+  appUrl: string;
+  stop: () => Promise<void>;
+}
+
+/** An empty target: a stopped cluster with the app's role and database, as compose would create. */
+async function makeSandbox(s: Services, fixture: PromptBoxFixture, name: string): Promise<Sandbox> {
+  const dir = join(s.dir, `sandbox-${name}`);
+  const port = await freePort();
+  const appPort = await freePort();
+  const cluster = await startPostgresCluster({ dir: join(dir, 'pg'), port, superPassword: 'sandbox-super' });
+  await execa('psql', ['-X', '-q', '-d', 'postgres', '-c', `create role promptbox login password '${fixture.database.password}'`], { env: cluster.env });
+  await execa('psql', ['-X', '-q', '-d', 'postgres', '-c', 'create database promptbox owner promptbox'], { env: cluster.env });
+  await cluster.stop();
+  const appDir = join(dir, 'app');
+  const storageRoot = join(appDir, 'storage');
+  const pidfile = join(dir, 'app.pid');
+  await writeFile(join(dir, 'db.pw'), fixture.database.password, { mode: 0o600 });
+  await writeFile(join(dir, 'admin.pw'), fixture.secrets.adminPassword, { mode: 0o600 });
+  const appCmd = ['node', '--import', tsx, app];
+  const stopCommands = [[...appCmd, '--stop', '--pidfile', pidfile], pgCtlArgv({ dir: join(dir, 'pg'), port }, 'stop')];
+  const appUrl = `http://127.0.0.1:${appPort}`;
+  const input: DrInput = {
+    target: {
+      appDir,
+      storageRoot,
+      database: { transport: 'direct', host: '127.0.0.1', port, user: 'promptbox', database: 'promptbox', password: { file: join(dir, 'db.pw') } },
+      startDatabase: pgCtlArgv({ dir: join(dir, 'pg'), port }, 'start').filter((a) => a !== '-w'),
+      startApp: [...appCmd, '--detach', '--pidfile', pidfile, '--log', join(dir, 'app.log'), '--port', String(appPort), '--app-dir', appDir, '--storage', storageRoot, '--db-port', String(port), '--scan-ms', '300'],
+      stop: stopCommands,
+      appUrl,
+      admin: { username: 'admin', password: { file: join(dir, 'admin.pw') } },
+    },
+    budgets: { prepare: '1m', startDatabase: '1m', restoreDatabase: '1m', restoreImages: '1m', startApp: '1m', verify: '1m', rto: '10m' },
+    importWait: '30s',
+  };
+  const stop = async () => {
+    for (const [cmd, ...args] of stopCommands) await execa(cmd as string, args, { reject: false });
+  };
+  return { input, port, appUrl, stop };
+}
+
+async function backedUp(name: string): Promise<{ fixture: PromptBoxFixture; setup: TestSetup }> {
+  const fixture = await makeFixture(services, 8);
+  const setup = await makeConfig(services, fixture, name);
+  assertSucceeded(await runBackup(services, setup));
+  return { fixture, setup };
+}
+
+async function startDr(setup: TestSetup, input: DrInput, id: string) {
+  return services.client.workflow.start('drRecovery', {
+    taskQueue: setup.config.temporal.taskQueue,
+    workflowId: id,
+    args: [input],
+    workflowExecutionTimeout: '5 minutes',
+  });
+}
+
+async function worker(setup: TestSetup) {
+  return createBackupWorker({ config: setup.config, logger: services.logger, secrets: services.secrets, connection: services.nativeConnection, workflowBundle: services.bundle });
+}
+
+async function sandboxRows(port: number, sql: string): Promise<string[][]> {
+  const { stdout } = await execa('psql', ['-X', '-A', '-t', '-F', '\t', '-h', '127.0.0.1', '-p', String(port), '-U', 'postgres', '-d', 'promptbox', '-c', sql], { env: { PGPASSWORD: 'sandbox-super' } });
+  return stdout.split('\n').filter(Boolean).map((l) => l.split('\t'));
+}
+
+test('a full recovery into a fresh sandbox passes every checklist item and restores the source database', async () => {
+  const { fixture, setup } = await backedUp('dr full');
+  const sandbox = await makeSandbox(services, fixture, 'full');
+  try {
+    const handle = await startDr(setup, sandbox.input, 'dr-full');
+    const report = (await (await worker(setup)).runUntil(handle.result())) as DrReport;
+    assert.equal(report.outcome, 'succeeded', JSON.stringify(report.steps));
+    assert.ok(checklistPassed(report.checklist), JSON.stringify(report.checklist, null, 1));
+    assert.deepEqual(report.steps.map((s) => s.status), ['done', 'done', 'done', 'done', 'done', 'done']);
+    assert.match(report.rto.verdict, /^RTO met: .* of 10m; every step within its budget$/);
+    assert.match(report.rpo.verdict, /^RPO met: restored data was .* old at recovery start/);
+
+    const counts = `select (select count(*) from images where prompt <> 'imported'), (select count(*) from image_events), (select count(*) from showcase_images)`;
+    assert.deepEqual(await sandboxRows(sandbox.port, counts), await sqlRows(services, fixture.database.name, counts));
+    const hashes = `select file_hash from images where prompt <> 'imported' order by 1`;
+    assert.deepEqual(await sandboxRows(sandbox.port, hashes), await sqlRows(services, fixture.database.name, hashes));
+    const envRestored = await readFile(join(sandbox.input.target.appDir, '.env'), 'utf8');
+    assert.equal(envRestored, await readFile(fixture.envFile, 'utf8'));
+    const md = await readFile(join(setup.config.repository.root, 'dr-reports', 'dr-full.md'), 'utf8');
+    assert.match(md, /Outcome: \*\*succeeded\*\*/);
+    assert.ok((await stat(join(setup.config.repository.root, 'dr-reports', 'dr-full.json'))).isFile());
+  } finally {
+    await sandbox.stop();
+  }
+});
+
+test('a step with a budget shorter than it needs is reported over budget, and the RTO verdict says so', async () => {
+  const { fixture, setup } = await backedUp('dr over budget');
+  const sandbox = await makeSandbox(services, fixture, 'budget');
+  const input = { ...sandbox.input, budgets: { ...sandbox.input.budgets, startDatabase: '20ms' }, timeoutFactor: 3000 };
+  try {
+    const handle = await startDr(setup, input, 'dr-budget');
+    const report = (await (await worker(setup)).runUntil(handle.result())) as DrReport;
+    const step = report.steps.find((s) => s.step === 'startDatabase')!;
+    assert.equal(step.status, 'done');
+    assert.equal(step.overBudget, true);
+    assert.match(report.rto.verdict, /over budget: 2 start database \(.* of 20ms\)/);
+  } finally {
+    await sandbox.stop();
+  }
+});
+
+test('an image corrupted in the backup is detected and named in the report', async () => {
+  const { fixture, setup } = await backedUp('dr corrupt image');
+  const victim = fixture.images.find((i) => !i.deleted)!;
+  const mirrored = join(setup.config.repository.root, 'images/current', victim.storagePath);
+  const bytes = await readFile(mirrored);
+  const middle = bytes.length >> 1;
+  bytes[middle] = (bytes[middle] as number) ^ 0xff;
+  await writeFile(mirrored, bytes);
+  const sandbox = await makeSandbox(services, fixture, 'corrupt');
+  try {
+    const handle = await startDr(setup, sandbox.input, 'dr-corrupt');
+    const report = (await (await worker(setup)).runUntil(handle.result())) as DrReport;
+    assert.deepEqual(report.images.corrupt, [victim.storagePath]);
+    const item = report.checklist.find((c) => c.item === 'images present and intact')!;
+    assert.equal(item.result, 'fail');
+    assert.ok(item.evidence.includes(victim.storagePath), item.evidence);
+  } finally {
+    await sandbox.stop();
+  }
+});
+
+test('skip is recorded with its reason, and abort stops what was started and leaves no process behind', async () => {
+  const { fixture, setup } = await backedUp('dr skip abort');
+  const sandbox = await makeSandbox(services, fixture, 'abort');
+  try {
+    const handle = await startDr(setup, { ...sandbox.input, approval: true }, 'dr-abort');
+    const report = (await (await worker(setup)).runUntil(async () => {
+      const waitFor = async (what: (p: DrProgress) => boolean) => {
+        for (let i = 0; i < 200; i += 1) {
+          const p = await handle.query(progressQuery);
+          if (what(p)) return p;
+          await new Promise((r) => setTimeout(r, 100));
+        }
+        throw new Error('timed out waiting for progress');
+      };
+      const waiting = await waitFor((p) => p.waitingFor?.startsWith('approval before 3 restore database') ?? false);
+      assert.equal(waiting.steps.find((s) => s.step === 'startDatabase')?.status, 'done');
+      assert.ok(waiting.rtoLeftMs > 0 && waiting.rtoLeftMs <= 600_000);
+      await handle.signal(skipStepSignal, { step: 'restoreDatabase', reason: 'restoring the database by hand' });
+      await waitFor((p) => p.waitingFor?.startsWith('approval before 4 restore images') ?? false);
+      await handle.signal(abortSignal, { reason: 'drill over' });
+      return handle.result();
+    })) as DrReport;
+    assert.equal(report.outcome, 'aborted');
+    const byStep = Object.fromEntries(report.steps.map((s) => [s.step, s]));
+    assert.equal(byStep.restoreDatabase?.status, 'skipped');
+    assert.equal(byStep.restoreDatabase?.skipReason, 'restoring the database by hand');
+    assert.equal(byStep.restoreImages?.status, 'aborted');
+    const probe = await execa('pg_isready', ['-h', '127.0.0.1', '-p', String(sandbox.port)], { reject: false });
+    assert.notEqual(probe.exitCode, 0, 'the sandbox database was stopped by the abort');
+  } finally {
+    await sandbox.stop();
+  }
+});
