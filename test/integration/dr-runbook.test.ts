@@ -10,6 +10,7 @@ import { execa } from 'execa';
 import { useServices, type Services } from '../harness.js';
 import { assertSucceeded, makeConfig, makeFixture, runBackup, sqlRows, type TestSetup } from '../helpers.js';
 import { freePort } from '../../client/local/ports.js';
+import { temporalCli } from '../../client/local/temporal-dev-server.js';
 import { pgCtlArgv, startPostgresCluster } from '../../client/local/postgres-cluster.js';
 import { checklistPassed } from '../../core/checklist.js';
 import type { DrInput } from '../../core/dr-input.js';
@@ -96,7 +97,14 @@ test('a full recovery into a fresh sandbox passes every checklist item and resto
   const { fixture, setup } = await backedUp('dr full');
   const sandbox = await makeSandbox(services, fixture, 'full');
   try {
-    const handle = await startDr(setup, sandbox.input, 'dr-full');
+    // Launched as the README says operators can: with the Temporal CLI and an input file.
+    const inputFile = join(services.dir, 'dr-full-input.json');
+    await writeFile(inputFile, JSON.stringify(sandbox.input));
+    await execa(temporalCli(), [
+      'workflow', 'start', '--address', services.temporal.address,
+      '--task-queue', setup.config.temporal.taskQueue, '--type', 'drRecovery', '--workflow-id', 'dr-full', '--input-file', inputFile,
+    ]);
+    const handle = services.client.workflow.getHandle('dr-full');
     const report = (await (await worker(setup)).runUntil(handle.result())) as DrReport;
     assert.equal(report.outcome, 'succeeded', JSON.stringify(report.steps));
     assert.ok(checklistPassed(report.checklist), JSON.stringify(report.checklist, null, 1));
@@ -184,6 +192,35 @@ test('skip is recorded with its reason, and abort stops what was started and lea
     assert.equal(byStep.restoreImages?.status, 'aborted');
     const probe = await execa('pg_isready', ['-h', '127.0.0.1', '-p', String(sandbox.port)], { reject: false });
     assert.notEqual(probe.exitCode, 0, 'the sandbox database was stopped by the abort');
+  } finally {
+    await sandbox.stop();
+  }
+});
+
+test('the recovery survives a worker restart in the middle of the image restore, without repeating finished steps', async () => {
+  const { fixture, setup } = await backedUp('dr worker restart');
+  // A large (sparse) file in the mirror makes the image copy take long enough to interrupt.
+  await execa('truncate', ['-s', '2G', join(setup.config.repository.root, 'images/current/original/large.bin')]);
+  const sandbox = await makeSandbox(services, fixture, 'restart');
+  try {
+    const handle = await startDr(setup, sandbox.input, 'dr-restart');
+    await (await worker(setup)).runUntil(async () => {
+      for (let i = 0; i < 600; i += 1) {
+        const p = await handle.query(progressQuery);
+        if (p.steps.find((s) => s.step === 'restoreImages')?.status === 'running') return;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      throw new Error('the image restore never started');
+    }); // leaving runUntil shuts this worker down, cancelling the running step
+    const report = (await (await worker(setup)).runUntil(handle.result())) as DrReport;
+    assert.equal(report.outcome, 'succeeded', JSON.stringify(report.steps));
+    assert.ok(checklistPassed(report.checklist), JSON.stringify(report.checklist));
+    const events = (await handle.fetchHistory()).events ?? [];
+    const scheduled = (type: string) => events.filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === type).length;
+    for (const type of ['drPrepare', 'drStartDatabase', 'drRestoreDatabase', 'drRestoreImages']) assert.equal(scheduled(type), 1, `${type} scheduled once`);
+    const imageAttempt = events.find((e) => e.activityTaskStartedEventAttributes && events.find((s) => s.eventId?.toString() === e.activityTaskStartedEventAttributes!.scheduledEventId?.toString())?.activityTaskScheduledEventAttributes?.activityType?.name === 'drRestoreImages')?.activityTaskStartedEventAttributes?.attempt;
+    assert.ok((imageAttempt ?? 0) >= 2, `the image restore ran again on the new worker (attempt ${imageAttempt})`);
+    assert.equal(report.steps.find((s) => s.step === 'restoreDatabase')?.attempts, 1);
   } finally {
     await sandbox.stop();
   }
