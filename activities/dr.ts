@@ -15,7 +15,7 @@ import { latestGood, readCatalog } from './catalog.js';
 import type { ActivityDeps } from './deps.js';
 import { ensureDir, exists, writeFileDurable } from './fs-durable.js';
 import { fail } from './failure.js';
-import { spawnDecrypt } from './gpg.js';
+import { createArtifactChecker } from './artifact-check.js';
 import { sha256File } from './hash.js';
 import { previousProgress, withHeartbeat } from './heartbeat.js';
 import { pgCommand } from './pg-command.js';
@@ -43,6 +43,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 export function createDrActivities(deps: ActivityDeps) {
   const { config, commands, secrets, logger } = deps;
   const root = config.repository.root;
+  const checker = createArtifactChecker(deps);
 
   async function targetPassword(target: Target): Promise<string | undefined> {
     const db = target.database;
@@ -60,15 +61,9 @@ export function createDrActivities(deps: ActivityDeps) {
     const file = join(root, artifact.path);
     const { sha256 } = await sha256File(file);
     if (sha256 !== artifact.sha256) throw fail('VerificationFailed', `${artifact.path}: sha256 ${sha256} differs from the manifest's ${artifact.sha256}`);
-    if (!artifact.encrypted) {
-      const { createReadStream } = await import('node:fs');
-      await consume(createReadStream(file));
-      return;
-    }
-    if (!config.encryption.enabled) throw fail('ConfigInvalid', `${artifact.path} is encrypted but no passphrase file is configured`);
-    const { child, finish } = spawnDecrypt(commands, config.encryption.passphraseFile, file);
-    const consumed = consume(child.stdout!);
-    await finish();
+    const { stream, done } = checker.openPlaintext(artifact, file);
+    const consumed = consume(stream);
+    await done();
     await consumed;
   }
 

@@ -12,6 +12,7 @@ import { createRunJournalActivities } from './run-journal.js';
 import { createNotifyActivities } from './notify.js';
 import { createHealthActivities } from './health.js';
 import { createDrActivities } from './dr.js';
+import { createRestoreTestActivities } from './restore-test.js';
 
 export function createActivities(deps: ActivityDeps) {
   const postgres = createPostgresActivities(deps);
@@ -29,6 +30,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createNotifyActivities(deps),
     ...createHealthActivities(deps),
     ...createDrActivities(deps),
+    ...createRestoreTestActivities(deps),
   };
 }
 

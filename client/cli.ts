@@ -12,6 +12,8 @@ import { startFullBackup } from './start-backup.js';
 import { collectStatus, formatStatus } from './status.js';
 import { formatProgress, formatReport, signalDr, startDr, watchDr } from './dr.js';
 import { progressQuery } from '../workflows/dr-runbook.js';
+import type { restoreTest } from '../workflows/restore-drill.js';
+import { readRestoreTestHistory } from '../activities/restore-test.js';
 import { applySchedules, controlSchedule, listSchedules, type ApplyResult } from './schedules.js';
 import { gatherHealthFacts } from '../activities/health.js';
 import { evaluateHealth, healthExitCode } from '../core/health.js';
@@ -33,6 +35,8 @@ commands:
   dr         start --input FILE [--id ID] [--no-wait] | status ID [--watch] | approve ID |
              retry ID STEP | skip ID STEP --reason TEXT | abort ID --reason TEXT
              the six-step disaster-recovery runbook (see README)
+  restore-test run integrity|partial|full [--partial database|images] | history
+             prove the backups restore: weekly integrity, monthly partial, quarterly full
   config     validate the configuration and print it (secrets are references, never values)
 
 options:
@@ -125,6 +129,7 @@ async function main(argv: string[]): Promise<number> {
       input: { type: 'string' },
       id: { type: 'string' },
       watch: { type: 'boolean', default: false },
+      partial: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -255,6 +260,36 @@ async function main(argv: string[]): Promise<number> {
         }
         say(await signalDr(client, id, action ?? '', step, values.reason));
         return EXIT_OK;
+      });
+    }
+    case 'restore-test': {
+      const config = requireConfig(values);
+      const [, action, kind] = positionals;
+      if (action === 'history') {
+        const history = await readRestoreTestHistory(config.repository.root);
+        say(values.json ? JSON.stringify(history, null, 2) : history.map((r) => `${String(r.finishedAt)}  ${r.passed ? 'PASS' : 'FAIL'}  ${String(r.kind).padEnd(17)} ${(r.failures as unknown[]).length} problem(s), ${String(r.checked)} checked`).join('\n') || 'no restore tests yet');
+        return EXIT_OK;
+      }
+      if (action !== 'run' || !['integrity', 'partial', 'full'].includes(kind ?? '')) {
+        note(`restore-test: expected run integrity|partial|full, or history\n\n${USAGE}`);
+        return EXIT_USAGE;
+      }
+      return withClient(config, async (client) => {
+        const result = await client.workflow.execute<typeof restoreTest>('restoreTest', {
+          taskQueue: config.temporal.taskQueue,
+          workflowId: `restore-test-${kind}-${config.source.name}-${backupIdFor(new Date())}`,
+          args: [{ kind: kind as 'integrity', ...(values.partial ? { partial: values.partial as 'database' } : {}) }],
+        });
+        say(
+          values.json
+            ? JSON.stringify(result, null, 2)
+            : [
+                `${result.kind} restore test ${result.passed ? 'PASSED' : 'FAILED'} (${result.checked} checked)`,
+                ...result.checklist.map((c) => `  ${c.result.padEnd(4)} ${c.item}: ${c.evidence}`),
+                ...result.failures.map((f) => `  FAIL ${f.artifact}: ${f.check}: ${f.detail}`),
+              ].join('\n'),
+        );
+        return result.passed ? EXIT_OK : ERRORS.VerificationFailed.exitCode;
       });
     }
     case 'config': {

@@ -8,11 +8,14 @@ import type { Config } from '../config/schema.js';
 import { BACKUP_KIND, BACKUP_SOURCE } from '../core/search-attributes.js';
 
 export const SCHEDULE_KINDS = {
-  database: { workflowType: 'databaseBackup', what: 'database dump (pg_dump -Fc), verified' },
-  images: { workflowType: 'imageBackup', what: 'incremental image backup (rsync with per-day increments)' },
-  config: { workflowType: 'configSnapshot', what: 'config snapshot, a no-op when nothing changed' },
-  retention: { workflowType: 'applyRetention', what: 'GFS retention of dumps, increments and config snapshots' },
-  health: { workflowType: 'healthCheck', what: 'health check with alerts' },
+  database: { workflowType: 'databaseBackup', args: [{}], what: 'database dump (pg_dump -Fc), verified' },
+  images: { workflowType: 'imageBackup', args: [{}], what: 'incremental image backup (rsync with per-day increments)' },
+  config: { workflowType: 'configSnapshot', args: [{}], what: 'config snapshot, a no-op when nothing changed' },
+  retention: { workflowType: 'applyRetention', args: [{}], what: 'GFS retention of dumps, increments and config snapshots' },
+  health: { workflowType: 'healthCheck', args: [], what: 'health check with alerts' },
+  integrity: { workflowType: 'restoreTest', args: [{ kind: 'integrity' }], what: 'weekly integrity check of every retained backup' },
+  partialRestore: { workflowType: 'restoreTest', args: [{ kind: 'partial' }], what: 'monthly partial restore (database and images alternating)' },
+  fullRestore: { workflowType: 'restoreTest', args: [{ kind: 'full' }], what: 'quarterly full restore into a fresh sandbox' },
 } as const;
 export type ScheduleKind = keyof typeof SCHEDULE_KINDS;
 
@@ -32,9 +35,9 @@ export function desiredSchedules(config: Config): ScheduleOptions[] {
   return (Object.keys(SCHEDULE_KINDS) as ScheduleKind[]).flatMap((kind) => {
     const entry = s[kind];
     if (!entry) return [];
-    const { workflowType, what } = SCHEDULE_KINDS[kind];
+    const { workflowType, what, args } = SCHEDULE_KINDS[kind];
     const id = scheduleId(config, kind);
-    const definition = { cron: entry.cron, timezone: s.timezone, catchupWindow: s.catchupWindow, workflowType, taskQueue: config.temporal.taskQueue };
+    const definition = { cron: entry.cron, timezone: s.timezone, catchupWindow: s.catchupWindow, workflowType, args, taskQueue: config.temporal.taskQueue };
     const fingerprint = createHash('sha256').update(JSON.stringify(definition)).digest('hex').slice(0, 16);
     const options: ScheduleOptions = {
       scheduleId: id,
@@ -44,7 +47,7 @@ export function desiredSchedules(config: Config): ScheduleOptions[] {
         workflowType,
         taskQueue: config.temporal.taskQueue,
         workflowId: id,
-        args: [{}],
+        args: [...args],
         memo: { [FINGERPRINT]: fingerprint },
         typedSearchAttributes: [{ key: BACKUP_SOURCE, value: config.source.name }, { key: BACKUP_KIND, value: kind }],
         staticSummary: `${what}: ${config.source.name}`,

@@ -70,6 +70,10 @@ export const schedulesSchema = z
     config: scheduleEntry('0 * * * *'),
     retention: scheduleEntry('0 5 * * *'),
     health: scheduleEntry('15 * * * *'),
+    integrity: scheduleEntry('0 4 * * 0'),
+    partialRestore: scheduleEntry('0 4 1 * *'),
+    // Quarterly, and only when restoreTests.full says where the sandbox is.
+    fullRestore: z.union([z.null(), z.object({ cron: cron.default('0 5 1 1,4,7,10 *') }).strict()]).default(null),
   })
   .strict()
   .prefault({});
@@ -99,6 +103,31 @@ export const healthSchema = z
   .strict()
   .prefault({});
 export type HealthConfig = z.infer<typeof healthSchema>;
+
+export const PROMPTBOX_TABLES = ['_sqlx_migrations', 'images', 'showcases', 'showcase_images', 'search_presets', 'smart_folders', 'jobs', 'image_events'];
+
+export const restoreTestsSchema = z
+  .object({
+    /**
+     * Where the partial restore test creates (and drops) its scratch database: a server and a
+     * user allowed to CREATE DATABASE. Default: the source database's server and user.
+     */
+    scratchDatabase: databaseSchema.optional(),
+    /** Originals restored and decoded by the partial image test. */
+    imageSample: z.number().int().min(1).default(20),
+    /** A restored dump missing any of these tables fails the test, whatever the manifest says. */
+    expectedTables: z.array(z.string().min(1)).default(PROMPTBOX_TABLES),
+    /** Parallel hashing workers of the integrity check; default: the number of cores. */
+    parallelism: z.number().int().min(1).optional(),
+    /**
+     * The quarterly full restore: a drRecovery input (see README) whose appDir and storageRoot
+     * lie inside sandboxRoot; everything in sandboxRoot is deleted after the test.
+     */
+    full: z.object({ sandboxRoot: absolutePath, recovery: z.record(z.string(), z.unknown()) }).strict().optional(),
+  })
+  .strict()
+  .prefault({});
+export type RestoreTestsConfig = z.infer<typeof restoreTestsSchema>;
 
 export const configSchema = z
   .object({
@@ -147,6 +176,7 @@ export const configSchema = z
     schedules: schedulesSchema,
     alerts: alertsSchema,
     health: healthSchema,
+    restoreTests: restoreTestsSchema,
     logging: z
       .object({
         level: z.enum(['trace', 'debug', 'info', 'warn', 'error']).default('info'),

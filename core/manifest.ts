@@ -35,7 +35,7 @@ export type Artifact = z.infer<typeof artifactSchema>;
 
 export const checkSchema = z.object({
   artifact: z.string(),
-  check: z.enum(['sha256', 'pg_restore --list', 'decrypt', 'image mirror']),
+  check: z.enum(['sha256', 'pg_restore --list', 'decrypt', 'image mirror', 'checklist']),
   ok: z.boolean(),
   detail: z.string(),
 });

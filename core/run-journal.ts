@@ -1,7 +1,7 @@
 // The outcome of the latest run of each kind, kept in the repository (runs/<kind>.json) so that
 // retention and health checks can tell "the last backup failed" without asking Temporal, and
 // keep working when the Temporal server is the thing that is down.
-export type RunKind = 'full' | 'database' | 'images' | 'config' | 'partial' | 'retention' | 'health';
+export type RunKind = 'full' | 'database' | 'images' | 'config' | 'partial' | 'retention' | 'health' | 'restore-test';
 
 export interface RunRecord {
   kind: RunKind;

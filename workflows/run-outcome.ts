@@ -18,8 +18,10 @@ export async function recordSuccess(kind: RunKind, outcome: 'succeeded' | 'uncha
   );
 }
 
+const EVENTS: Partial<Record<RunKind, Alert['event']>> = { retention: 'retention_failed', 'restore-test': 'restore_test_failed' };
+
 /** Records and alerts a failure; never throws itself, so the original failure stays the result. */
-export async function recordFailure(kind: RunKind, source: string, err: unknown, backupId?: string): Promise<void> {
+export async function recordFailure(kind: RunKind, source: string, err: unknown, backupId?: string, summary?: string, details?: string[]): Promise<void> {
   upsertSearchAttributes([{ key: BACKUP_OUTCOME, value: 'failed' }]);
   const error = rootFailure(err);
   const record: RunRecord = {
@@ -31,10 +33,11 @@ export async function recordFailure(kind: RunKind, source: string, err: unknown,
     ...(backupId ? { backupId } : {}),
   };
   const alert: Alert = {
-    event: kind === 'retention' ? 'retention_failed' : 'backup_failed',
+    event: EVENTS[kind] ?? 'backup_failed',
     severity: 'critical',
     source,
-    summary: `${kind} run failed${backupId ? ` (backup ${backupId})` : ''}; earlier backups are untouched`,
+    summary: summary ?? `${kind} run failed${backupId ? ` (backup ${backupId})` : ''}; earlier backups are untouched`,
+    ...(details ? { details } : {}),
     workflowId: record.workflowId,
     error,
     at: record.finishedAt,

@@ -5,68 +5,19 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
-import { useServices, type Services } from '../harness.js';
+import { useServices } from '../harness.js';
 import { assertSucceeded, makeConfig, makeFixture, runBackup, sqlRows, type TestSetup } from '../helpers.js';
-import { freePort } from '../../client/local/ports.js';
 import { temporalCli } from '../../client/local/temporal-dev-server.js';
-import { pgCtlArgv, startPostgresCluster } from '../../client/local/postgres-cluster.js';
 import { checklistPassed } from '../../core/checklist.js';
 import type { DrInput } from '../../core/dr-input.js';
+import { makeSandbox } from '../sandbox.js';
 import type { DrProgress, DrReport } from '../../core/dr-report.js';
 import type { PromptBoxFixture } from '../../fixtures/promptbox.js';
 import { createBackupWorker } from '../../worker/worker.js';
 import { abortSignal, progressQuery, skipStepSignal } from '../../workflows/dr-runbook.js';
 
 const services = useServices();
-const root = fileURLToPath(new URL('../..', import.meta.url));
-const tsx = join(root, 'node_modules/tsx/dist/esm/index.mjs');
-const app = join(root, 'fixtures/standin-app.ts');
-
-interface Sandbox {
-  input: DrInput;
-  port: number;
-  appUrl: string;
-  stop: () => Promise<void>;
-}
-
-/** An empty target: a stopped cluster with the app's role and database, as compose would create. */
-async function makeSandbox(s: Services, fixture: PromptBoxFixture, name: string): Promise<Sandbox> {
-  const dir = join(s.dir, `sandbox-${name}`);
-  const port = await freePort();
-  const appPort = await freePort();
-  const cluster = await startPostgresCluster({ dir: join(dir, 'pg'), port, superPassword: 'sandbox-super' });
-  await execa('psql', ['-X', '-q', '-d', 'postgres', '-c', `create role promptbox login password '${fixture.database.password}'`], { env: cluster.env });
-  await execa('psql', ['-X', '-q', '-d', 'postgres', '-c', 'create database promptbox owner promptbox'], { env: cluster.env });
-  await cluster.stop();
-  const appDir = join(dir, 'app');
-  const storageRoot = join(appDir, 'storage');
-  const pidfile = join(dir, 'app.pid');
-  await writeFile(join(dir, 'db.pw'), fixture.database.password, { mode: 0o600 });
-  await writeFile(join(dir, 'admin.pw'), fixture.secrets.adminPassword, { mode: 0o600 });
-  const appCmd = ['node', '--import', tsx, app];
-  const stopCommands = [[...appCmd, '--stop', '--pidfile', pidfile], pgCtlArgv({ dir: join(dir, 'pg'), port }, 'stop')];
-  const appUrl = `http://127.0.0.1:${appPort}`;
-  const input: DrInput = {
-    target: {
-      appDir,
-      storageRoot,
-      database: { transport: 'direct', host: '127.0.0.1', port, user: 'promptbox', database: 'promptbox', password: { file: join(dir, 'db.pw') } },
-      startDatabase: pgCtlArgv({ dir: join(dir, 'pg'), port }, 'start').filter((a) => a !== '-w'),
-      startApp: [...appCmd, '--detach', '--pidfile', pidfile, '--log', join(dir, 'app.log'), '--port', String(appPort), '--app-dir', appDir, '--storage', storageRoot, '--db-port', String(port), '--scan-ms', '300'],
-      stop: stopCommands,
-      appUrl,
-      admin: { username: 'admin', password: { file: join(dir, 'admin.pw') } },
-    },
-    budgets: { prepare: '1m', startDatabase: '1m', restoreDatabase: '1m', restoreImages: '1m', startApp: '1m', verify: '1m', rto: '10m' },
-    importWait: '30s',
-  };
-  const stop = async () => {
-    for (const [cmd, ...args] of stopCommands) await execa(cmd as string, args, { reject: false });
-  };
-  return { input, port, appUrl, stop };
-}
 
 async function backedUp(name: string): Promise<{ fixture: PromptBoxFixture; setup: TestSetup }> {
   const fixture = await makeFixture(services, 8);
@@ -95,7 +46,7 @@ async function sandboxRows(port: number, sql: string): Promise<string[][]> {
 
 test('a full recovery into a fresh sandbox passes every checklist item and restores the source database', async () => {
   const { fixture, setup } = await backedUp('dr full');
-  const sandbox = await makeSandbox(services, fixture, 'full');
+  const sandbox = await makeSandbox(services, fixture, services.dir, 'full');
   try {
     // Launched as the README says operators can: with the Temporal CLI and an input file.
     const inputFile = join(services.dir, 'dr-full-input.json');
@@ -128,7 +79,7 @@ test('a full recovery into a fresh sandbox passes every checklist item and resto
 
 test('a step with a budget shorter than it needs is reported over budget, and the RTO verdict says so', async () => {
   const { fixture, setup } = await backedUp('dr over budget');
-  const sandbox = await makeSandbox(services, fixture, 'budget');
+  const sandbox = await makeSandbox(services, fixture, services.dir, 'budget');
   const input = { ...sandbox.input, budgets: { ...sandbox.input.budgets, startDatabase: '20ms' }, timeoutFactor: 3000 };
   try {
     const handle = await startDr(setup, input, 'dr-budget');
@@ -150,7 +101,7 @@ test('an image corrupted in the backup is detected and named in the report', asy
   const middle = bytes.length >> 1;
   bytes[middle] = (bytes[middle] as number) ^ 0xff;
   await writeFile(mirrored, bytes);
-  const sandbox = await makeSandbox(services, fixture, 'corrupt');
+  const sandbox = await makeSandbox(services, fixture, services.dir, 'corrupt');
   try {
     const handle = await startDr(setup, sandbox.input, 'dr-corrupt');
     const report = (await (await worker(setup)).runUntil(handle.result())) as DrReport;
@@ -165,7 +116,7 @@ test('an image corrupted in the backup is detected and named in the report', asy
 
 test('skip is recorded with its reason, and abort stops what was started and leaves no process behind', async () => {
   const { fixture, setup } = await backedUp('dr skip abort');
-  const sandbox = await makeSandbox(services, fixture, 'abort');
+  const sandbox = await makeSandbox(services, fixture, services.dir, 'abort');
   try {
     const handle = await startDr(setup, { ...sandbox.input, approval: true }, 'dr-abort');
     const report = (await (await worker(setup)).runUntil(async () => {
@@ -201,7 +152,7 @@ test('the recovery survives a worker restart in the middle of the image restore,
   const { fixture, setup } = await backedUp('dr worker restart');
   // A large (sparse) file in the mirror makes the image copy take long enough to interrupt.
   await execa('truncate', ['-s', '2G', join(setup.config.repository.root, 'images/current/original/large.bin')]);
-  const sandbox = await makeSandbox(services, fixture, 'restart');
+  const sandbox = await makeSandbox(services, fixture, services.dir, 'restart');
   try {
     const handle = await startDr(setup, sandbox.input, 'dr-restart');
     await (await worker(setup)).runUntil(async () => {

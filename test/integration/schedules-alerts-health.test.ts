@@ -44,7 +44,10 @@ test('schedules apply creates every schedule with its cron, time zone and skip o
     },
   });
   const first = await applySchedules(services.client, setup.config);
-  assert.deepEqual(first.created.sort(), ['config', 'database', 'health', 'images', 'retention'].map((k) => `promptbox-backup-promptbox-${k}`));
+  assert.deepEqual(first.created.sort(), ['config', 'database', 'health', 'images', 'integrity', 'partialRestore', 'retention'].map((k) => `promptbox-backup-promptbox-${k}`));
+  const weekly = await services.client.schedule.getHandle(scheduleId(setup.config, 'integrity')).describe();
+  assert.deepEqual(weekly.spec.calendars?.[0]?.dayOfWeek, [{ start: 'SUNDAY', end: 'SUNDAY', step: 1 }]);
+  assert.deepEqual(weekly.action.type === 'startWorkflow' && weekly.action.args, [{ kind: 'integrity' }]);
   const db = await services.client.schedule.getHandle(scheduleId(setup.config, 'database')).describe();
   assert.equal(db.spec.timezone, 'Europe/Berlin');
   assert.deepEqual(db.spec.calendars?.[0]?.hour, [{ start: 3, end: 3, step: 1 }]);
@@ -59,7 +62,7 @@ test('schedules apply creates every schedule with its cron, time zone and skip o
   const second = await applySchedules(services.client, setup.config);
   assert.deepEqual(second.created, []);
   assert.deepEqual(second.updated, []);
-  assert.equal(second.unchanged.length, 5);
+  assert.equal(second.unchanged.length, 7);
   assert.equal((await services.client.schedule.getHandle(scheduleId(setup.config, 'health')).describe()).state.paused, true, 'apply never unpauses');
 
   const changed = structuredClone(setup.config);
@@ -70,7 +73,7 @@ test('schedules apply creates every schedule with its cron, time zone and skip o
   assert.deepEqual(third.deleted, [scheduleId(setup.config, 'config')]);
   const updated = await services.client.schedule.getHandle(scheduleId(setup.config, 'database')).describe();
   assert.deepEqual(updated.spec.calendars?.[0]?.hour, [{ start: 2, end: 2, step: 1 }]);
-  for (const kind of ['database', 'images', 'retention', 'health'] as const) await controlSchedule(services.client, setup.config, 'delete', kind);
+  for (const kind of ['database', 'images', 'retention', 'health', 'integrity', 'partialRestore'] as const) await controlSchedule(services.client, setup.config, 'delete', kind);
 });
 
 test('triggering the database schedule runs a verified database backup', async () => {
@@ -100,7 +103,7 @@ test('triggering the database schedule runs a verified database backup', async (
   assert.deepEqual(result.parts, ['database']);
   assert.ok(result.artifacts.some((a: { kind: string }) => a.kind === 'dump'));
   assert.ok(result.verification.some((c: { check: string; ok: boolean }) => c.check === 'pg_restore --list' && c.ok));
-  for (const kind of ['database', 'images', 'config', 'retention', 'health'] as const) await controlSchedule(services.client, setup.config, 'delete', kind);
+  for (const kind of ['database', 'images', 'config', 'retention', 'health', 'integrity', 'partialRestore'] as const) await controlSchedule(services.client, setup.config, 'delete', kind);
 });
 
 test('a failed backup sends exactly one alert carrying the error to the webhook', async () => {

@@ -1,0 +1,243 @@
+// Restore tests (DESIGN.md section 6): the weekly integrity check of everything retained, the
+// monthly partial restores (a dump into a scratch database; a sample of originals into a scratch
+// directory), the teardown of the quarterly full restore's sandbox, and the kept history.
+import { availableParallelism } from 'node:os';
+import { copyFile, mkdir, readdir, readFile, rm } from 'node:fs/promises';
+import { dirname, join, relative } from 'node:path';
+import sharp from 'sharp';
+import type { DatabaseConfig } from '../config/schema.js';
+import type { ChecklistItem } from '../core/checklist.js';
+import { manifestArtifacts, type VerificationCheck } from '../core/manifest.js';
+import { layout } from '../core/repository-layout.js';
+import { createArtifactChecker } from './artifact-check.js';
+import { latestGood, readCatalog } from './catalog.js';
+import type { ActivityDeps } from './deps.js';
+import { writeFileDurable } from './fs-durable.js';
+import { fail } from './failure.js';
+import { sha256File } from './hash.js';
+import { withHeartbeat } from './heartbeat.js';
+import { pgCommand } from './pg-command.js';
+import { classifyPgError } from './postgres.js';
+
+export interface RestoreTestOutcome {
+  kind: string;
+  passed: boolean;
+  checklist: ChecklistItem[];
+  /** Failed checks only (passing ones are counted), each naming its artifact. */
+  failures: VerificationCheck[];
+  checked: number;
+}
+
+const CONTENT_ADDRESSED = /([0-9a-f]{64})\.[A-Za-z0-9]+$/;
+
+/** Runs `work` over `items` with at most `limit` at a time. */
+async function inPool<T>(items: T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(limit, items.length) }, async () => {
+      while (next < items.length) await work(items[next++] as T);
+    }),
+  );
+}
+
+async function listFiles(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const entry of await readdir(dir, { withFileTypes: true, recursive: true }).catch(() => [])) {
+    if (entry.isFile()) out.push(relative(dir, join(entry.parentPath, entry.name)));
+  }
+  return out.sort();
+}
+
+export function createRestoreTestActivities(deps: ActivityDeps) {
+  const { config, commands, secrets } = deps;
+  const root = config.repository.root;
+  const checker = createArtifactChecker(deps);
+  const scratchDb = (config.restoreTests.scratchDatabase ?? config.source.database) as DatabaseConfig;
+  const scratchDir = (name: string) => join(root, 'restore-tests', 'scratch', name.replace(/[^A-Za-z0-9_]/g, '_'));
+
+  async function psql(db: DatabaseConfig, sql: string, database?: string): Promise<string[][]> {
+    const target = { ...db, database: database ?? db.database } as DatabaseConfig;
+    const password = target.transport === 'direct' && target.password ? await secrets.resolve(target.password, 'restoreTests.scratchDatabase.password') : undefined;
+    const inv = pgCommand(target, 'psql', ['-X', '-A', '-t', '-F', '\t', '-v', 'ON_ERROR_STOP=1', '-c', sql], {}, password);
+    const { stdout } = await commands.run(inv.file, inv.args, { env: inv.env, classify: classifyPgError });
+    return stdout.split('\n').filter(Boolean).map((l) => l.split('\t'));
+  }
+
+  /** file_hash of every row (live or soft-deleted) by storage path, from the source database. */
+  async function sourceHashes(): Promise<Map<string, string>> {
+    const rows = await psql(config.source.database, 'select storage_path, file_hash from images');
+    return new Map(rows.map(([p, h]) => [p as string, h as string]));
+  }
+
+  return {
+    /** Every artifact of every retained manifest, and every mirrored original, re-hashed. */
+    async integrityCheck(): Promise<RestoreTestOutcome> {
+      const catalog = await readCatalog(root);
+      const failures: VerificationCheck[] = catalog.invalid.map((i) => ({
+        artifact: relative(root, i.file),
+        check: 'sha256',
+        ok: false,
+        detail: `manifest unreadable: ${i.reason}`,
+      }));
+      const artifacts = [...new Map(catalog.manifests.flatMap(manifestArtifacts).map((a) => [a.path, a])).values()];
+      const mirror = join(root, layout.imagesCurrent);
+      const files = await listFiles(mirror);
+      const hashes = await sourceHashes();
+      const parallel = config.restoreTests.parallelism ?? availableParallelism();
+      let done = 0;
+      await withHeartbeat(
+        () => ({ step: 'integrity', done, of: artifacts.length + files.length }),
+        async () => {
+          await inPool(artifacts, parallel, async (a) => {
+            failures.push(...(await checker.checkArtifact(a, join(root, a.path))).filter((c) => !c.ok));
+            done += 1;
+          });
+          await inPool(files, parallel, async (rel) => {
+            const { sha256 } = await sha256File(join(mirror, rel));
+            const named = CONTENT_ADDRESSED.exec(rel)?.[1];
+            const recorded = hashes.get(rel);
+            const path = `${layout.imagesCurrent}/${rel}`;
+            if (named && named !== sha256) failures.push({ artifact: path, check: 'image mirror', ok: false, detail: `content sha256 ${sha256} does not match its name` });
+            else if (recorded && recorded !== sha256) failures.push({ artifact: path, check: 'image mirror', ok: false, detail: `content sha256 ${sha256} differs from images.file_hash ${recorded}` });
+            done += 1;
+          });
+        },
+      );
+      const dumpsBad = failures.some((f) => f.artifact.startsWith('db/') || f.artifact.startsWith('manifests/'));
+      const imagesBad = failures.some((f) => f.check === 'image mirror');
+      const checklist: ChecklistItem[] = [
+        { item: 'database restored', result: dumpsBad ? 'fail' : 'pass', evidence: `${artifacts.filter((a) => a.kind === 'dump').length} dumps readable by pg_restore --list with their recorded sha256` },
+        { item: 'images present and intact', result: imagesBad ? 'fail' : 'pass', evidence: `${files.length} mirrored originals re-hashed against their names and images.file_hash` },
+      ];
+      return { kind: 'integrity', passed: failures.length === 0, checklist, failures: failures.sort((a, b) => a.artifact.localeCompare(b.artifact)), checked: artifacts.length + files.length };
+    },
+
+    /** The newest dump restored into a scratch database; tables, row counts and sampled rows compared. */
+    async partialDatabaseRestore(input: { scratch: string }): Promise<RestoreTestOutcome> {
+      const manifest = latestGood(await readCatalog(root), 'database');
+      if (!manifest?.database) throw fail('VerificationFailed', 'no verified dump to restore');
+      const dump = manifest.database.artifact;
+      const failures: VerificationCheck[] = (await checker.checkArtifact(dump, join(root, dump.path))).filter((c) => !c.ok);
+      if (failures.length) return { kind: 'partial-database', passed: false, checklist: [{ item: 'database restored', result: 'fail', evidence: failures[0]!.detail }], failures, checked: 1 };
+
+      await psql(scratchDb, `create database "${input.scratch}"`);
+      const target = { ...scratchDb, database: input.scratch } as DatabaseConfig;
+      const password = target.transport === 'direct' && target.password ? await secrets.resolve(target.password, 'restoreTests.scratchDatabase.password') : undefined;
+      const inv = pgCommand(target, 'pg_restore', ['--no-owner', '--no-privileges', '--exit-on-error'], { stdin: true }, password);
+      const { stream, done } = checker.openPlaintext(dump, join(root, dump.path));
+      await withHeartbeat(
+        () => ({ step: 'partial-database' }),
+        async () => {
+          const restore = commands.spawn(inv.file, inv.args, { env: inv.env, stdin: 'pipe', classify: classifyPgError });
+          const stdin = restore.child.stdin!;
+          for await (const chunk of stream) if (!stdin.write(chunk)) await new Promise((r) => stdin.once('drain', r));
+          stdin.end();
+          await restore.finish();
+          await done();
+        },
+      );
+      const counts = new Map(
+        (await psql(scratchDb, `select table_name, (xpath('/row/c/text()', query_to_xml(format('select count(*) as c from %I.%I', table_schema, table_name), false, true, '')))[1]::text from information_schema.tables where table_schema = 'public' and table_type = 'BASE TABLE'`, input.scratch)).map(([t, c]) => [t as string, Number(c)]),
+      );
+      for (const table of config.restoreTests.expectedTables) {
+        if (!counts.has(table)) failures.push({ artifact: dump.path, check: 'pg_restore --list', ok: false, detail: `table ${table} is missing from the restored database` });
+      }
+      for (const [table, n] of Object.entries(manifest.database.tables)) {
+        if (counts.get(table) !== n) failures.push({ artifact: dump.path, check: 'pg_restore --list', ok: false, detail: `${table}: ${counts.get(table) ?? 'missing'} rows restored, manifest says ${n}` });
+      }
+      // Sampled rows: restored image rows must point at originals the mirror holds with that hash.
+      const sample = counts.has('images') ? await psql(scratchDb, 'select storage_path, file_hash from images where deleted_at is null order by random() limit 5', input.scratch) : [];
+      for (const [path, hash] of sample) {
+        const file = join(root, layout.imagesCurrent, path as string);
+        const actual = await sha256File(file).then((h) => h.sha256, () => 'missing');
+        if (actual !== hash) failures.push({ artifact: `${layout.imagesCurrent}/${path}`, check: 'image mirror', ok: false, detail: `restored row's file_hash ${hash} but the mirror has ${actual}` });
+      }
+      const metadata = counts.has('images') ? await psql(scratchDb, "select count(*) from images where raw_metadata <> '{}'::jsonb", input.scratch) : [['0']];
+      return {
+        kind: 'partial-database',
+        passed: failures.length === 0,
+        checklist: [
+          { item: 'database restored', result: failures.some((f) => f.check !== 'image mirror') ? 'fail' : 'pass', evidence: `${manifest.backupId}: ${counts.size} tables restored into scratch database ${input.scratch}` },
+          { item: 'metadata readable', result: Number(metadata[0]?.[0]) > 0 ? 'pass' : 'fail', evidence: `${metadata[0]?.[0]} rows with raw_metadata` },
+        ],
+        failures,
+        checked: counts.size + sample.length,
+      };
+    },
+
+    async dropScratchDatabase(input: { scratch: string }): Promise<void> {
+      await psql(scratchDb, `drop database if exists "${input.scratch}" with (force)`);
+    },
+
+    /** A random sample of originals restored into a scratch directory: hashes and decodability. */
+    async partialImageRestore(input: { scratch: string; seed: number }): Promise<RestoreTestOutcome> {
+      const dir = scratchDir(input.scratch);
+      const rows = await psql(config.source.database, 'select storage_path, file_hash from images where deleted_at is null order by storage_path');
+      let s = input.seed >>> 0;
+      const random = () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+      const sample = [...rows].sort(() => random() - 0.5).slice(0, config.restoreTests.imageSample);
+      const failures: VerificationCheck[] = [];
+      let decoded = 0;
+      for (const [path, hash] of sample) {
+        const from = join(root, layout.imagesCurrent, path as string);
+        const to = join(dir, path as string);
+        await mkdir(dirname(to), { recursive: true });
+        try {
+          await copyFile(from, to);
+        } catch {
+          failures.push({ artifact: `${layout.imagesCurrent}/${path}`, check: 'image mirror', ok: false, detail: 'missing from the mirror' });
+          continue;
+        }
+        const { sha256 } = await sha256File(to);
+        if (sha256 !== hash) failures.push({ artifact: `${layout.imagesCurrent}/${path}`, check: 'image mirror', ok: false, detail: `restored sha256 ${sha256} differs from images.file_hash ${hash}` });
+        try {
+          await sharp(await readFile(to)).raw().toBuffer();
+          decoded += 1;
+        } catch (err) {
+          failures.push({ artifact: `${layout.imagesCurrent}/${path}`, check: 'image mirror', ok: false, detail: `not decodable: ${(err as Error).message}` });
+        }
+      }
+      return {
+        kind: 'partial-images',
+        passed: failures.length === 0,
+        checklist: [{ item: 'images present and intact', result: failures.length ? 'fail' : 'pass', evidence: `${sample.length} sampled originals restored, ${decoded} decoded, ${failures.length} problems` }],
+        failures,
+        checked: sample.length,
+      };
+    },
+
+    async removeScratchDir(input: { scratch: string }): Promise<void> {
+      await rm(scratchDir(input.scratch), { recursive: true, force: true });
+    },
+
+    /** The full restore's input and sandbox, from the worker's config. */
+    async fullRestorePlan(): Promise<{ sandboxRoot: string; recovery: Record<string, unknown> }> {
+      const full = config.restoreTests.full;
+      if (!full) throw fail('ConfigInvalid', 'restoreTests.full is not configured: the full restore test needs a sandbox');
+      for (const key of ['appDir', 'storageRoot'] as const) {
+        const p = (full.recovery.target as Record<string, unknown> | undefined)?.[key];
+        if (typeof p !== 'string' || !p.startsWith(`${full.sandboxRoot}/`)) throw fail('ConfigInvalid', `restoreTests.full.recovery.target.${key} must lie inside restoreTests.full.sandboxRoot`);
+      }
+      return full;
+    },
+
+    /** Empties the sandbox of a full restore test, whatever its outcome. */
+    async clearSandbox(input: { sandboxRoot: string }): Promise<void> {
+      if (input.sandboxRoot !== config.restoreTests.full?.sandboxRoot) throw fail('ConfigInvalid', `refusing to clear ${input.sandboxRoot}`);
+      for (const entry of await readdir(input.sandboxRoot).catch(() => [] as string[])) await rm(join(input.sandboxRoot, entry), { recursive: true, force: true });
+    },
+
+    async recordRestoreTest(input: { id: string; result: unknown }): Promise<string> {
+      const path = join(root, 'restore-tests', `${input.id}.json`);
+      await writeFileDurable(path, `${JSON.stringify(input.result, null, 2)}\n`);
+      return path;
+    },
+  };
+}
+
+/** The kept results, newest first (for `restore-test history`). */
+export async function readRestoreTestHistory(root: string): Promise<Array<Record<string, unknown>>> {
+  const dir = join(root, 'restore-tests');
+  const names = (await readdir(dir).catch(() => [] as string[])).filter((n) => n.endsWith('.json')).sort().reverse();
+  return Promise.all(names.map(async (n) => JSON.parse(await readFile(join(dir, n), 'utf8')) as Record<string, unknown>));
+}

@@ -1,0 +1,152 @@
+// Covers: workflows/restore-drill.ts, activities/restore-test.ts, activities/artifact-check.ts,
+// against the real Temporal server and PostgreSQL.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import { useServices } from '../harness.js';
+import { assertSucceeded, makeConfig, makeFixture, runBackup, runWorkflow, sqlRows, type TestSetup } from '../helpers.js';
+import { makeSandbox } from '../sandbox.js';
+import type { RestoreTestResult } from '../../workflows/restore-drill.js';
+import type { ConfigInput } from '../../config/schema.js';
+import type { PromptBoxFixture } from '../../fixtures/promptbox.js';
+import type { DrInput } from '../../core/dr-input.js';
+
+const services = useServices();
+
+/** Restore tests restore into scratch databases on the test cluster, as its superuser. */
+async function scratchAccess(raw: ConfigInput): Promise<void> {
+  const pw = join(services.dir, 'superuser.pw');
+  await writeFile(pw, services.postgres.superPassword, { mode: 0o600 });
+  raw.restoreTests = {
+    ...raw.restoreTests,
+    scratchDatabase: { transport: 'direct', host: '127.0.0.1', port: services.postgres.port, user: 'postgres', database: 'postgres', password: { file: pw } },
+    imageSample: 5,
+  };
+}
+
+interface Options {
+  /** Changes the source before the backup is taken. */
+  prepare?: (f: PromptBoxFixture) => Promise<void>;
+  /** Configures the full restore into a fresh sandbox under this root. */
+  sandboxRoot?: string;
+  /** Changes the recovery input of the full restore. */
+  recovery?: (input: DrInput) => void;
+}
+
+async function backedUp(name: string, opts: Options = {}) {
+  const fixture = await makeFixture(services, 8);
+  await opts.prepare?.(fixture);
+  const sandbox = opts.sandboxRoot ? await makeSandbox(services, fixture, opts.sandboxRoot, 'full') : undefined;
+  if (sandbox) opts.recovery?.(sandbox.input);
+  const setup = await makeConfig(services, fixture, name, {
+    overrides: async (raw) => {
+      await scratchAccess(raw);
+      if (sandbox && opts.sandboxRoot) raw.restoreTests = { ...raw.restoreTests, full: { sandboxRoot: opts.sandboxRoot, recovery: sandbox.input as Record<string, unknown> } };
+    },
+  });
+  assertSucceeded(await runBackup(services, setup));
+  return { fixture, setup, sandbox };
+}
+
+async function restoreTest(setup: TestSetup, kind: string, partial?: string): Promise<RestoreTestResult> {
+  const run = await runWorkflow<RestoreTestResult>(services, setup, 'restoreTest', [{ kind, ...(partial ? { partial } : {}) }]);
+  assert.ifError(run.error);
+  return run.result!;
+}
+
+async function scratchDatabases(): Promise<string[]> {
+  return (await sqlRows(services, 'postgres', "select datname from pg_database where datname like 'pbb_restore_test_%'")).map((r) => r[0] as string);
+}
+
+test('each kind of restore test passes on a good backup, and leaves nothing behind', async () => {
+  const sandboxRoot = join(services.dir, 'sandbox-root-pass');
+  await mkdir(sandboxRoot, { recursive: true });
+  const { setup, sandbox } = await backedUp('restore tests pass', { sandboxRoot });
+  try {
+    const integrity = await restoreTest(setup, 'integrity');
+    assert.equal(integrity.passed, true, JSON.stringify(integrity.failures));
+    assert.ok(integrity.checked > 8);
+
+    const database = await restoreTest(setup, 'partial', 'database');
+    assert.equal(database.passed, true, JSON.stringify(database.failures));
+    assert.deepEqual(database.checklist.map((c) => [c.item, c.result]), [['database restored', 'pass'], ['metadata readable', 'pass']]);
+
+    const images = await restoreTest(setup, 'partial', 'images');
+    assert.equal(images.passed, true, JSON.stringify(images.failures));
+    assert.equal(images.checklist[0]!.evidence, '5 sampled originals restored, 5 decoded, 0 problems');
+
+    const full = await restoreTest(setup, 'full');
+    assert.equal(full.passed, true, JSON.stringify(full.checklist, null, 1));
+    assert.equal(full.checklist.length, 7);
+
+    assert.deepEqual(await scratchDatabases(), []);
+    assert.deepEqual(await readdir(join(setup.config.repository.root, 'restore-tests', 'scratch')).catch(() => []), []);
+    assert.deepEqual(await readdir(sandboxRoot), [], 'the full restore sandbox is emptied');
+    const history = (await readdir(join(setup.config.repository.root, 'restore-tests'))).filter((n) => n.endsWith('.json'));
+    assert.equal(history.length, 4);
+  } finally {
+    await sandbox?.stop();
+  }
+});
+
+test('a flipped byte in a dump, in an encrypted file and in a mirrored image is each caught and named', async () => {
+  const { fixture, setup } = await backedUp('restore tests corruption');
+  const root = setup.config.repository.root;
+  const flip = async (rel: string) => {
+    const bytes = await readFile(join(root, rel));
+    const i = bytes.length >> 1;
+    bytes[i] = (bytes[i] as number) ^ 0x01;
+    await writeFile(join(root, rel), bytes);
+  };
+  const dump = (await readdir(join(root, 'db')))[0]!;
+  const env = (await readdir(join(root, 'config'))).find((n) => n.startsWith('.env.'))!;
+  const image = `images/current/${fixture.images.find((i) => !i.deleted)!.storagePath}`;
+  await flip(`db/${dump}`);
+  await flip(`config/${env}`);
+  await flip(image);
+
+  const result = await restoreTest(setup, 'integrity');
+  assert.equal(result.passed, false);
+  const named = new Set(result.failures.map((f) => f.artifact));
+  assert.deepEqual([...named].sort(), [`config/${env}`, `db/${dump}`, image].sort());
+  assert.ok(result.failures.every((f) => f.detail.length > 0));
+  assert.deepEqual(result.checklist.map((c) => c.result), ['fail', 'fail']);
+});
+
+test('the partial database restore catches a dump taken from a database missing a table', async () => {
+  const { setup } = await backedUp('restore tests missing table', {
+    prepare: async (f) => {
+      await sqlRows(services, f.database.name, 'drop table search_presets');
+    },
+  });
+  const result = await restoreTest(setup, 'partial', 'database');
+  assert.equal(result.passed, false);
+  assert.ok(result.failures.some((f) => f.detail === 'table search_presets is missing from the restored database'), JSON.stringify(result.failures));
+  assert.deepEqual(await scratchDatabases(), [], 'the scratch database is dropped after a failure too');
+});
+
+test('a failing full restore still tears its sandbox down: nothing left running or on disk', async () => {
+  const sandboxRoot = join(services.dir, 'sandbox-root-fail');
+  await mkdir(sandboxRoot, { recursive: true });
+  const { setup, sandbox } = await backedUp('restore tests full failure', {
+    sandboxRoot,
+    recovery: (input) => {
+      input.target.admin = { username: 'nobody', password: input.target.admin.password };
+      input.importWait = '2s';
+    },
+  });
+  try {
+    const result = await restoreTest(setup, 'full');
+    assert.equal(result.passed, false);
+    assert.ok(result.failures.some((f) => f.artifact === 'login works'), JSON.stringify(result.failures));
+    assert.deepEqual(await readdir(sandboxRoot), []);
+    const probe = await execa('pg_isready', ['-h', '127.0.0.1', '-p', String(sandbox!.port)], { reject: false });
+    assert.notEqual(probe.exitCode, 0, 'the sandbox database is stopped');
+    const app = await fetch(sandbox!.appUrl).catch(() => undefined);
+    assert.equal(app, undefined, 'the sandbox app is stopped');
+  } finally {
+    await sandbox?.stop();
+  }
+});

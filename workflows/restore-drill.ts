@@ -1,0 +1,107 @@
+// restoreTest: a backup that has never been restored is a hope, not a backup. Three kinds, each
+// on its own schedule: weekly integrity (everything retained re-hashed and re-read), monthly
+// partial restore (the database into a scratch database and a sample of originals into a scratch
+// directory, alternating by month), quarterly full restore (the whole DR runbook into a fresh
+// sandbox, torn down afterwards). Results are kept in restore-tests/ and failures alert.
+import { CancellationScope, executeChild, proxyActivities, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import type { Activities } from '../activities/index.js';
+import type { RestoreTestOutcome } from '../activities/restore-test.js';
+import { checklistPassed, type ChecklistItem } from '../core/checklist.js';
+import { drInputSchema } from '../core/dr-input.js';
+import type { VerificationCheck } from '../core/manifest.js';
+import { BACKUP_KIND } from '../core/search-attributes.js';
+import { drRecovery } from './dr-runbook.js';
+import { RETENTION_OPTIONS } from './options.js';
+import { recordFailure, recordSuccess } from './run-outcome.js';
+
+export interface RestoreTestInput {
+  kind: 'integrity' | 'partial' | 'full';
+  /** Partial restores alternate by month; name one to run it now. */
+  partial?: 'database' | 'images';
+}
+
+export interface RestoreTestResult {
+  id: string;
+  kind: string;
+  startedAt: string;
+  finishedAt: string;
+  passed: boolean;
+  checklist: ChecklistItem[];
+  failures: VerificationCheck[];
+  checked: number;
+}
+
+const long = proxyActivities<Activities>({
+  startToCloseTimeout: '6 hours',
+  heartbeatTimeout: '2 minutes',
+  retry: { maximumAttempts: 2, initialInterval: '30 seconds', nonRetryableErrorTypes: ['ConfigInvalid', 'VerificationFailed', 'WrongPassphrase'] },
+});
+const quick = proxyActivities<Activities>(RETENTION_OPTIONS);
+
+export async function restoreTest(input: RestoreTestInput): Promise<RestoreTestResult> {
+  const info = workflowInfo();
+  const startedAt = new Date();
+  const id = `${input.kind}-${startedAt.toISOString().replace(/[-:]/g, '').slice(0, 15)}`;
+  upsertSearchAttributes([{ key: BACKUP_KIND, value: `restore-test-${input.kind}` }]);
+  const { source } = await quick.retentionPolicy();
+  let outcome: RestoreTestOutcome;
+  try {
+    outcome = await run(input, info.workflowId, startedAt);
+  } catch (err) {
+    await recordFailure('restore-test', source, err);
+    throw err;
+  }
+  const result: RestoreTestResult = { id, startedAt: startedAt.toISOString(), finishedAt: new Date().toISOString(), ...outcome };
+  await quick.recordRestoreTest({ id, result });
+  if (result.passed) {
+    await recordSuccess('restore-test', 'succeeded');
+  } else {
+    await recordFailure(
+      'restore-test',
+      source,
+      new Error(`${result.failures.length} check(s) failed`),
+      undefined,
+      `${outcome.kind} restore test FAILED: ${result.failures.length} problem(s)`,
+      result.failures.slice(0, 10).map((f) => `${f.artifact}: ${f.check}: ${f.detail}`),
+    );
+  }
+  return result;
+}
+
+async function run(input: RestoreTestInput, workflowId: string, startedAt: Date): Promise<RestoreTestOutcome> {
+  if (input.kind === 'integrity') return long.integrityCheck();
+  if (input.kind === 'partial') {
+    const which = input.partial ?? (startedAt.getUTCMonth() % 2 === 0 ? 'database' : 'images');
+    const scratch = `pbb_restore_test_${workflowId.replace(/[^a-z0-9]/gi, '_').toLowerCase()}`.slice(0, 60);
+    if (which === 'database') {
+      try {
+        return await long.partialDatabaseRestore({ scratch });
+      } finally {
+        await CancellationScope.nonCancellable(() => quick.dropScratchDatabase({ scratch }));
+      }
+    }
+    try {
+      return await long.partialImageRestore({ scratch, seed: startedAt.getTime() % 2 ** 31 });
+    } finally {
+      await CancellationScope.nonCancellable(() => quick.removeScratchDir({ scratch }));
+    }
+  }
+  const plan = await quick.fullRestorePlan();
+  const target = drInputSchema.parse(plan.recovery).target;
+  try {
+    const report = await executeChild(drRecovery, { workflowId: `${workflowId}-dr`, args: [plan.recovery as never] });
+    return {
+      kind: 'full',
+      passed: report.outcome === 'succeeded' && checklistPassed(report.checklist),
+      checklist: report.checklist,
+      failures: report.checklist.filter((c) => c.result !== 'pass').map((c) => ({ artifact: c.item, check: 'checklist' as const, ok: false, detail: c.evidence })),
+      checked: report.checklist.length,
+    };
+  } finally {
+    // Torn down whatever happened: nothing of the sandbox is left running or on disk.
+    await CancellationScope.nonCancellable(async () => {
+      await quick.drStop({ target });
+      await quick.clearSandbox({ sandboxRoot: plan.sandboxRoot });
+    });
+  }
+}
