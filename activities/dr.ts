@@ -41,7 +41,7 @@ const POLL_MS = 500;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export function createDrActivities(deps: ActivityDeps) {
-  const { config, commands, secrets, logger } = deps;
+  const { config, commands, secrets } = deps;
   const root = config.repository.root;
   const checker = createArtifactChecker(deps);
 
@@ -69,6 +69,19 @@ export function createDrActivities(deps: ActivityDeps) {
 
   async function runArgv(argv: string[], cwd: string): Promise<void> {
     await commands.run(argv[0] as string, argv.slice(1), { cwd });
+  }
+
+  /** Runs a start command, then probes until the service answers, heartbeating meanwhile. */
+  async function startAndWait(target: Target, argv: string[], step: string, ready: string, probe: () => Promise<boolean>): Promise<string> {
+    await runArgv(argv, target.appDir);
+    let probes = 0;
+    return withHeartbeat(
+      () => ({ step, probes }),
+      async () => {
+        for (probes = 1; !(await probe()); probes += 1) await sleep(POLL_MS);
+        return `${ready} after ${probes} probe(s)`;
+      },
+    );
   }
 
   return {
@@ -119,26 +132,15 @@ export function createDrActivities(deps: ActivityDeps) {
 
     /** Step 2: start the database and wait until it accepts connections (polled, no fixed sleep). */
     async drStartDatabase(input: { target: Target }): Promise<string> {
-      await runArgv(input.target.startDatabase, input.target.appDir);
-      let attempts = 0;
-      let last = '';
-      return withHeartbeat(
-        () => ({ step: 'startDatabase', attempts }),
-        async () => {
-          for (;;) {
-            attempts += 1;
-            try {
-              await psql(input.target, 'select 1');
-              return `accepting connections after ${attempts} probe(s)`;
-            } catch (err) {
-              last = (err as Error).message;
-              if ((err as { type?: string }).type === 'DatabaseAuthFailed') throw err;
-            }
-            logger.debug({ attempts, last }, 'database not ready yet');
-            await sleep(POLL_MS);
-          }
-        },
-      );
+      return startAndWait(input.target, input.target.startDatabase, 'startDatabase', 'accepting connections', async () => {
+        try {
+          await psql(input.target, 'select 1');
+          return true;
+        } catch (err) {
+          if ((err as { type?: string }).type === 'DatabaseAuthFailed') throw err; // up, but refusing us: waiting cannot help
+          return false;
+        }
+      });
     },
 
     /** Step 3: pg_restore the dump in one transaction, then compare row counts with the manifest. */
@@ -210,23 +212,10 @@ export function createDrActivities(deps: ActivityDeps) {
 
     /** Step 5: start the app and wait for /health to answer {"status":"ok"}. */
     async drStartApp(input: { target: Target }): Promise<string> {
-      await runArgv(input.target.startApp, input.target.appDir);
-      let probes = 0;
-      return withHeartbeat(
-        () => ({ step: 'startApp', probes }),
-        async () => {
-          for (;;) {
-            probes += 1;
-            try {
-              const res = await fetch(new URL('/health', input.target.appUrl), { signal: AbortSignal.timeout(2_000) });
-              if (res.ok && ((await res.json()) as { status?: string }).status === 'ok') return `healthy after ${probes} probe(s)`;
-            } catch {
-              // not listening yet
-            }
-            await sleep(POLL_MS);
-          }
-        },
-      );
+      return startAndWait(input.target, input.target.startApp, 'startApp', 'healthy', async () => {
+        const res = await fetch(new URL('/health', input.target.appUrl), { signal: AbortSignal.timeout(2_000) }).catch(() => undefined);
+        return Boolean(res?.ok && ((await res.json()) as { status?: string }).status === 'ok');
+      });
     },
 
     /** Step 6: the checklist items that need the running app. */

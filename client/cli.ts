@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util';
 import type { Client } from '@temporalio/client';
 import { ConfigError, loadConfigFile } from '../config/load.js';
 import type { Config } from '../config/schema.js';
+import { rootFailure } from '../core/alerts.js';
 import { ERRORS, EXIT_OK, EXIT_UNKNOWN_FAILURE, EXIT_USAGE, exitCodeFor } from '../core/errors.js';
 import { startWorker } from '../worker/start.js';
 import { connectClient, webUiLink } from './connect.js';
@@ -302,12 +303,6 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-/** The failure type and message at the bottom of a Temporal failure chain. */
-function describeFailure(err: unknown): { type?: string; message: string } {
-  let cur = err as { cause?: unknown; message?: string; type?: string };
-  while (cur?.cause) cur = cur.cause as typeof cur;
-  return { type: cur?.type, message: cur?.message ?? String(err) };
-}
 
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
@@ -320,7 +315,7 @@ main(process.argv.slice(2)).then(
       note(`${(err as Error).message}\n\n${USAGE}`);
       process.exit(EXIT_USAGE);
     }
-    const failure = describeFailure(err);
+    const failure = rootFailure(err);
     note(`promptbox-backup: ${failure.type ? `${failure.type}: ` : ''}${failure.message}`);
     if (process.argv.includes('--json')) note(JSON.stringify({ error: failure }));
     process.exit(exitCodeFor(failure.type));

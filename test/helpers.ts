@@ -12,6 +12,9 @@ import { createBackupWorker } from '../worker/worker.js';
 import type { fullBackup } from '../workflows/full-backup.js';
 import type { FullBackupResult } from '../core/backup-result.js';
 import type { Services } from './harness.js';
+import { rootFailure } from '../core/alerts.js';
+
+export { rootFailure };
 
 export function slug(title: string): string {
   return title.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '').slice(0, 60);
@@ -90,6 +93,17 @@ export async function makeConfig(
 
 let runCount = 0;
 
+/** A fresh worker for this config, on the file's bundle, connection and log. */
+export async function testWorker(services: Services, setup: TestSetup) {
+  return createBackupWorker({
+    config: setup.config,
+    logger: services.logger,
+    secrets: services.secrets,
+    connection: services.nativeConnection,
+    workflowBundle: services.bundle,
+  });
+}
+
 /** Runs `workflowType` to completion on a fresh worker for this config. */
 export async function runWorkflow<R>(
   services: Services,
@@ -97,13 +111,7 @@ export async function runWorkflow<R>(
   workflowType: string,
   args: unknown[] = [],
 ): Promise<{ handle: WorkflowHandle; result?: R; error?: Error }> {
-  const worker = await createBackupWorker({
-    config: setup.config,
-    logger: services.logger,
-    secrets: services.secrets,
-    connection: services.nativeConnection,
-    workflowBundle: services.bundle,
-  });
+  const worker = await testWorker(services, setup);
   runCount += 1;
   const handle = await services.client.workflow.start(workflowType, {
     taskQueue: setup.config.temporal.taskQueue,
@@ -135,17 +143,11 @@ export async function sqlRows(services: Services, database: string, query: strin
   return stdout.split('\n').filter(Boolean).map((l) => l.split('\t'));
 }
 
-/** The innermost failure message of a workflow failure chain. */
-export function rootCause(err: unknown): { message: string; type?: string } {
-  let cur = err as { cause?: unknown; message?: string; type?: string };
-  while (cur?.cause) cur = cur.cause as typeof cur;
-  return { message: cur?.message ?? String(err), type: cur?.type };
-}
 
 /** Fails with the root cause's type and message, which a bare "Workflow execution failed" hides. */
 export function assertSucceeded(run: { result?: FullBackupResult; error?: Error }): FullBackupResult {
   if (run.error || !run.result) {
-    const cause = rootCause(run.error);
+    const cause = rootFailure(run.error);
     throw new Error(`backup failed: ${cause.type ?? ''} ${cause.message}`);
   }
   return run.result;

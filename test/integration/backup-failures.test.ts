@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { useServices } from '../harness.js';
-import { assertSucceeded, historyText, makeConfig, makeFixture, rootCause, runBackup, type TestSetup } from '../helpers.js';
+import { assertSucceeded, historyText, makeConfig, makeFixture, rootFailure, runBackup, type TestSetup } from '../helpers.js';
 import { freePort } from '../../client/local/ports.js';
 import { parseConfig } from '../../config/load.js';
 import { collectStatus, formatStatus } from '../../client/status.js';
@@ -47,7 +47,7 @@ test('a wrong GPG passphrase file fails with WrongPassphrase and leaves the earl
   await new Promise((r) => setTimeout(r, 1100));
   const bad = await runBackup(services, setup);
   assert.ok(bad.error, 'the run must fail');
-  const cause = rootCause(bad.error);
+  const cause = rootFailure(bad.error);
   assert.equal(cause.type, 'WrongPassphrase');
   assert.match(cause.message, /encryption\.passphraseFile .* does not open this repository/);
 
@@ -90,7 +90,7 @@ test('an unreachable database fails with DatabaseUnreachable after retries and l
   });
   await new Promise((r) => setTimeout(r, 1100));
   const bad = await runBackup(services, unreachable);
-  const cause = rootCause(bad.error);
+  const cause = rootFailure(bad.error);
   assert.equal(cause.type, 'DatabaseUnreachable');
   assert.match(cause.message, new RegExp(`127\\.0\\.0\\.1.*${closedPort}|${closedPort}.*refused|Connection refused`, 's'));
   const history = await bad.handle.fetchHistory();

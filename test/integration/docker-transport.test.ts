@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { useServices } from '../harness.js';
-import { assertSucceeded, makeConfig, makeFixture, runBackup } from '../helpers.js';
+import { assertSucceeded, makeConfig, makeFixture, rootFailure, runBackup } from '../helpers.js';
 
 const services = useServices();
 let binDir: string | undefined;
@@ -73,8 +73,7 @@ test('a missing container fails with DatabaseUnreachable naming the container', 
   });
   const run = await runBackup(services, setup);
   assert.ok(run.error);
-  let cause = run.error as { cause?: unknown; message?: string; type?: string };
-  while (cause.cause) cause = cause.cause as typeof cause;
+  const cause = rootFailure(run.error);
   assert.equal(cause.type, 'DatabaseUnreachable');
   assert.match(cause.message ?? '', /No such container: promptbox-db-9/);
 });

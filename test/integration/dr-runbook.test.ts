@@ -7,14 +7,13 @@ import { readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { useServices } from '../harness.js';
-import { assertSucceeded, makeConfig, makeFixture, runBackup, sqlRows, type TestSetup } from '../helpers.js';
+import { assertSucceeded, makeConfig, makeFixture, runBackup, sqlRows, testWorker, type TestSetup } from '../helpers.js';
 import { temporalCli } from '../../client/local/temporal-dev-server.js';
 import { checklistPassed } from '../../core/checklist.js';
 import type { DrInput } from '../../core/dr-input.js';
 import { makeSandbox } from '../sandbox.js';
 import type { DrProgress, DrReport } from '../../core/dr-report.js';
 import type { PromptBoxFixture } from '../../fixtures/promptbox.js';
-import { createBackupWorker } from '../../worker/worker.js';
 import { abortSignal, progressQuery, skipStepSignal } from '../../workflows/dr-runbook.js';
 
 const services = useServices();
@@ -35,9 +34,7 @@ async function startDr(setup: TestSetup, input: DrInput, id: string) {
   });
 }
 
-async function worker(setup: TestSetup) {
-  return createBackupWorker({ config: setup.config, logger: services.logger, secrets: services.secrets, connection: services.nativeConnection, workflowBundle: services.bundle });
-}
+const worker = (setup: TestSetup) => testWorker(services, setup);
 
 async function sandboxRows(port: number, sql: string): Promise<string[][]> {
   const { stdout } = await execa('psql', ['-X', '-A', '-t', '-F', '\t', '-h', '127.0.0.1', '-p', String(port), '-U', 'postgres', '-d', 'promptbox', '-c', sql], { env: { PGPASSWORD: 'sandbox-super' } });

@@ -6,12 +6,11 @@ import assert from 'node:assert/strict';
 import { createServer, type IncomingMessage } from 'node:http';
 import { ScheduleOverlapPolicy } from '@temporalio/client';
 import { useServices } from '../harness.js';
-import { assertSucceeded, makeConfig, makeFixture, runBackup, runWorkflow } from '../helpers.js';
+import { assertSucceeded, makeConfig, makeFixture, runBackup, runWorkflow, testWorker } from '../helpers.js';
 import { applySchedules, controlSchedule, scheduleId } from '../../client/schedules.js';
 import { freePort } from '../../client/local/ports.js';
 import { gatherHealthFacts } from '../../activities/health.js';
 import { evaluateHealth, type HealthReport } from '../../core/health.js';
-import { createBackupWorker } from '../../worker/worker.js';
 
 const services = useServices();
 
@@ -81,13 +80,7 @@ test('triggering the database schedule runs a verified database backup', async (
   const setup = await makeConfig(services, fixture, 'schedule trigger');
   setup.config.source.name = 'triggered';
   await applySchedules(services.client, setup.config);
-  const worker = await createBackupWorker({
-    config: setup.config,
-    logger: services.logger,
-    secrets: services.secrets,
-    connection: services.nativeConnection,
-    workflowBundle: services.bundle,
-  });
+  const worker = await testWorker(services, setup);
   const result = await worker.runUntil(async () => {
     await controlSchedule(services.client, setup.config, 'trigger', 'database');
     const handle = services.client.schedule.getHandle(scheduleId(setup.config, 'database'));
