@@ -4,6 +4,8 @@
 // by backup verification, the integrity restore test and restores.
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
+import { lstat, realpath } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { Artifact, VerificationCheck } from '../core/manifest.js';
 import type { ActivityDeps } from './deps.js';
@@ -11,6 +13,21 @@ import { fail } from './failure.js';
 import { spawnDecrypt } from './gpg.js';
 import { sha256File } from './hash.js';
 import { pgCommand } from './pg-command.js';
+
+/**
+ * The file of an artifact, refused when it leaves the repository: manifests are data, and a
+ * crafted one must not make a restore read /etc/passwd or follow a symlink out of the repository.
+ */
+export async function artifactFile(root: string, rel: string): Promise<string> {
+  const file = resolve(root, rel);
+  const realRoot = await realpath(root);
+  if (!file.startsWith(`${resolve(root)}/`)) throw fail('VerificationFailed', `${rel}: path leaves the repository; refused`);
+  const info = await lstat(file).catch(() => undefined);
+  if (info?.isSymbolicLink()) throw fail('VerificationFailed', `${rel}: is a symbolic link; refused`);
+  const real = await realpath(file).catch(() => file);
+  if (!real.startsWith(`${realRoot}/`)) throw fail('VerificationFailed', `${rel}: resolves outside the repository; refused`);
+  return file;
+}
 
 export function createArtifactChecker(deps: ActivityDeps) {
   const { config, commands } = deps;
@@ -111,6 +128,11 @@ export function createArtifactChecker(deps: ActivityDeps) {
     /** Every check of one artifact, in order; stops after a failed sha256 (nothing else can be trusted). */
     async checkArtifact(artifact: Artifact, file: string): Promise<VerificationCheck[]> {
       const checks: VerificationCheck[] = [];
+      try {
+        await artifactFile(config.repository.root, artifact.path);
+      } catch (err) {
+        return [{ artifact: artifact.path, check: 'sha256', ok: false, detail: (err as Error).message }];
+      }
       const { sha256, bytes } = await sha256File(file).catch(() => ({ sha256: 'unreadable', bytes: -1 }));
       const ok = sha256 === artifact.sha256 && bytes === artifact.bytes;
       checks.push({

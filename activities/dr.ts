@@ -15,7 +15,7 @@ import { latestGood, readCatalog } from './catalog.js';
 import type { ActivityDeps } from './deps.js';
 import { ensureDir, exists, writeFileDurable } from './fs-durable.js';
 import { fail } from './failure.js';
-import { createArtifactChecker } from './artifact-check.js';
+import { artifactFile, createArtifactChecker } from './artifact-check.js';
 import { sha256File } from './hash.js';
 import { previousProgress, withHeartbeat } from './heartbeat.js';
 import { pgCommand } from './pg-command.js';
@@ -58,7 +58,7 @@ export function createDrActivities(deps: ActivityDeps) {
 
   /** Streams an artifact's plaintext (decrypting when needed) into a consumer, checking its sha256. */
   async function withPlaintext(artifact: Artifact, consume: (stream: NodeJS.ReadableStream) => Promise<void>): Promise<void> {
-    const file = join(root, artifact.path);
+    const file = await artifactFile(root, artifact.path);
     const { sha256 } = await sha256File(file);
     if (sha256 !== artifact.sha256) throw fail('VerificationFailed', `${artifact.path}: sha256 ${sha256} differs from the manifest's ${artifact.sha256}`);
     const { stream, done } = checker.openPlaintext(artifact, file);

@@ -15,6 +15,7 @@ import { formatProgress, formatReport, signalDr, startDr, watchDr } from './dr.j
 import { progressQuery } from '../workflows/dr-runbook.js';
 import type { restoreTest } from '../workflows/restore-drill.js';
 import { readRestoreTestHistory } from '../activities/restore-test.js';
+import { startCodecServer } from './codec-server.js';
 import { applySchedules, controlSchedule, listSchedules, type ApplyResult } from './schedules.js';
 import { gatherHealthFacts } from '../activities/health.js';
 import { evaluateHealth, healthExitCode } from '../core/health.js';
@@ -38,6 +39,8 @@ commands:
              the six-step disaster-recovery runbook (see README)
   restore-test run integrity|partial|full [--partial database|images] | history
              prove the backups restore: weekly integrity, monthly partial, quarterly full
+  codec-server [--port 8888] [--ui-origin URL]
+             decode encrypted payloads for the Temporal Web UI (needs temporal.payloadKeyFile)
   config     validate the configuration and print it (secrets are references, never values)
 
 options:
@@ -131,6 +134,8 @@ async function main(argv: string[]): Promise<number> {
       id: { type: 'string' },
       watch: { type: 'boolean', default: false },
       partial: { type: 'string' },
+      port: { type: 'string', default: '8888' },
+      'ui-origin': { type: 'string', default: 'http://localhost:8233' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -292,6 +297,14 @@ async function main(argv: string[]): Promise<number> {
         );
         return result.passed ? EXIT_OK : ERRORS.VerificationFailed.exitCode;
       });
+    }
+    case 'codec-server': {
+      const config = requireConfig(values);
+      if (!config.temporal.payloadKeyFile) throw new ConfigError('the configuration', ['temporal.payloadKeyFile: the codec server needs the payload key']);
+      startCodecServer({ keyFile: config.temporal.payloadKeyFile, port: Number(values.port), allowOrigin: values['ui-origin'] });
+      note(`codec server on http://127.0.0.1:${values.port} for ${values['ui-origin']}; Ctrl-C to stop`);
+      await untilInterrupted();
+      return EXIT_OK;
     }
     case 'config': {
       say(JSON.stringify(requireConfig(values), null, 2));

@@ -169,6 +169,8 @@ export const configSchema = z
         namespace: z.string().min(1).default('default'),
         taskQueue: z.string().min(1).default('promptbox-backup'),
         webUi: z.string().url().optional(),
+        /** A 256-bit key file: workflow inputs and results are AES-256-GCM ciphertext in history. */
+        payloadKeyFile: absolutePath.optional(),
       })
       .strict()
       .prefault({}),

@@ -110,10 +110,11 @@ export async function runWorkflow<R>(
   setup: TestSetup,
   workflowType: string,
   args: unknown[] = [],
+  client = services.client,
 ): Promise<{ handle: WorkflowHandle; result?: R; error?: Error }> {
   const worker = await testWorker(services, setup);
   runCount += 1;
-  const handle = await services.client.workflow.start(workflowType, {
+  const handle = await client.workflow.start(workflowType, {
     taskQueue: setup.config.temporal.taskQueue,
     workflowId: `${setup.config.temporal.taskQueue}-${runCount}`,
     args,

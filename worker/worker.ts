@@ -7,6 +7,7 @@ import { createActivities } from '../activities/index.js';
 import { createActivityDeps } from '../activities/deps.js';
 import type { SecretStore } from '../activities/secrets.js';
 import type { Config } from '../config/schema.js';
+import { dataConverterFor } from './payload-codec.js';
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
 
@@ -41,6 +42,7 @@ export async function createBackupWorker(opts: BackupWorkerOptions): Promise<Wor
     taskQueue: opts.config.temporal.taskQueue,
     ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
     activities: createActivities(deps),
+    ...(opts.config.temporal.payloadKeyFile ? { dataConverter: dataConverterFor(opts.config.temporal.payloadKeyFile) } : {}),
     // 2-core machines: a few parallel steps at most; each one saturates disk or CPU by itself.
     maxConcurrentActivityTaskExecutions: 4,
   });

@@ -3,11 +3,14 @@
 // worker log and the workflow history, against the real Temporal server and PostgreSQL.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { useServices } from '../harness.js';
-import { assertSucceeded, historyText, makeConfig, makeFixture, rootFailure, runBackup, type TestSetup } from '../helpers.js';
+import { assertSucceeded, historyText, makeConfig, makeFixture, rootFailure, runBackup, runWorkflow, type TestSetup } from '../helpers.js';
+import { connectClient } from '../../client/connect.js';
+import { startCodecServer } from '../../client/codec-server.js';
+import type { FullBackupResult } from '../../core/backup-result.js';
 import { freePort } from '../../client/local/ports.js';
 import { parseConfig } from '../../config/load.js';
 import { collectStatus, formatStatus } from '../../client/status.js';
@@ -123,5 +126,44 @@ test('no secret appears in the worker log or in the workflow history', async () 
   for (const [what, value] of Object.entries(secrets)) {
     assert.ok(!log.includes(value), `${what} leaked into the worker log`);
     assert.ok(!history.includes(value), `${what} leaked into the workflow history`);
+  }
+});
+
+test('with the payload codec on, workflow inputs and results are ciphertext in history, and the Web UI codec endpoint decodes them', async () => {
+  const fixture = await makeFixture(services, 3);
+  const keyFile = join(services.dir, 'payload.key');
+  await writeFile(keyFile, randomBytes(32).toString('hex'), { mode: 0o600 });
+  const setup = await makeConfig(services, fixture, 'payload codec', {
+    overrides: (raw) => {
+      raw.temporal = { ...raw.temporal, payloadKeyFile: keyFile };
+    },
+  });
+  const { client, close } = await connectClient(setup.config);
+  try {
+    const reason = `codec-check-${randomBytes(6).toString('hex')}`;
+    const run = await runWorkflow<FullBackupResult>(services, setup, 'fullBackup', [{ reason }], client);
+    assert.ifError(run.error);
+    assert.equal(run.result?.repository, setup.config.repository.root, 'the codec client reads the result');
+    const raw = JSON.stringify(await services.client.workflow.getHandle(run.handle.workflowId).fetchHistory());
+    const decodedView = historyText(await services.client.workflow.getHandle(run.handle.workflowId).fetchHistory());
+    for (const plain of [reason, setup.config.repository.root, fixture.envFile, 'plaintextSha256']) {
+      assert.ok(!decodedView.includes(plain), `${plain} is readable in history`);
+    }
+    assert.ok(raw.includes(Buffer.from('binary/encrypted').toString('base64')), 'payloads carry the encrypted encoding');
+
+    const port = await freePort();
+    const server = startCodecServer({ keyFile, port, allowOrigin: 'http://localhost:8233' });
+    try {
+      const started = (await services.client.workflow.getHandle(run.handle.workflowId).fetchHistory()).events![0]!;
+      const payload = started.workflowExecutionStartedEventAttributes!.input!.payloads![0]!;
+      const body = { payloads: [{ metadata: Object.fromEntries(Object.entries(payload.metadata!).map(([k, v]) => [k, Buffer.from(v as Uint8Array).toString('base64')])), data: Buffer.from(payload.data!).toString('base64') }] };
+      const res = await fetch(`http://127.0.0.1:${port}/decode`, { method: 'POST', body: JSON.stringify(body) });
+      const decoded = (await res.json()) as { payloads: Array<{ data: string }> };
+      assert.deepEqual(JSON.parse(Buffer.from(decoded.payloads[0]!.data, 'base64').toString()), { reason });
+    } finally {
+      server.close();
+    }
+  } finally {
+    await close();
   }
 });

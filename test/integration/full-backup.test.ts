@@ -55,6 +55,15 @@ test('a full backup writes a manifest whose checksums match the files on disk, a
   }
   assert.match(manifest.database.artifact.path, /^db\/promptbox_\d{8}_\d{6}\.dump\.gpg$/);
 
+  // Repository invariant: every file 0600, every directory 0700, the mirror included.
+  const wrongModes: string[] = [];
+  for (const entry of await readdir(root, { withFileTypes: true, recursive: true })) {
+    const path = join(entry.parentPath, entry.name);
+    const mode = (await stat(path)).mode & 0o777;
+    if (mode !== (entry.isDirectory() ? 0o700 : 0o600)) wrongModes.push(`${path.slice(root.length)} ${mode.toString(8)}`);
+  }
+  assert.deepEqual(wrongModes, []);
+
   // Thumbnails are excluded; originals are mirrored byte for byte.
   const mirrored = await listFiles(join(root, 'images/current'));
   const originals = await listFiles(join(fixture.storageRoot, 'original'));
