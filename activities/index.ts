@@ -13,6 +13,7 @@ import { createNotifyActivities } from './notify.js';
 import { createHealthActivities } from './health.js';
 import { createDrActivities } from './dr.js';
 import { createRestoreTestActivities } from './restore-test.js';
+import { createOffsiteActivities } from './offsite.js';
 
 export function createActivities(deps: ActivityDeps) {
   const postgres = createPostgresActivities(deps);
@@ -31,6 +32,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createHealthActivities(deps),
     ...createDrActivities(deps),
     ...createRestoreTestActivities(deps),
+    ...createOffsiteActivities(deps),
   };
 }
 

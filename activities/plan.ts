@@ -17,6 +17,8 @@ export interface BackupPlan {
   encrypted: boolean;
   steps: StepsConfig;
   tools: Record<string, string>;
+  /** Names of the off-site targets to copy to after a verified backup. */
+  offsite: string[];
 }
 
 export function createPlanActivities(deps: ActivityDeps) {
@@ -35,6 +37,7 @@ export function createPlanActivities(deps: ActivityDeps) {
       if (db.transport === 'docker') tools.docker = await toolVersion(db.dockerCommand, ['--version']);
       else tools.pg_dump = await toolVersion('pg_dump', ['--version']);
       if (config.encryption.enabled) tools.gpg = await toolVersion('gpg', ['--version']);
+      if (config.offsite.some((o) => o.type === 'rclone')) tools.rclone = await toolVersion('rclone', ['version']);
 
       if (!(await exists(config.source.storage.root))) {
         throw fail('SourceMissing', `source.storage.root: ${config.source.storage.root} does not exist`);
@@ -56,6 +59,7 @@ export function createPlanActivities(deps: ActivityDeps) {
         encrypted: config.encryption.enabled,
         steps: config.steps,
         tools,
+        offsite: config.offsite.map((o) => o.name),
       };
     },
   };

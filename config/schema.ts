@@ -35,6 +35,7 @@ export const stepsSchema = z
     dump: step(3_600_000, 5, 60_000),
     images: step(6 * 3_600_000, 5, 120_000),
     configSnapshot: step(300_000, 3),
+    offsite: step(6 * 3_600_000, 3, 120_000),
     encrypt: step(3_600_000, 3, 60_000),
     verify: step(3_600_000, 3, 60_000),
     commit: step(300_000, 5),
@@ -129,6 +130,45 @@ export const restoreTestsSchema = z
   .prefault({});
 export type RestoreTestsConfig = z.infer<typeof restoreTestsSchema>;
 
+const offsiteName = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,40}$/, 'must be lowercase letters, digits, "-" or "_"');
+
+/** Off-site copies of the whole repository, made after every verified backup. */
+export const offsiteSchema = z.array(
+  z.discriminatedUnion('type', [
+    z
+      .object({
+        type: z.literal('ssh'),
+        name: offsiteName,
+        /** rsync destination, `user@host:/path`. */
+        destination: z.string().regex(/^[A-Za-z0-9._-]+@[A-Za-z0-9.-]+:\/\S+$/, 'must look like user@host:/absolute/path'),
+        port: z.number().int().min(1).max(65535).default(22),
+        /** The private key; never a password prompt (BatchMode). */
+        identityFile: absolutePath,
+        /** The host must be in this file: no trust on first use. */
+        knownHostsFile: absolutePath,
+      })
+      .strict(),
+    z
+      .object({
+        type: z.literal('rclone'),
+        name: offsiteName,
+        /** An rclone remote and path, e.g. `b2crypt:promptbox`; a crypt remote encrypts names and data. */
+        remote: z.string().regex(/^[A-Za-z0-9_-]+:\S*$/, 'must be an rclone remote, e.g. "cloud:promptbox"'),
+        /** rclone.conf holding the remote (its secrets stay in that file). */
+        configFile: absolutePath,
+        transfers: z.number().int().min(1).default(4),
+        /**
+         * `check` compares hashes, `cryptcheck` does so through a crypt remote, `download` reads
+         * every file back (the only way for remotes that keep no hashes, e.g. WebDAV).
+         */
+        verify: z.enum(['check', 'cryptcheck', 'download']).default('check'),
+        excludes: z.array(z.string().min(1)).default([]),
+      })
+      .strict(),
+  ]),
+);
+export type OffsiteTarget = z.infer<typeof offsiteSchema>[number];
+
 export const configSchema = z
   .object({
     source: z
@@ -179,6 +219,7 @@ export const configSchema = z
     alerts: alertsSchema,
     health: healthSchema,
     restoreTests: restoreTestsSchema,
+    offsite: offsiteSchema.default([]),
     logging: z
       .object({
         level: z.enum(['trace', 'debug', 'info', 'warn', 'error']).default('info'),

@@ -1,6 +1,6 @@
 // What an alert says. Built in workflows (deterministic, from results and failures), delivered by
 // the notify activity to every configured webhook as JSON with a Slack-compatible `text`.
-export type AlertEvent = 'backup_failed' | 'retention_failed' | 'restore_test_failed' | 'health_warning' | 'health_critical';
+export type AlertEvent = 'backup_failed' | 'offsite_failed' | 'retention_failed' | 'restore_test_failed' | 'health_warning' | 'health_critical';
 
 export interface Alert {
   event: AlertEvent;

@@ -22,6 +22,7 @@ export interface FullBackupResult {
   verification: VerificationCheck[];
   warnings: string[];
   retention: { deletedBackups: string[]; error?: string };
+  offsite: Array<{ target: string; verified: boolean; detail: string }>;
   bytesWritten: number;
   timings: StepTiming[];
   totalMs: number;

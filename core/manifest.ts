@@ -80,6 +80,10 @@ export const manifestSchema = z.object({
     }),
   ),
   verification: z.object({ verifiedAt: z.string(), passed: z.literal(true), checks: z.array(checkSchema) }),
+  /** Off-site copies made after this backup, each verified by content. */
+  offsite: z
+    .array(z.object({ target: z.string(), type: z.enum(['ssh', 'rclone']), copiedAt: z.string(), verified: z.boolean(), detail: z.string() }))
+    .optional(),
 });
 export type Manifest = z.infer<typeof manifestSchema>;
 

@@ -15,7 +15,8 @@ import { BACKUP_PARTS, kindOf, type BackupPart } from '../core/manifest.js';
 import { backupIdFor, layout } from '../core/repository-layout.js';
 import { BACKUP_BYTES, BACKUP_ID, BACKUP_KIND, BACKUP_OUTCOME, BACKUP_SOURCE } from '../core/search-attributes.js';
 import type { PlainStaged } from '../core/staged.js';
-import { PLAN_OPTIONS, stepOptions } from './options.js';
+import { ALERT_OPTIONS, PLAN_OPTIONS, stepOptions } from './options.js';
+import { rootFailure } from '../core/alerts.js';
 import { applyRetention } from './retention.js';
 import { recordFailure, recordSuccess } from './run-outcome.js';
 
@@ -139,6 +140,7 @@ async function backupRun(parts: BackupPart[], input: BackupInput): Promise<FullB
     upsertSearchAttributes([{ key: BACKUP_BYTES, value: bytesWritten }]);
     await recordSuccess(kind, 'succeeded', backupId);
     const warnings = verification.checks.filter((c) => !c.ok).map((c) => `${c.artifact}: ${c.check}: ${c.detail}`);
+    const offsite = await copyOffsite(plan, backupId, info.workflowId, warnings);
     let retention: FullBackupResult['retention'] = { deletedBackups: [] };
     if (!input.skipRetention) {
       try {
@@ -158,7 +160,7 @@ async function backupRun(parts: BackupPart[], input: BackupInput): Promise<FullB
     }
     return summarise({
       backupId, kind, parts, plan, startedAt, timings, outcome: 'succeeded', config, manifest: manifestPath,
-      artifacts, bytesWritten, verification: verification.checks, warnings, retention, ...(images ? { images } : {}),
+      artifacts, bytesWritten, verification: verification.checks, warnings, retention, offsite, ...(images ? { images } : {}),
     });
   } catch (err) {
     await recordFailure(kind, plan.source.name, err, backupId);
@@ -169,6 +171,39 @@ async function backupRun(parts: BackupPart[], input: BackupInput): Promise<FullB
       proxyActivities<Activities>(stepOptions(s.commit, 'remove the staging area')).discardStaging({ backupId }),
     );
   }
+}
+
+/**
+ * Copies the repository to every off-site target and records the verified copies in the
+ * manifest. A failed copy is a warning and an alert: the local backup is good regardless.
+ */
+async function copyOffsite(plan: BackupPlan, backupId: string, workflowId: string, warnings: string[]): Promise<FullBackupResult['offsite']> {
+  const results: FullBackupResult['offsite'] = [];
+  const copies: Awaited<ReturnType<Activities['copyOffsite']>>[] = [];
+  for (const target of plan.offsite) {
+    const acts = proxyActivities<Activities>(stepOptions(plan.steps.offsite, `off-site copy to ${target}`));
+    try {
+      const copy = await acts.copyOffsite({ target });
+      copies.push(copy);
+      results.push({ target, verified: copy.verified, detail: copy.detail });
+    } catch (err) {
+      const error = rootFailure(err);
+      warnings.push(`off-site copy to ${target} failed: ${error.message}`);
+      results.push({ target, verified: false, detail: error.message });
+      await proxyActivities<Activities>(ALERT_OPTIONS).sendAlert({
+        event: 'offsite_failed',
+        severity: 'warning',
+        source: plan.source.name,
+        summary: `off-site copy to ${target} failed; the local backup ${backupId} is good`,
+        workflowId,
+        backupId,
+        error,
+        at: new Date().toISOString(),
+      }).catch(() => undefined);
+    }
+  }
+  if (copies.length) await proxyActivities<Activities>(stepOptions(plan.steps.commit, 'record off-site copies in the manifest')).recordOffsite({ backupId, copies });
+  return results;
 }
 
 function summarise(r: {
@@ -187,6 +222,7 @@ function summarise(r: {
   verification?: FullBackupResult['verification'];
   warnings?: string[];
   retention?: FullBackupResult['retention'];
+  offsite?: FullBackupResult['offsite'];
 }): FullBackupResult {
   return {
     backupId: r.backupId,
@@ -213,6 +249,7 @@ function summarise(r: {
     verification: r.verification ?? [],
     warnings: r.warnings ?? [],
     retention: r.retention ?? { deletedBackups: [] },
+    offsite: r.offsite ?? [],
     bytesWritten: r.bytesWritten ?? 0,
     timings: r.timings,
     totalMs: Date.now() - r.startedAt.getTime(),

@@ -1,0 +1,95 @@
+// Off-site copies of the repository, after each verified backup: rsync over SSH (key file,
+// pinned known_hosts, never a password prompt, resumable with --partial) or rclone sync to any
+// configured remote (optionally a crypt remote), each verified after it is made, by content
+// (rsync --checksum dry run; rclone check or cryptcheck). A copy of an empty repository is
+// refused: with --delete it would wipe the off-site copy.
+import type { Config, OffsiteTarget } from '../config/schema.js';
+import type { ErrorType } from '../core/errors.js';
+import type { CommandRunner } from './command.js';
+import { latestGood, readCatalog, writeManifest } from './catalog.js';
+import type { ActivityDeps } from './deps.js';
+import { fail } from './failure.js';
+import { withHeartbeat } from './heartbeat.js';
+
+export interface OffsiteResult {
+  target: string;
+  type: OffsiteTarget['type'];
+  copiedAt: string;
+  verified: boolean;
+  detail: string;
+}
+
+/** Work areas that are never copied. */
+const NEVER_COPIED = ['.staging/', 'restore-tests/scratch/'];
+
+/** A host key or login refused is configuration to fix, not a network blip to retry. */
+export function classifySshError(stderr: string): ErrorType | undefined {
+  return /Host key verification failed|Permission denied \(publickey|No such file or directory.*identity|Could not resolve hostname/i.test(stderr) ? 'ConfigInvalid' : undefined;
+}
+
+function sshCommand(t: Extract<OffsiteTarget, { type: 'ssh' }>): string {
+  // rsync splits this on spaces itself (no shell is involved); our paths are checked to have none.
+  return ['ssh', '-i', t.identityFile, '-p', String(t.port), '-o', 'BatchMode=yes', '-o', 'IdentitiesOnly=yes', '-o', `UserKnownHostsFile=${t.knownHostsFile}`, '-o', 'StrictHostKeyChecking=yes'].join(' ');
+}
+
+function rsyncArgs(t: Extract<OffsiteTarget, { type: 'ssh' }>, from: string, to: string, extra: string[] = []): string[] {
+  if (/\s/.test(t.identityFile + t.knownHostsFile)) throw fail('ConfigInvalid', `offsite ${t.name}: identityFile and knownHostsFile must not contain spaces`);
+  return ['--archive', '--partial', '--mkpath', ...extra, '-e', sshCommand(t), `${from.replace(/\/+$/, '')}/`, `${to.replace(/\/+$/, '')}/`];
+}
+
+function rcloneExcludes(t: Extract<OffsiteTarget, { type: 'rclone' }>): string[] {
+  return [...NEVER_COPIED.map((d) => `${d}**`), ...t.excludes].flatMap((e) => ['--exclude', e]);
+}
+
+/** Copies an off-site copy back into `dir` (the first step of a restore from off-site). */
+export async function fetchOffsite(commands: CommandRunner, t: OffsiteTarget, dir: string): Promise<void> {
+  if (t.type === 'ssh') await commands.run('rsync', rsyncArgs(t, t.destination, dir));
+  else await commands.run('rclone', ['copy', t.remote, dir, '--config', t.configFile, '--transfers', String(t.transfers)]);
+}
+
+export function findOffsite(config: Config, name: string): OffsiteTarget {
+  const t = config.offsite.find((o) => o.name === name);
+  if (!t) throw fail('ConfigInvalid', `offsite: no target named ${name} (configured: ${config.offsite.map((o) => o.name).join(', ') || 'none'})`);
+  return t;
+}
+
+export function createOffsiteActivities(deps: ActivityDeps) {
+  const { config, commands, logger } = deps;
+  const root = config.repository.root;
+
+  async function copy(t: OffsiteTarget): Promise<string> {
+    if (t.type === 'ssh') {
+      await commands.run('rsync', rsyncArgs(t, root, t.destination, ['--delete', ...NEVER_COPIED.map((d) => `--exclude=/${d}`)]), { classify: classifySshError });
+      const { stdout } = await commands.run('rsync', rsyncArgs(t, root, t.destination, ['--delete', '--checksum', '--dry-run', '--itemize-changes', ...NEVER_COPIED.map((d) => `--exclude=/${d}`)]));
+      const differences = stdout.split('\n').filter(Boolean);
+      if (differences.length) throw fail('VerificationFailed', `offsite ${t.name}: ${differences.length} file(s) differ after the copy: ${differences.slice(0, 5).join('; ')}`);
+      return `rsync over SSH to ${t.destination}; a checksum comparison of every file found no difference`;
+    }
+    const common = ['--config', t.configFile, ...rcloneExcludes(t)];
+    await commands.run('rclone', ['sync', root, t.remote, '--transfers', String(t.transfers), ...common]);
+    const verify = t.verify === 'download' ? ['check', '--download'] : [t.verify];
+    const { stderr } = await commands.run('rclone', [...verify, root, t.remote, '--one-way', ...common], {
+      classify: () => 'VerificationFailed',
+    });
+    const summary = stderr.split('\n').filter((l) => /matching files|differences found/.test(l)).join('; ');
+    return `rclone sync to ${t.remote}; rclone ${t.verify}: ${summary || 'no differences'}`;
+  }
+
+  return {
+    async copyOffsite(input: { target: string }): Promise<OffsiteResult> {
+      const t = findOffsite(config, input.target);
+      if (!latestGood(await readCatalog(root))) throw fail('VerificationFailed', `offsite ${t.name}: the repository has no good backup; refusing to mirror it`);
+      const started = Date.now();
+      const detail = await withHeartbeat(() => ({ step: 'offsite', target: t.name, seconds: Math.round((Date.now() - started) / 1000) }), () => copy(t));
+      logger.info({ target: t.name, detail }, 'off-site copy verified');
+      return { target: t.name, type: t.type, copiedAt: new Date().toISOString(), verified: true, detail };
+    },
+
+    /** Adds the off-site copies to the backup's manifest (rewritten atomically). */
+    async recordOffsite(input: { backupId: string; copies: OffsiteResult[] }): Promise<void> {
+      const manifest = (await readCatalog(root)).manifests.find((m) => m.backupId === input.backupId);
+      if (!manifest) throw fail('VerificationFailed', `manifest ${input.backupId} not found`);
+      await writeManifest(root, { ...manifest, offsite: [...(manifest.offsite ?? []), ...input.copies] });
+    },
+  };
+}
