@@ -53,9 +53,14 @@ export function useServices(): Services {
     services.nativeConnection = await NativeConnection.connect({ address: temporal.address });
     cleanups.push(() => services.nativeConnection.close());
   }, { timeout: 180_000 });
-  after(async () => {
-    for (const cleanup of cleanups.reverse()) await cleanup().catch((err) => console.error('teardown:', err));
-  }, { timeout: 60_000 });
+  const teardown = async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch((err) => console.error('teardown:', err));
+  };
+  after(teardown, { timeout: 60_000 });
+  // A run killed by a timeout still stops its servers: a stray PostgreSQL would outlive it.
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    process.once(signal, () => void teardown().finally(() => process.exit(128 + (signal === 'SIGTERM' ? 15 : 2))));
+  }
   return services;
 }
 
