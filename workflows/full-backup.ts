@@ -180,7 +180,8 @@ async function backupRun(parts: BackupPart[], input: BackupInput): Promise<FullB
 async function copyOffsite(plan: BackupPlan, backupId: string, workflowId: string, warnings: string[]): Promise<FullBackupResult['offsite']> {
   const results: FullBackupResult['offsite'] = [];
   const copies: Awaited<ReturnType<Activities['copyOffsite']>>[] = [];
-  for (const target of plan.offsite) {
+  // Plans recorded before off-site copies existed have no list: they copy nowhere.
+  for (const target of plan.offsite ?? []) {
     const acts = proxyActivities<Activities>(stepOptions(plan.steps.offsite, `off-site copy to ${target}`));
     try {
       const copy = await acts.copyOffsite({ target });
