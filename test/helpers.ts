@@ -1,6 +1,7 @@
 // What a test body needs so it reads as its story: a fixture Prompt Box, a config pointing at
 // it, a worker on a queue named after the test, and SQL against the real database.
 import { mkdir, writeFile } from 'node:fs/promises';
+import { temporalCli } from '../client/local/temporal-dev-server.js';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { execa } from 'execa';
@@ -161,4 +162,14 @@ export function historyText(history: unknown): string {
     if (key === 'data' && typeof value === 'string') return Buffer.from(value, 'base64').toString('utf8');
     return value;
   });
+}
+
+/**
+ * With RECORD_HISTORIES=1, saves a finished run's history to test/histories/<name>.json for
+ * test/unit/replay.test.ts (refresh after a deliberate workflow change; use patched() otherwise).
+ */
+export async function recordHistory(services: Services, workflowId: string, name: string): Promise<void> {
+  if (!process.env.RECORD_HISTORIES) return;
+  const shown = await execa(temporalCli(), ['workflow', 'show', '--address', services.temporal.address, '--workflow-id', workflowId, '--output', 'json']);
+  await writeFile(new URL(`histories/${name}.json`, import.meta.url), shown.stdout);
 }

@@ -7,7 +7,7 @@ import { readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { useServices } from '../harness.js';
-import { assertSucceeded, makeConfig, makeFixture, runBackup, sqlRows, testWorker, type TestSetup } from '../helpers.js';
+import { assertSucceeded, makeConfig, makeFixture, recordHistory, runBackup, sqlRows, testWorker, type TestSetup } from '../helpers.js';
 import { temporalCli } from '../../client/local/temporal-dev-server.js';
 import { checklistPassed } from '../../core/checklist.js';
 import type { DrInput } from '../../core/dr-input.js';
@@ -57,6 +57,7 @@ test('a full recovery into a fresh sandbox passes every checklist item and resto
     assert.equal(report.outcome, 'succeeded', JSON.stringify(report.steps));
     assert.ok(checklistPassed(report.checklist), JSON.stringify(report.checklist, null, 1));
     assert.deepEqual(report.steps.map((s) => s.status), ['done', 'done', 'done', 'done', 'done', 'done']);
+    await recordHistory(services, 'dr-full', 'dr-recovery');
     assert.match(report.rto.verdict, /^RTO met: .* of 10m; every step within its budget$/);
     assert.match(report.rpo.verdict, /^RPO met: restored data was .* old at recovery start/);
 

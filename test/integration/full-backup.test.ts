@@ -7,11 +7,10 @@ import { appendFile, copyFile, readFile, readdir, stat, unlink, writeFile } from
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { useServices } from '../harness.js';
-import { assertSucceeded, makeConfig, makeFixture, runBackup, runWorkflow, sqlRows } from '../helpers.js';
+import { assertSucceeded, makeConfig, makeFixture, recordHistory, runBackup, runWorkflow, sqlRows } from '../helpers.js';
 import type { RetentionReport } from '../../workflows/retention.js';
 import { manifestSchema } from '../../core/manifest.js';
 import { backupIdFor } from '../../core/repository-layout.js';
-import { temporalCli } from '../../client/local/temporal-dev-server.js';
 
 const services = useServices();
 
@@ -35,11 +34,7 @@ test('a full backup writes a manifest whose checksums match the files on disk, a
   const run = await runBackup(services, setup);
   const result = assertSucceeded(run);
   const root = setup.config.repository.root;
-  if (process.env.RECORD_HISTORIES) {
-    // Refreshes the history that test/unit/replay.test.ts replays (after a deliberate workflow change).
-    const shown = await execa(temporalCli(), ['workflow', 'show', '--address', services.temporal.address, '--workflow-id', run.handle.workflowId, '--output', 'json']);
-    await writeFile(new URL('../histories/full-backup.json', import.meta.url), shown.stdout);
-  }
+  await recordHistory(services, run.handle.workflowId, 'full-backup');
 
   const manifest = manifestSchema.parse(JSON.parse(await readFile(join(root, result.manifest!), 'utf8')));
   assert.ok(manifest.database);

@@ -6,7 +6,7 @@ import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { useServices } from '../harness.js';
-import { assertSucceeded, makeConfig, makeFixture, runBackup, runWorkflow, sqlRows, type TestSetup } from '../helpers.js';
+import { assertSucceeded, makeConfig, makeFixture, recordHistory, runBackup, runWorkflow, sqlRows, type TestSetup } from '../helpers.js';
 import { makeSandbox } from '../sandbox.js';
 import type { RestoreTestResult } from '../../workflows/restore-drill.js';
 import type { ConfigInput } from '../../config/schema.js';
@@ -53,6 +53,7 @@ async function backedUp(name: string, opts: Options = {}) {
 async function restoreTest(setup: TestSetup, kind: string, partial?: string): Promise<RestoreTestResult> {
   const run = await runWorkflow<RestoreTestResult>(services, setup, 'restoreTest', [{ kind, ...(partial ? { partial } : {}) }]);
   assert.ifError(run.error);
+  if (run.result?.passed) await recordHistory(services, run.handle.workflowId, `restore-test-${kind}${partial ? `-${partial}` : ''}`);
   return run.result!;
 }
 

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { createServer, type IncomingMessage } from 'node:http';
 import { ScheduleOverlapPolicy } from '@temporalio/client';
 import { useServices } from '../harness.js';
-import { assertSucceeded, makeConfig, makeFixture, runBackup, runWorkflow, testWorker } from '../helpers.js';
+import { assertSucceeded, makeConfig, makeFixture, recordHistory, runBackup, runWorkflow, testWorker } from '../helpers.js';
 import { applySchedules, controlSchedule, scheduleId } from '../../client/schedules.js';
 import { freePort } from '../../client/local/ports.js';
 import { gatherHealthFacts } from '../../activities/health.js';
@@ -141,6 +141,7 @@ test('health is ok on a fresh good backup; the hourly check alerts when a thresh
   const check = await runWorkflow<HealthReport>(services, strict, 'healthCheck');
   assert.ifError(check.error);
   assert.equal(check.result?.status, 'critical');
+  await recordHistory(services, check.handle.workflowId, 'health-check');
   await settle();
   const alerts = received.slice(before);
   assert.equal(alerts.length, 1);

@@ -1,8 +1,9 @@
-// Covers: workflows/ determinism. A recorded fullBackup history (test/histories, refreshed with
-// RECORD_HISTORIES=1 on the integration test) must replay on the current workflow code; a
+// Covers: workflows/ determinism. Every recorded history (test/histories, refreshed with
+// RECORD_HISTORIES=1 on the integration tests) must replay on the current workflow code; a
 // change that alters the order of steps must be caught, not shipped (use patched() instead).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readdirSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { Worker, bundleWorkflowCode } from '@temporalio/worker';
 import { WORKFLOWS_PATH } from '../../worker/worker.js';
@@ -15,12 +16,16 @@ async function recorded(): Promise<any> {
   return JSON.parse(await readFile(new URL('../histories/full-backup.json', import.meta.url), 'utf8'));
 }
 
-test('the recorded fullBackup history replays on the current workflow code', { timeout: 120_000 }, async () => {
-  const history = await recorded();
-  // The id matters: the retention child's id is derived from it.
-  const workflowId = history.events[0].workflowExecutionStartedEventAttributes.workflowId;
-  await Worker.runReplayHistory({ workflowBundle: await bundle }, history, workflowId);
-});
+const recordings = readdirSync(new URL('../histories/', import.meta.url)).filter((n) => n.endsWith('.json'));
+
+for (const name of recordings) {
+  test(`the recorded ${name.replace('.json', '')} history replays on the current workflow code`, { timeout: 120_000 }, async () => {
+    const history = JSON.parse(await readFile(new URL(`../histories/${name}`, import.meta.url), 'utf8'));
+    // The id matters: child workflow ids are derived from it.
+    const workflowId = history.events[0].workflowExecutionStartedEventAttributes.workflowId;
+    await Worker.runReplayHistory({ workflowBundle: await bundle }, history, workflowId);
+  });
+}
 
 test('a history whose steps ran in another order is reported as nondeterministic', { timeout: 120_000 }, async () => {
   const history = await recorded();
