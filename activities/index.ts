@@ -14,6 +14,7 @@ import { createHealthActivities } from './health.js';
 import { createDrActivities } from './dr.js';
 import { createRestoreTestActivities } from './restore-test.js';
 import { createOffsiteActivities } from './offsite.js';
+import { createRepositoryLockActivities } from './repository-lock.js';
 
 export function createActivities(deps: ActivityDeps) {
   const postgres = createPostgresActivities(deps);
@@ -33,6 +34,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createDrActivities(deps),
     ...createRestoreTestActivities(deps),
     ...createOffsiteActivities(deps),
+    ...createRepositoryLockActivities(deps),
   };
 }
 

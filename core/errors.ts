@@ -86,6 +86,18 @@ export const ERRORS = {
     since: '0.1.0',
     meaning: 'an alert webhook or success ping did not answer with 2xx (retried)',
   },
+  RepositoryBusy: {
+    exitCode: 15,
+    retryable: false,
+    since: '0.1.0',
+    meaning: 'another backup or retention run holds the repository lock; this run did nothing',
+  },
+  RepositoryFull: {
+    exitCode: 16,
+    retryable: false,
+    since: '0.1.0',
+    meaning: 'the backup volume ran out of space; nothing earlier was deleted',
+  },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorType = keyof typeof ERRORS;

@@ -8,6 +8,7 @@ import { createActivityDeps } from '../activities/deps.js';
 import type { SecretStore } from '../activities/secrets.js';
 import type { Config } from '../config/schema.js';
 import { dataConverterFor } from './payload-codec.js';
+import { diskFullInterceptor } from './disk-full.js';
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
 
@@ -42,6 +43,7 @@ export async function createBackupWorker(opts: BackupWorkerOptions): Promise<Wor
     taskQueue: opts.config.temporal.taskQueue,
     ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
     activities: createActivities(deps),
+    interceptors: { activity: [diskFullInterceptor] },
     ...(opts.config.temporal.payloadKeyFile ? { dataConverter: dataConverterFor(opts.config.temporal.payloadKeyFile) } : {}),
     // 2-core machines: a few parallel steps at most; each one saturates disk or CPU by itself.
     maxConcurrentActivityTaskExecutions: 4,

@@ -6,7 +6,7 @@
 //
 // fullBackup takes all three parts; the scheduled kinds databaseBackup, imageBackup and
 // configSnapshot take one each (a config snapshot with nothing changed is a no-op).
-import { CancellationScope, executeChild, log, proxyActivities, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { CancellationScope, executeChild, log, patched, proxyActivities, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
 import type { BackupPlan } from '../activities/plan.js';
 import type { FullBackupResult, StepTiming } from '../core/backup-result.js';
@@ -19,6 +19,7 @@ import { ALERT_OPTIONS, PLAN_OPTIONS, stepOptions } from './options.js';
 import { rootFailure } from '../core/alerts.js';
 import { applyRetention } from './retention.js';
 import { recordFailure, recordSuccess } from './run-outcome.js';
+import { withRepositoryLock } from './repository-lock.js';
 
 export interface BackupInput {
   /** Free text shown in the result and logs, e.g. "before upgrade to 2.0". */
@@ -62,6 +63,21 @@ async function backupRun(parts: BackupPart[], input: BackupInput): Promise<FullB
   }
   upsertSearchAttributes([{ key: BACKUP_SOURCE, value: plan.source.name }]);
   log.info('backup started', { backupId, kind, source: plan.source.name, reason: input.reason });
+  // One writer per repository: a concurrent run fails here, before it touches anything.
+  // (Runs recorded before the lock existed replay without it.)
+  const steps = () => backupSteps(parts, kind, backupId, plan, input, startedAt);
+  return patched('repository-lock') ? withRepositoryLock(`${kind} backup`, steps) : steps();
+}
+
+async function backupSteps(
+  parts: BackupPart[],
+  kind: FullBackupResult['kind'],
+  backupId: string,
+  plan: BackupPlan,
+  input: BackupInput,
+  startedAt: Date,
+): Promise<FullBackupResult> {
+  const info = workflowInfo();
   const s = plan.steps;
   const total = 4 + parts.length;
   let stepNo = 0;

@@ -1,7 +1,8 @@
 // applyRetention: GFS retention of the repository (core/gfs-retention.ts has the rule). Runs
 // after every successful backup and on its own schedule. A dry run reports what would go and
 // why each survivor stays, and deletes nothing.
-import { proxyActivities, upsertSearchAttributes } from '@temporalio/workflow';
+import { patched, proxyActivities, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { withRepositoryLock } from './repository-lock.js';
 import type { Activities } from '../activities/index.js';
 import { selectExpiredIncrements, selectRetention, type RetentionDecision } from '../core/gfs-retention.js';
 import { BACKUP_KIND } from '../core/search-attributes.js';
@@ -24,6 +25,12 @@ const { deleteBackups, retentionPolicy } = proxyActivities<Activities>({ ...RETE
 
 export async function applyRetention(input: RetentionInput = {}): Promise<RetentionReport> {
   upsertSearchAttributes([{ key: BACKUP_KIND, value: 'retention' }]);
+  // After a backup, the parent already holds the repository lock; a dry run deletes nothing.
+  const needsLock = !workflowInfo().parent && !input.dryRun && patched('repository-lock');
+  return needsLock ? withRepositoryLock('retention', () => retention(input)) : retention(input);
+}
+
+async function retention(input: RetentionInput): Promise<RetentionReport> {
   const dryRun = input.dryRun ?? false;
   const policy = await retentionPolicy();
   try {

@@ -3,50 +3,30 @@
 // `docker exec` would inside the database container.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { useServices } from '../harness.js';
 import { assertSucceeded, makeConfig, makeFixture, rootFailure, runBackup } from '../helpers.js';
+import { writeStandInDocker, type StandInDocker } from '../standin-docker.js';
 
 const services = useServices();
-let binDir: string | undefined;
-let recordFile: string;
+let docker: StandInDocker | undefined;
 const originalPath = process.env.PATH;
 
-async function installStandInDocker(): Promise<void> {
-  if (binDir) return;
-  binDir = join(services.dir, 'fake-bin');
-  recordFile = join(services.dir, 'docker-calls.log');
-  await mkdir(binDir, { recursive: true });
-  const c = services.postgres;
-  // Inside a real container the tools connect over the local socket as the container's user;
-  // here the stand-in points them at the test cluster instead.
-  await writeFile(
-    join(binDir, 'docker'),
-    `#!/usr/bin/env bash
-printf '%s\\n' "$*" >> ${JSON.stringify(recordFile)}
-if [ "$1" = "--version" ]; then echo "Docker version 0.0.0-stand-in"; exit 0; fi
-[ "$1" = "exec" ] || { echo "stand-in docker: only exec is supported" >&2; exit 64; }
-shift
-[ "$1" = "-i" ] && shift
-[ "$1" = "promptbox-db-1" ] || { echo "Error response from daemon: No such container: $1" >&2; exit 1; }
-shift
-export PGHOST=${c.host} PGPORT=${c.port} PGPASSWORD="$(cat ${JSON.stringify(join(services.dir, 'container-db.pw'))})"
-exec "$@"
-`,
-  );
-  await chmod(join(binDir, 'docker'), 0o755);
-  process.env.PATH = `${binDir}:${originalPath}`;
+async function installStandInDocker(): Promise<StandInDocker> {
+  docker ??= await writeStandInDocker(join(services.dir, 'docker'), services.postgres);
+  process.env.PATH = `${docker.binDir}:${originalPath}`;
+  return docker;
 }
 after(() => {
   process.env.PATH = originalPath;
 });
 
 test('the docker transport runs pg_dump through docker exec exactly as the backup doc does, and the backup verifies', async () => {
-  await installStandInDocker();
+  const { passwordFile, recordFile } = await installStandInDocker();
   const fixture = await makeFixture(services, 3);
   assert.equal(fixture.database.name, 'promptbox');
-  await writeFile(join(services.dir, 'container-db.pw'), fixture.database.password);
+  await writeFile(passwordFile, fixture.database.password);
   const setup = await makeConfig(services, fixture, 'docker transport', {
     overrides: (raw) => {
       raw.source.database = { transport: 'docker', container: 'promptbox-db-1', user: 'promptbox', database: 'promptbox' };

@@ -1,0 +1,205 @@
+// Covers: fault tolerance of the backup workflows (repository lock, disk full, a database that
+// dies mid-dump, a worker killed mid-dump, a corrupted manifest). Faults come from outside the
+// production code: signals, stopped services, a full filesystem, altered bytes, a slowed tool.
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { execa, type ResultPromise } from 'execa';
+import { useServices } from '../harness.js';
+import { assertSucceeded, makeConfig, makeFixture, rootFailure, runBackup, runWorkflow, testWorker, type TestSetup } from '../helpers.js';
+import { writeStandInDocker } from '../standin-docker.js';
+import { freePort } from '../../client/local/ports.js';
+import { pgCtlArgv, startPostgresCluster } from '../../client/local/postgres-cluster.js';
+import { createPromptBox } from '../../fixtures/promptbox.js';
+import type { RestoreTestResult } from '../../workflows/restore-drill.js';
+
+const services = useServices();
+const root = fileURLToPath(new URL('../..', import.meta.url));
+const originalPath = process.env.PATH;
+const spawned: ResultPromise[] = [];
+after(async () => {
+  process.env.PATH = originalPath;
+  for (const p of spawned) p.kill('SIGKILL');
+});
+
+async function allFiles(dir: string): Promise<string[]> {
+  return (await readdir(dir, { recursive: true, withFileTypes: true })).filter((e) => e.isFile()).map((e) => join(e.parentPath, e.name).slice(dir.length + 1));
+}
+
+/** Waits until the run's `activity` is executing (and has heartbeated when asked). */
+async function whileRunning(setup: TestSetup, workflowId: string, activity: string, heartbeated = false): Promise<void> {
+  const handle = services.client.workflow.getHandle(workflowId);
+  for (let i = 0; i < 600; i += 1) {
+    const pending = (await handle.describe()).raw.pendingActivities ?? [];
+    // PENDING_ACTIVITY_STATE_STARTED is 2 in the raw protobuf enum.
+    if (pending.some((a) => a.activityType?.name === activity && Number(a.state) === 2 && (!heartbeated || a.heartbeatDetails))) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`${activity} never started in ${workflowId} (${setup.config.temporal.taskQueue})`);
+}
+
+/** A Prompt Box whose dump takes seconds: bulk change-feed rows, read through a throttled docker. */
+async function slowDumpSetup(name: string, cluster = services.postgres) {
+  const db = `slow_${name.replace(/\W+/g, '_')}`;
+  const fixture = await createPromptBox({ dir: join(services.dir, `slow-${db}`), cluster, images: 6, dbName: db, dbUser: db });
+  await execa('psql', ['-X', '-q', '-d', db, '-c', "insert into image_events (image_id, event_type, payload) select gen_random_uuid(), 'bulk', jsonb_build_object('blob', md5(random()::text) || md5(random()::text) || md5(random()::text) || md5(random()::text)) from generate_series(1, 30000)"], { env: cluster.env });
+  const docker = await writeStandInDocker(join(services.dir, `docker-${name}`), cluster, { dumpBytesPerSecond: 400_000 });
+  await writeFile(docker.passwordFile, fixture.database.password);
+  const setup = await makeConfig(services, fixture, name, {
+    overrides: (raw) => {
+      raw.source.database = { transport: 'docker', container: 'promptbox-db-1', user: db, database: db };
+      raw.steps = { ...raw.steps, dump: { timeout: '2m', heartbeat: '3s', retry: { maximumAttempts: 3, initialInterval: '1s', maximumInterval: '2s' } } };
+    },
+  });
+  return { fixture, docker, setup };
+}
+
+test('the same backup triggered three times at once: exactly one runs, the others do nothing', async () => {
+  const fixture = await makeFixture(services, 4);
+  const setup = await makeConfig(services, fixture, 'three at once');
+  const worker = await testWorker(services, setup);
+  const outcomes = await worker.runUntil(async () => {
+    const handles = await Promise.all(
+      [1, 2, 3].map((i) => services.client.workflow.start('fullBackup', { taskQueue: setup.config.temporal.taskQueue, workflowId: `three-at-once-${i}`, args: [{}] })),
+    );
+    return Promise.allSettled(handles.map((h) => h.result()));
+  });
+  const succeeded = outcomes.filter((o) => o.status === 'fulfilled');
+  const refused = outcomes.filter((o): o is PromiseRejectedResult => o.status === 'rejected');
+  assert.equal(succeeded.length, 1);
+  assert.deepEqual(refused.map((r) => rootFailure(r.reason).type), ['RepositoryBusy', 'RepositoryBusy']);
+  assert.match(rootFailure(refused[0]!.reason).message, /locked by full backup three-at-once-\d/);
+  const repo = setup.config.repository.root;
+  assert.equal((await readdir(join(repo, 'manifests'))).length, 1);
+  const journal = JSON.parse(await readFile(join(repo, 'runs', 'full.json'), 'utf8'));
+  assert.equal(journal.outcome, 'succeeded', 'a refused duplicate is not recorded as a failed backup');
+  assert.deepEqual(await readdir(repo).then((n) => n.includes('.lock')), false, 'the lock is released');
+});
+
+test('a full backup volume fails clearly, deletes nothing earlier and skips retention', { skip: process.getuid?.() !== 0 && 'mounting a small tmpfs needs root' }, async () => {
+  const volume = join(services.dir, 'small-volume');
+  await mkdir(volume, { recursive: true });
+  await execa('mount', ['-t', 'tmpfs', '-o', 'size=3m', 'tmpfs', volume]);
+  try {
+    const fixture = await makeFixture(services, 3);
+    const setup = await makeConfig(services, fixture, 'disk full', {
+      encrypted: false,
+      overrides: (raw) => {
+        raw.repository = { root: join(volume, 'repo') };
+      },
+    });
+    const good = assertSucceeded(await runBackup(services, setup));
+    const before = await allFiles(setup.config.repository.root);
+    // A 4 MB original arrives: it cannot fit.
+    const big = join(fixture.storageRoot, 'original', 'ff', 'ff', `${'f'.repeat(64)}.png`);
+    await mkdir(join(big, '..'), { recursive: true });
+    await writeFile(big, Buffer.alloc(4 * 1024 * 1024, 7));
+    await new Promise((r) => setTimeout(r, 1100));
+    const full = await runBackup(services, setup);
+    const cause = rootFailure(full.error);
+    assert.equal(cause.type, 'RepositoryFull', cause.message);
+    assert.match(cause.message, /the backup volume is full/);
+    const after = await allFiles(setup.config.repository.root);
+    for (const f of before.filter((p) => p.startsWith('db/') || p.startsWith('manifests/') || p.startsWith('config/'))) assert.ok(after.includes(f), `${f} still there`);
+    assert.deepEqual(await readdir(join(setup.config.repository.root, 'manifests')), [`${good.backupId}.json`]);
+    const journal = JSON.parse(await readFile(join(setup.config.repository.root, 'runs', 'full.json'), 'utf8'));
+    assert.equal(journal.outcome, 'failed');
+    const history = (await full.handle.fetchHistory()).events ?? [];
+    assert.ok(!history.some((e) => e.startChildWorkflowExecutionInitiatedEventAttributes), 'retention did not run');
+  } finally {
+    await execa('umount', ['-l', volume], { reject: false });
+  }
+});
+
+test('a corrupted manifest is caught by the integrity check and named; that backup is no longer trusted', async () => {
+  const fixture = await makeFixture(services, 3);
+  const setup = await makeConfig(services, fixture, 'manifest flip', {
+    overrides: async (raw) => {
+      const pw = join(services.dir, 'superuser-manifest.pw');
+      await writeFile(pw, services.postgres.superPassword);
+      raw.restoreTests = { scratchDatabase: { transport: 'direct', host: '127.0.0.1', port: services.postgres.port, user: 'postgres', database: 'postgres', password: { file: pw } } };
+    },
+  });
+  const first = assertSucceeded(await runBackup(services, setup));
+  await new Promise((r) => setTimeout(r, 1100));
+  const second = assertSucceeded(await runBackup(services, setup));
+  const manifest = join(setup.config.repository.root, second.manifest!);
+  const text = await readFile(manifest, 'utf8');
+  await writeFile(manifest, text.replace(/"sha256": "([0-9a-f])/, (_m, c: string) => `"sha256": "${c === 'a' ? 'b' : 'a'}`).replace(/"kind": "full"/, '"kind": "fulL"'));
+  const check = await runWorkflow<RestoreTestResult>(services, setup, 'restoreTest', [{ kind: 'integrity' }]);
+  assert.equal(check.result?.passed, false);
+  assert.ok(check.result?.failures.some((f) => f.artifact === second.manifest && /manifest unreadable/.test(f.detail)), JSON.stringify(check.result?.failures));
+  // The newest trusted backup is now the first one: a restore would not use the altered manifest.
+  const status = JSON.parse(await readFile(join(setup.config.repository.root, 'manifests', `${first.backupId}.json`), 'utf8'));
+  assert.equal(status.backupId, first.backupId);
+});
+
+test('PostgreSQL stopped during a dump: retried with backoff, then a clear failure; the earlier backup stays latest; the next run after a restart succeeds', async () => {
+  const cluster = await startPostgresCluster({ dir: join(services.dir, 'pg-dies'), port: await freePort(), superPassword: 'dies' });
+  try {
+    const { setup, docker } = await slowDumpSetup('database dies', cluster);
+    process.env.PATH = `${docker.binDir}:${originalPath}`;
+    const good = assertSucceeded(await runBackup(services, setup));
+    await new Promise((r) => setTimeout(r, 1100));
+    const worker = await testWorker(services, setup);
+    const failed = await worker.runUntil(async () => {
+      const handle = await services.client.workflow.start('fullBackup', { taskQueue: setup.config.temporal.taskQueue, workflowId: 'database-dies', args: [{}] });
+      await whileRunning(setup, 'database-dies', 'dumpDatabase');
+      await new Promise((r) => setTimeout(r, 1000));
+      await cluster.stop();
+      return handle.result().then(() => undefined, (err: unknown) => err);
+    });
+    const cause = rootFailure(failed);
+    assert.equal(cause.type, 'DatabaseUnreachable', cause.message);
+    const history = (await services.client.workflow.getHandle('database-dies').fetchHistory()).events ?? [];
+    const dumpAttempt = history.find((e) => e.activityTaskStartedEventAttributes && e.activityTaskStartedEventAttributes.attempt === 3);
+    assert.ok(dumpAttempt, 'the dump was tried three times');
+    assert.deepEqual(await readdir(join(setup.config.repository.root, 'manifests')), [`${good.backupId}.json`]);
+    assert.deepEqual(await readdir(join(setup.config.repository.root, '.staging')), []);
+
+    const [cmd, ...args] = pgCtlArgv({ dir: join(services.dir, 'pg-dies'), port: cluster.port }, 'start');
+    await execa(cmd as string, args);
+    const next = assertSucceeded(await runBackup(services, setup));
+    assert.ok(next.backupId > good.backupId);
+  } finally {
+    process.env.PATH = originalPath;
+    const [cmd, ...args] = pgCtlArgv({ dir: join(services.dir, 'pg-dies'), port: cluster.port }, 'stop');
+    await execa(cmd as string, args, { reject: false });
+  }
+});
+
+test('a worker killed with SIGKILL during pg_dump: a new worker finishes the backup, nothing partial is recorded or left, finished steps are not repeated', async () => {
+  const { setup, docker } = await slowDumpSetup('worker killed');
+  const configFile = join(services.dir, 'worker-killed.json');
+  await writeFile(configFile, JSON.stringify(setup.config));
+  const startWorkerProcess = () => {
+    const p = execa('node', ['--import', join(root, 'node_modules/tsx/dist/esm/index.mjs'), join(root, 'client/cli.ts'), 'worker', '--config', configFile], {
+      env: { PATH: `${docker.binDir}:${originalPath}` },
+      reject: false,
+      stdio: 'ignore',
+    });
+    spawned.push(p);
+    return p;
+  };
+  const first = startWorkerProcess();
+  const handle = await services.client.workflow.start('fullBackup', { taskQueue: setup.config.temporal.taskQueue, workflowId: 'worker-killed', args: [{}] });
+  await whileRunning(setup, 'worker-killed', 'dumpDatabase', true);
+  const staging = join(setup.config.repository.root, '.staging');
+  assert.ok((await allFiles(staging)).some((f) => f.endsWith('.partial')), 'a partial dump is being written');
+  first.kill('SIGKILL');
+  await first;
+  startWorkerProcess();
+  const result = (await handle.result()) as { backupId: string; manifest: string };
+  const repo = setup.config.repository.root;
+  const manifest = JSON.parse(await readFile(join(repo, result.manifest), 'utf8'));
+  assert.equal(manifest.verification.passed, true);
+  assert.deepEqual((await allFiles(repo)).filter((f) => f.endsWith('.partial') || f.startsWith('.staging')), []);
+  const events = (await handle.fetchHistory()).events ?? [];
+  const scheduled = (type: string) => events.filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === type).length;
+  assert.equal(scheduled('planBackup'), 1);
+  assert.equal(scheduled('dumpDatabase'), 1);
+  const dumpStarted = events.find((e) => e.activityTaskStartedEventAttributes && events.find((s) => String(s.eventId) === String(e.activityTaskStartedEventAttributes!.scheduledEventId))?.activityTaskScheduledEventAttributes?.activityType?.name === 'dumpDatabase');
+  assert.ok((dumpStarted?.activityTaskStartedEventAttributes?.attempt ?? 0) >= 2, 'the dump ran again on the new worker');
+});
