@@ -26,6 +26,8 @@ export interface Services {
   secrets: SecretStore;
   logger: Logger;
   logFile: string;
+  /** Stops the Temporal server and starts it again on the same port and database file. */
+  restartTemporal: (downMs: number) => Promise<void>;
 }
 
 /** Registers before/after hooks on the current file and returns a handle filled in by `before`. */
@@ -45,8 +47,16 @@ export function useServices(): Services {
       freePort().then((port) => startPostgresCluster({ dir: join(services.dir, 'pg'), port, superPassword: 'test-superuser-pw' })),
       bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietBundlerLogger }),
     ]);
-    cleanups.push(() => temporal.stop(), () => postgres.stop());
+    let server = temporal;
+    cleanups.push(() => server.stop(), () => postgres.stop());
     Object.assign(services, { temporal, postgres, bundle });
+    services.restartTemporal = async (downMs: number) => {
+      await server.stop();
+      await new Promise((r) => setTimeout(r, downMs));
+      const port = Number(server.address.split(':')[1]);
+      server = await startDevServer({ dbFile: join(services.dir, 'temporal.sqlite'), port, logFile: join(services.dir, 'temporal.log') });
+      services.temporal = server;
+    };
     const connection = await Connection.connect({ address: temporal.address });
     cleanups.push(() => connection.close());
     services.client = new Client({ connection });

@@ -203,3 +203,22 @@ test('a worker killed with SIGKILL during pg_dump: a new worker finishes the bac
   const dumpStarted = events.find((e) => e.activityTaskStartedEventAttributes && events.find((s) => String(s.eventId) === String(e.activityTaskStartedEventAttributes!.scheduledEventId))?.activityTaskScheduledEventAttributes?.activityType?.name === 'dumpDatabase');
   assert.ok((dumpStarted?.activityTaskStartedEventAttributes?.attempt ?? 0) >= 2, 'the dump ran again on the new worker');
 });
+
+test('the Temporal server stopped and restarted in the middle of a full backup: the backup resumes and finishes', async () => {
+  const { setup, docker } = await slowDumpSetup('server restart');
+  process.env.PATH = `${docker.binDir}:${originalPath}`;
+  try {
+    const worker = await testWorker(services, setup);
+    const result = await worker.runUntil(async () => {
+      const handle = await services.client.workflow.start('fullBackup', { taskQueue: setup.config.temporal.taskQueue, workflowId: 'server-restart', args: [{}] });
+      await whileRunning(setup, 'server-restart', 'dumpDatabase');
+      await services.restartTemporal(2_000);
+      return (await handle.result()) as { manifest: string };
+    });
+    const manifest = JSON.parse(await readFile(join(setup.config.repository.root, result.manifest), 'utf8'));
+    assert.equal(manifest.verification.passed, true);
+    assert.deepEqual(await readdir(join(setup.config.repository.root, '.staging')), []);
+  } finally {
+    process.env.PATH = originalPath;
+  }
+});
