@@ -1,7 +1,7 @@
 // A stand-in `docker` executable for tests (there is no Docker engine on these machines): it
 // records its argv and runs the command given to `docker exec promptbox-db-1 ...` against a real
 // test cluster, as it would run inside the database container. Optionally it slows pg_dump's
-// output down to a given rate, a fault from outside that makes "during the dump" last seconds.
+// output (or pg_restore's input) down to a given rate, a fault from outside that makes "during the dump" last seconds.
 import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
@@ -12,7 +12,11 @@ export interface StandInDocker {
   passwordFile: string;
 }
 
-export async function writeStandInDocker(dir: string, db: { host: string; port: number }, opts: { dumpBytesPerSecond?: number } = {}): Promise<StandInDocker> {
+export async function writeStandInDocker(
+  dir: string,
+  db: { host: string; port: number },
+  opts: { dumpBytesPerSecond?: number; restoreBytesPerSecond?: number } = {},
+): Promise<StandInDocker> {
   const binDir = join(dir, 'bin');
   await mkdir(binDir, { recursive: true });
   const recordFile = join(dir, 'docker-calls.log');
@@ -35,6 +39,7 @@ shift
 shift
 export PGHOST=${db.host} PGPORT=${db.port} PGPASSWORD="$(cat ${JSON.stringify(passwordFile)})"
 ${opts.dumpBytesPerSecond ? `if [ "$1" = "pg_dump" ] && [ "$2" != "--version" ]; then "$@" | python3 ${JSON.stringify(throttle)} ${opts.dumpBytesPerSecond}; exit $?; fi` : ''}
+${opts.restoreBytesPerSecond ? `if [ "$1" = "pg_restore" ]; then python3 ${JSON.stringify(throttle)} ${opts.restoreBytesPerSecond} | "$@"; exit $?; fi` : ''}
 exec "$@"
 `,
   );

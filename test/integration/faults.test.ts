@@ -10,6 +10,9 @@ import { execa, type ResultPromise } from 'execa';
 import { useServices } from '../harness.js';
 import { assertSucceeded, makeConfig, makeFixture, rootFailure, runBackup, runWorkflow, testWorker, type TestSetup } from '../helpers.js';
 import { writeStandInDocker } from '../standin-docker.js';
+import { makeSandbox } from '../sandbox.js';
+import { checklistPassed } from '../../core/checklist.js';
+import type { DrReport } from '../../core/dr-report.js';
 import { freePort } from '../../client/local/ports.js';
 import { pgCtlArgv, startPostgresCluster } from '../../client/local/postgres-cluster.js';
 import { createPromptBox } from '../../fixtures/promptbox.js';
@@ -202,6 +205,51 @@ test('a worker killed with SIGKILL during pg_dump: a new worker finishes the bac
   assert.equal(scheduled('dumpDatabase'), 1);
   const dumpStarted = events.find((e) => e.activityTaskStartedEventAttributes && events.find((s) => String(s.eventId) === String(e.activityTaskStartedEventAttributes!.scheduledEventId))?.activityTaskScheduledEventAttributes?.activityType?.name === 'dumpDatabase');
   assert.ok((dumpStarted?.activityTaskStartedEventAttributes?.attempt ?? 0) >= 2, 'the dump ran again on the new worker');
+});
+
+test('a worker killed with SIGKILL during pg_restore in a DR run: a new worker finishes the recovery, earlier steps are not repeated', async () => {
+  const { fixture, setup, docker } = await slowDumpSetup('dr worker killed');
+  process.env.PATH = `${docker.binDir}:${originalPath}`;
+  assertSucceeded(await runBackup(services, setup));
+  process.env.PATH = originalPath;
+  const sandbox = await makeSandbox(services, fixture, services.dir, 'killed-dr');
+  // The new database is reached through a stand-in docker that feeds pg_restore slowly.
+  const target = await writeStandInDocker(join(services.dir, 'docker-dr-target'), { host: '127.0.0.1', port: sandbox.port }, { restoreBytesPerSecond: 400_000 });
+  await writeFile(target.passwordFile, fixture.database.password);
+  const input = {
+    ...sandbox.input,
+    target: { ...sandbox.input.target, database: { transport: 'docker' as const, container: 'promptbox-db-1', user: 'promptbox', database: 'promptbox' } },
+    budgets: { ...sandbox.input.budgets, restoreDatabase: '10s' },
+  };
+  const configFile = join(services.dir, 'dr-worker-killed.json');
+  await writeFile(configFile, JSON.stringify(setup.config));
+  const startWorkerProcess = () => {
+    const p = execa('node', ['--import', join(root, 'node_modules/tsx/dist/esm/index.mjs'), join(root, 'client/cli.ts'), 'worker', '--config', configFile], {
+      env: { PATH: `${target.binDir}:${originalPath}` },
+      reject: false,
+      stdio: 'ignore',
+    });
+    spawned.push(p);
+    return p;
+  };
+  try {
+    const first = startWorkerProcess();
+    const handle = await services.client.workflow.start('drRecovery', { taskQueue: setup.config.temporal.taskQueue, workflowId: 'dr-worker-killed', args: [input] });
+    await whileRunning(setup, 'dr-worker-killed', 'drRestoreDatabase', true);
+    first.kill('SIGKILL');
+    await first;
+    startWorkerProcess();
+    const report = (await handle.result()) as DrReport;
+    assert.equal(report.outcome, 'succeeded', JSON.stringify(report.steps));
+    assert.ok(checklistPassed(report.checklist), JSON.stringify(report.checklist));
+    const events = (await handle.fetchHistory()).events ?? [];
+    const scheduled = (type: string) => events.filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === type).length;
+    for (const type of ['drPrepare', 'drStartDatabase', 'drRestoreDatabase']) assert.equal(scheduled(type), 1, `${type} scheduled once`);
+    const restoreStarted = events.find((e) => e.activityTaskStartedEventAttributes && events.find((x) => String(x.eventId) === String(e.activityTaskStartedEventAttributes!.scheduledEventId))?.activityTaskScheduledEventAttributes?.activityType?.name === 'drRestoreDatabase');
+    assert.ok((restoreStarted?.activityTaskStartedEventAttributes?.attempt ?? 0) >= 2, 'the restore ran again, in a fresh transaction');
+  } finally {
+    await sandbox.stop();
+  }
 });
 
 test('the Temporal server stopped and restarted in the middle of a full backup: the backup resumes and finishes', async () => {
