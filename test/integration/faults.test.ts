@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa, type ResultPromise } from 'execa';
 import { useServices } from '../harness.js';
-import { assertSucceeded, makeConfig, makeFixture, rootFailure, runBackup, runWorkflow, testWorker, type TestSetup } from '../helpers.js';
+import { assertSucceeded, makeConfig, makeFixture, rootFailure, runBackup, runWorkflow, sqlRows, testWorker, type TestSetup } from '../helpers.js';
 import { writeStandInDocker } from '../standin-docker.js';
 import { makeSandbox } from '../sandbox.js';
 import { checklistPassed } from '../../core/checklist.js';
@@ -268,5 +268,34 @@ test('the Temporal server stopped and restarted in the middle of a full backup: 
     assert.deepEqual(await readdir(join(setup.config.repository.root, '.staging')), []);
   } finally {
     process.env.PATH = originalPath;
+  }
+});
+
+test('the Temporal server stopped and restarted in the middle of a DR run: the recovery resumes and finishes', async () => {
+  const fixture = await makeFixture(services, 6);
+  await sqlRows(services, fixture.database.name, "insert into image_events (image_id, event_type, payload) select gen_random_uuid(), 'bulk', jsonb_build_object('blob', md5(random()::text) || md5(random()::text) || md5(random()::text)) from generate_series(1, 30000)");
+  const setup = await makeConfig(services, fixture, 'dr server restart');
+  assertSucceeded(await runBackup(services, setup));
+  const sandbox = await makeSandbox(services, fixture, services.dir, 'restart-dr');
+  const target = await writeStandInDocker(join(services.dir, 'docker-dr-restart'), { host: '127.0.0.1', port: sandbox.port }, { restoreBytesPerSecond: 400_000 });
+  await writeFile(target.passwordFile, fixture.database.password);
+  const input = {
+    ...sandbox.input,
+    target: { ...sandbox.input.target, database: { transport: 'docker' as const, container: 'promptbox-db-1', user: 'promptbox', database: 'promptbox' } },
+  };
+  process.env.PATH = `${target.binDir}:${originalPath}`;
+  try {
+    const worker = await testWorker(services, setup);
+    const report = await worker.runUntil(async () => {
+      const handle = await services.client.workflow.start('drRecovery', { taskQueue: setup.config.temporal.taskQueue, workflowId: 'dr-server-restart', args: [input] });
+      await whileRunning(setup, 'dr-server-restart', 'drRestoreDatabase');
+      await services.restartTemporal(2_000);
+      return (await handle.result()) as DrReport;
+    });
+    assert.equal(report.outcome, 'succeeded', JSON.stringify(report.steps));
+    assert.ok(checklistPassed(report.checklist), JSON.stringify(report.checklist));
+  } finally {
+    process.env.PATH = originalPath;
+    await sandbox.stop();
   }
 });
