@@ -33,7 +33,8 @@ export interface RestoreTestResult {
 
 const long = proxyActivities<Activities>({
   startToCloseTimeout: '6 hours',
-  heartbeatTimeout: '2 minutes',
+  // The checks heartbeat every few seconds; a lost worker is noticed within this.
+  heartbeatTimeout: '30 seconds',
   retry: { maximumAttempts: 2, initialInterval: '30 seconds', nonRetryableErrorTypes: ['ConfigInvalid', 'VerificationFailed', 'WrongPassphrase'] },
 });
 const quick = proxyActivities<Activities>(RETENTION_OPTIONS);

@@ -252,6 +252,34 @@ test('a worker killed with SIGKILL during pg_restore in a DR run: a new worker f
   }
 });
 
+test('a worker killed with SIGKILL during an integrity check: a new worker finishes it and one result is kept', async () => {
+  const fixture = await makeFixture(services, 4);
+  const setup = await makeConfig(services, fixture, 'integrity worker killed');
+  assertSucceeded(await runBackup(services, setup));
+  const repo = setup.config.repository.root;
+  // A large (sparse) file in the mirror makes re-hashing last long enough to interrupt.
+  await execa('truncate', ['-s', '1G', join(repo, 'images/current/original/large.bin')]);
+  const configFile = join(services.dir, 'integrity-worker-killed.json');
+  await writeFile(configFile, JSON.stringify(setup.config));
+  const startWorkerProcess = () => {
+    const p = execa('node', ['--import', join(root, 'node_modules/tsx/dist/esm/index.mjs'), join(root, 'client/cli.ts'), 'worker', '--config', configFile], { reject: false, stdio: 'ignore' });
+    spawned.push(p);
+    return p;
+  };
+  const first = startWorkerProcess();
+  const handle = await services.client.workflow.start('restoreTest', { taskQueue: setup.config.temporal.taskQueue, workflowId: 'integrity-worker-killed', args: [{ kind: 'integrity' }] });
+  await whileRunning(setup, 'integrity-worker-killed', 'integrityCheck', true);
+  first.kill('SIGKILL');
+  await first;
+  startWorkerProcess();
+  const result = (await handle.result()) as RestoreTestResult;
+  assert.equal(result.passed, true, JSON.stringify(result.failures));
+  const events = (await handle.fetchHistory()).events ?? [];
+  const started = events.find((e) => e.activityTaskStartedEventAttributes && events.find((x) => String(x.eventId) === String(e.activityTaskStartedEventAttributes!.scheduledEventId))?.activityTaskScheduledEventAttributes?.activityType?.name === 'integrityCheck');
+  assert.ok((started?.activityTaskStartedEventAttributes?.attempt ?? 0) >= 2, 'the check ran again on the new worker');
+  assert.equal((await readdir(join(repo, 'restore-tests'))).filter((n) => n.endsWith('.json')).length, 1);
+});
+
 test('the Temporal server stopped and restarted in the middle of a full backup: the backup resumes and finishes', async () => {
   const { setup, docker } = await slowDumpSetup('server restart');
   process.env.PATH = `${docker.binDir}:${originalPath}`;
