@@ -35,12 +35,15 @@ export function parseRsyncStats(text: string): Record<string, number> {
   return stats;
 }
 
-export function rsyncArgs(source: string, mirror: string, increment: string, excludes: string[]): string[] {
+export function rsyncArgs(source: string, mirror: string, increment: string, excludes: string[], tempDir: string): string[] {
   return [
     '--archive',
     '--delete',
     '--backup',
     `--backup-dir=${increment}`,
+    // Half-copied files live in the run's staging area, never in the mirror: a killed rsync's
+    // leftovers are not mistaken for originals (nor moved into the increment by --delete).
+    `--temp-dir=${tempDir}`,
     // Repository invariant: directories 0700, files 0600, whatever the source's modes.
     '--chmod=D0700,F0600',
     ...excludes.map((pattern) => `--exclude=${pattern}`),
@@ -63,6 +66,8 @@ export function createRsyncActivities(deps: ActivityDeps) {
       const increment = join(root, layout.imagesIncrement(input.backupId));
       await ensureDir(mirror);
       await ensureDir(join(root, 'images/incremental'));
+      const tempDir = join(root, layout.staging(input.backupId), 'rsync-tmp');
+      await ensureDir(tempDir);
 
       const copied: string[] = [];
       let seen = 0;
@@ -73,7 +78,7 @@ export function createRsyncActivities(deps: ActivityDeps) {
       await withHeartbeat(
         () => ({ step: 'images', itemsSeen: seen, copied: copied.length, hashed }),
         async () => {
-          const { child, finish } = commands.spawn('rsync', rsyncArgs(source, mirror, increment, config.source.storage.excludes), {
+          const { child, finish } = commands.spawn('rsync', rsyncArgs(source, mirror, increment, config.source.storage.excludes, tempDir), {
             okExitCodes: [24], // "some files vanished before they could be transferred": the app deleted them meanwhile
           });
           for await (const line of createInterface({ input: child.stdout! })) {

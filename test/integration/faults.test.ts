@@ -252,6 +252,38 @@ test('a worker killed with SIGKILL during pg_restore in a DR run: a new worker f
   }
 });
 
+test('a worker killed with SIGKILL during the image rsync: a new worker finishes the backup, the mirror equals the source, no temporary file is left', async () => {
+  const fixture = await makeFixture(services, 4);
+  // A large (sparse) original makes the copy last long enough to interrupt.
+  await execa('truncate', ['-s', '1G', join(fixture.storageRoot, 'original', 'large.bin')]);
+  const setup = await makeConfig(services, fixture, 'rsync worker killed', {
+    overrides: (raw) => {
+      raw.steps = { ...raw.steps, images: { timeout: '5m', heartbeat: '3s', retry: { maximumAttempts: 3, initialInterval: '1s' } } };
+    },
+  });
+  const configFile = join(services.dir, 'rsync-worker-killed.json');
+  await writeFile(configFile, JSON.stringify(setup.config));
+  const startWorkerProcess = () => {
+    const p = execa('node', ['--import', join(root, 'node_modules/tsx/dist/esm/index.mjs'), join(root, 'client/cli.ts'), 'worker', '--config', configFile], { reject: false, stdio: 'ignore' });
+    spawned.push(p);
+    return p;
+  };
+  const first = startWorkerProcess();
+  const handle = await services.client.workflow.start('fullBackup', { taskQueue: setup.config.temporal.taskQueue, workflowId: 'rsync-worker-killed', args: [{}] });
+  await whileRunning(setup, 'rsync-worker-killed', 'syncImages', true);
+  first.kill('SIGKILL');
+  await first;
+  startWorkerProcess();
+  const result = (await handle.result()) as { manifest: string };
+  const repo = setup.config.repository.root;
+  assert.equal(JSON.parse(await readFile(join(repo, result.manifest), 'utf8')).verification.passed, true);
+  const mirrored = (await allFiles(join(repo, 'images/current'))).sort();
+  assert.deepEqual(mirrored, (await allFiles(fixture.storageRoot)).filter((f) => !f.startsWith('thumbnails/')).sort());
+  assert.deepEqual((await allFiles(repo)).filter((f) => /(^|\/)\.[^/]*\.[A-Za-z0-9]{6}$|\.partial$|^\.staging\//.test(f)), [], 'no rsync or staging temporary file is left');
+  const events = (await handle.fetchHistory()).events ?? [];
+  assert.equal(events.filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'dumpDatabase').length, 1, 'the dump is not repeated');
+});
+
 test('a worker killed with SIGKILL during an integrity check: a new worker finishes it and one result is kept', async () => {
   const fixture = await makeFixture(services, 4);
   const setup = await makeConfig(services, fixture, 'integrity worker killed');

@@ -29,10 +29,11 @@ test('direct transport passes the password through the environment, never argv, 
 });
 
 test('rsync mirrors with --delete and keeps what it replaces in the day increment', () => {
-  const args = rsyncArgs('/srv/storage/', '/b/images/current', '/b/images/incremental/20261129', ['/thumbnails/']);
+  const args = rsyncArgs('/srv/storage/', '/b/images/current', '/b/images/incremental/20261129', ['/thumbnails/'], '/b/.staging/x/rsync-tmp');
   assert.ok(args.includes('--delete') && args.includes('--backup'));
   assert.ok(args.includes('--backup-dir=/b/images/incremental/20261129'));
   assert.ok(args.includes('--exclude=/thumbnails/'));
+  assert.ok(args.includes('--temp-dir=/b/.staging/x/rsync-tmp'), 'half-copied files stay out of the mirror');
   assert.deepEqual(args.slice(-2), ['/srv/storage/', '/b/images/current/']);
 });
 
