@@ -4,6 +4,7 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa, type ResultPromise } from 'execa';
@@ -12,7 +13,7 @@ import { assertSucceeded, makeConfig, makeFixture, rootFailure, runBackup, runWo
 import { writeStandInDocker } from '../standin-docker.js';
 import { makeSandbox } from '../sandbox.js';
 import { checklistPassed } from '../../core/checklist.js';
-import type { DrReport } from '../../core/dr-report.js';
+import type { DrProgress, DrReport } from '../../core/dr-report.js';
 import { freePort } from '../../client/local/ports.js';
 import { pgCtlArgv, startPostgresCluster } from '../../client/local/postgres-cluster.js';
 import { createPromptBox } from '../../fixtures/promptbox.js';
@@ -116,27 +117,74 @@ test('a full backup volume fails clearly, deletes nothing earlier and skips rete
   }
 });
 
-test('a corrupted manifest is caught by the integrity check and named; that backup is no longer trusted', async () => {
-  const fixture = await makeFixture(services, 3);
-  const setup = await makeConfig(services, fixture, 'manifest flip', {
-    overrides: async (raw) => {
-      const pw = join(services.dir, 'superuser-manifest.pw');
-      await writeFile(pw, services.postgres.superPassword);
-      raw.restoreTests = { scratchDatabase: { transport: 'direct', host: '127.0.0.1', port: services.postgres.port, user: 'postgres', database: 'postgres', password: { file: pw } } };
-    },
+test('a corrupted manifest is caught by the integrity check, named and alerted; that backup is no longer trusted, and a corrupted dump is never restored', async () => {
+  const alerts: Array<Record<string, any>> = [];
+  const hook = createServer((req, res) => {
+    let body = '';
+    req.on('data', (c) => (body += c));
+    req.on('end', () => {
+      alerts.push(JSON.parse(body));
+      res.writeHead(204).end();
+    });
   });
-  const first = assertSucceeded(await runBackup(services, setup));
-  await new Promise((r) => setTimeout(r, 1100));
-  const second = assertSucceeded(await runBackup(services, setup));
-  const manifest = join(setup.config.repository.root, second.manifest!);
-  const text = await readFile(manifest, 'utf8');
-  await writeFile(manifest, text.replace(/"sha256": "([0-9a-f])/, (_m, c: string) => `"sha256": "${c === 'a' ? 'b' : 'a'}`).replace(/"kind": "full"/, '"kind": "fulL"'));
-  const check = await runWorkflow<RestoreTestResult>(services, setup, 'restoreTest', [{ kind: 'integrity' }]);
-  assert.equal(check.result?.passed, false);
-  assert.ok(check.result?.failures.some((f) => f.artifact === second.manifest && /manifest unreadable/.test(f.detail)), JSON.stringify(check.result?.failures));
-  // The newest trusted backup is now the first one: a restore would not use the altered manifest.
-  const status = JSON.parse(await readFile(join(setup.config.repository.root, 'manifests', `${first.backupId}.json`), 'utf8'));
-  assert.equal(status.backupId, first.backupId);
+  await new Promise<void>((r) => hook.listen(0, '127.0.0.1', r));
+  const hookPort = (hook.address() as { port: number }).port;
+  try {
+    const fixture = await makeFixture(services, 3);
+    const setup = await makeConfig(services, fixture, 'manifest flip', {
+      overrides: async (raw) => {
+        const pw = join(services.dir, 'superuser-manifest.pw');
+        await writeFile(pw, services.postgres.superPassword);
+        raw.restoreTests = { scratchDatabase: { transport: 'direct', host: '127.0.0.1', port: services.postgres.port, user: 'postgres', database: 'postgres', password: { file: pw } } };
+        raw.alerts = { webhooks: [{ url: `http://127.0.0.1:${hookPort}/` }] };
+      },
+    });
+    const first = assertSucceeded(await runBackup(services, setup));
+    await new Promise((r) => setTimeout(r, 1100));
+    const second = assertSucceeded(await runBackup(services, setup));
+    const manifest = join(setup.config.repository.root, second.manifest!);
+    const text = await readFile(manifest, 'utf8');
+    await writeFile(manifest, text.replace(/"kind": "full"/, '"kind": "fulL"'));
+    const check = await runWorkflow<RestoreTestResult>(services, setup, 'restoreTest', [{ kind: 'integrity' }]);
+    assert.equal(check.result?.passed, false);
+    assert.ok(check.result?.failures.some((f) => f.artifact === second.manifest && /manifest unreadable/.test(f.detail)), JSON.stringify(check.result?.failures));
+    await new Promise((r) => setTimeout(r, 300));
+    const alert = alerts.find((a) => a.event === 'restore_test_failed');
+    assert.ok(alert, JSON.stringify(alerts));
+    assert.match(alert.text, new RegExp(`${second.manifest!.replace('.', '\\.')}: sha256: manifest unreadable`));
+
+    // A byte flipped in the first (still trusted) backup's dump: a restore refuses it, it never restores it silently.
+    const dump = join(setup.config.repository.root, `db/promptbox_${first.backupId}.dump.gpg`);
+    const bytes = await readFile(dump);
+    bytes[bytes.length >> 1] = (bytes[bytes.length >> 1] as number) ^ 0x01;
+    await writeFile(dump, bytes);
+    const sandbox = await makeSandbox(services, fixture, services.dir, 'flipped-dump');
+    try {
+      const worker = await testWorker(services, setup);
+      const progress = await worker.runUntil(async () => {
+        const handle = await services.client.workflow.start('drRecovery', { taskQueue: setup.config.temporal.taskQueue, workflowId: 'dr-flipped-dump', args: [sandbox.input] });
+        for (let i = 0; i < 300; i += 1) {
+          const p = (await handle.query('progress')) as DrProgress;
+          if (p.waitingFor) {
+            await handle.signal('abort', { reason: 'corrupted dump' });
+            await handle.result();
+            return p;
+          }
+          await new Promise((r) => setTimeout(r, 100));
+        }
+        throw new Error('the recovery never stopped for a decision');
+      });
+      const step = progress.steps.find((s) => s.step === 'restoreDatabase');
+      assert.equal(step?.status, 'waiting for operator');
+      assert.match(step?.error ?? '', /sha256 .* differs from the manifest/);
+      const rows = await execa('psql', ['-X', '-A', '-t', '-h', '127.0.0.1', '-p', String(sandbox.port), '-U', 'postgres', '-d', 'promptbox', '-c', "select count(*) from information_schema.tables where table_schema = 'public'"], { env: { PGPASSWORD: 'sandbox-super' }, reject: false });
+      assert.notEqual(rows.stdout.trim(), '8', 'nothing of the corrupted dump was restored');
+    } finally {
+      await sandbox.stop();
+    }
+  } finally {
+    hook.close();
+  }
 });
 
 test('PostgreSQL stopped during a dump: retried with backoff, then a clear failure; the earlier backup stays latest; the next run after a restart succeeds', async () => {
