@@ -173,3 +173,19 @@ export async function recordHistory(services: Services, workflowId: string, name
   const shown = await execa(temporalCli(), ['workflow', 'show', '--address', services.temporal.address, '--workflow-id', workflowId, '--output', 'json']);
   await writeFile(new URL(`histories/${name}.json`, import.meta.url), shown.stdout);
 }
+
+type HistoryEvent = NonNullable<Awaited<ReturnType<WorkflowHandle['fetchHistory']>>['events']>[number];
+
+/** How many times a run scheduled an activity type (retries of one schedule count once). */
+export function scheduledCount(events: HistoryEvent[], activityType: string): number {
+  return events.filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === activityType).length;
+}
+
+/** The attempt number that completed (or last started) an activity type: 2 or more means it ran again. */
+export function finalAttempt(events: HistoryEvent[], activityType: string): number {
+  const scheduledIds = new Set(
+    events.filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === activityType).map((e) => String(e.eventId)),
+  );
+  const started = events.filter((e) => e.activityTaskStartedEventAttributes && scheduledIds.has(String(e.activityTaskStartedEventAttributes.scheduledEventId)));
+  return Math.max(0, ...started.map((e) => e.activityTaskStartedEventAttributes?.attempt ?? 0));
+}

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa, type ResultPromise } from 'execa';
 import { useServices } from '../harness.js';
-import { assertSucceeded, makeConfig, makeFixture, rootFailure, runBackup, runWorkflow, sqlRows, testWorker, type TestSetup } from '../helpers.js';
+import { assertSucceeded, finalAttempt, makeConfig, makeFixture, rootFailure, runBackup, runWorkflow, scheduledCount, sqlRows, testWorker, type TestSetup } from '../helpers.js';
 import { writeStandInDocker } from '../standin-docker.js';
 import { makeSandbox } from '../sandbox.js';
 import { checklistPassed } from '../../core/checklist.js';
@@ -30,6 +30,21 @@ after(async () => {
 
 async function allFiles(dir: string): Promise<string[]> {
   return (await readdir(dir, { recursive: true, withFileTypes: true })).filter((e) => e.isFile()).map((e) => join(e.parentPath, e.name).slice(dir.length + 1));
+}
+
+/** A worker in its own process (so it can be SIGKILLed), with a stand-in docker first on PATH if given. */
+async function spawnWorkerProcess(setup: TestSetup, name: string, binDir?: string): Promise<() => ResultPromise> {
+  const configFile = join(services.dir, `${name}.json`);
+  await writeFile(configFile, JSON.stringify(setup.config));
+  return () => {
+    const p = execa('node', ['--import', join(root, 'node_modules/tsx/dist/esm/index.mjs'), join(root, 'client/cli.ts'), 'worker', '--config', configFile], {
+      env: { PATH: binDir ? `${binDir}:${originalPath}` : originalPath },
+      reject: false,
+      stdio: 'ignore',
+    });
+    spawned.push(p);
+    return p;
+  };
 }
 
 /** Waits until the run's `activity` is executing (and has heartbeated when asked). */
@@ -223,17 +238,7 @@ test('PostgreSQL stopped during a dump: retried with backoff, then a clear failu
 
 test('a worker killed with SIGKILL during pg_dump: a new worker finishes the backup, nothing partial is recorded or left, finished steps are not repeated', async () => {
   const { setup, docker } = await slowDumpSetup('worker killed');
-  const configFile = join(services.dir, 'worker-killed.json');
-  await writeFile(configFile, JSON.stringify(setup.config));
-  const startWorkerProcess = () => {
-    const p = execa('node', ['--import', join(root, 'node_modules/tsx/dist/esm/index.mjs'), join(root, 'client/cli.ts'), 'worker', '--config', configFile], {
-      env: { PATH: `${docker.binDir}:${originalPath}` },
-      reject: false,
-      stdio: 'ignore',
-    });
-    spawned.push(p);
-    return p;
-  };
+  const startWorkerProcess = await spawnWorkerProcess(setup, 'worker-killed', docker.binDir);
   const first = startWorkerProcess();
   const handle = await services.client.workflow.start('fullBackup', { taskQueue: setup.config.temporal.taskQueue, workflowId: 'worker-killed', args: [{}] });
   await whileRunning(setup, 'worker-killed', 'dumpDatabase', true);
@@ -248,11 +253,9 @@ test('a worker killed with SIGKILL during pg_dump: a new worker finishes the bac
   assert.equal(manifest.verification.passed, true);
   assert.deepEqual((await allFiles(repo)).filter((f) => f.endsWith('.partial') || f.startsWith('.staging')), []);
   const events = (await handle.fetchHistory()).events ?? [];
-  const scheduled = (type: string) => events.filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === type).length;
-  assert.equal(scheduled('planBackup'), 1);
-  assert.equal(scheduled('dumpDatabase'), 1);
-  const dumpStarted = events.find((e) => e.activityTaskStartedEventAttributes && events.find((s) => String(s.eventId) === String(e.activityTaskStartedEventAttributes!.scheduledEventId))?.activityTaskScheduledEventAttributes?.activityType?.name === 'dumpDatabase');
-  assert.ok((dumpStarted?.activityTaskStartedEventAttributes?.attempt ?? 0) >= 2, 'the dump ran again on the new worker');
+  assert.equal(scheduledCount(events, 'planBackup'), 1);
+  assert.equal(scheduledCount(events, 'dumpDatabase'), 1);
+  assert.ok(finalAttempt(events, 'dumpDatabase') >= 2, 'the dump ran again on the new worker');
 });
 
 test('a worker killed with SIGKILL during pg_restore in a DR run: a new worker finishes the recovery, earlier steps are not repeated', async () => {
@@ -269,17 +272,7 @@ test('a worker killed with SIGKILL during pg_restore in a DR run: a new worker f
     target: { ...sandbox.input.target, database: { transport: 'docker' as const, container: 'promptbox-db-1', user: 'promptbox', database: 'promptbox' } },
     budgets: { ...sandbox.input.budgets, restoreDatabase: '10s' },
   };
-  const configFile = join(services.dir, 'dr-worker-killed.json');
-  await writeFile(configFile, JSON.stringify(setup.config));
-  const startWorkerProcess = () => {
-    const p = execa('node', ['--import', join(root, 'node_modules/tsx/dist/esm/index.mjs'), join(root, 'client/cli.ts'), 'worker', '--config', configFile], {
-      env: { PATH: `${target.binDir}:${originalPath}` },
-      reject: false,
-      stdio: 'ignore',
-    });
-    spawned.push(p);
-    return p;
-  };
+  const startWorkerProcess = await spawnWorkerProcess(setup, 'dr-worker-killed', target.binDir);
   try {
     const first = startWorkerProcess();
     const handle = await services.client.workflow.start('drRecovery', { taskQueue: setup.config.temporal.taskQueue, workflowId: 'dr-worker-killed', args: [input] });
@@ -291,10 +284,8 @@ test('a worker killed with SIGKILL during pg_restore in a DR run: a new worker f
     assert.equal(report.outcome, 'succeeded', JSON.stringify(report.steps));
     assert.ok(checklistPassed(report.checklist), JSON.stringify(report.checklist));
     const events = (await handle.fetchHistory()).events ?? [];
-    const scheduled = (type: string) => events.filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === type).length;
-    for (const type of ['drPrepare', 'drStartDatabase', 'drRestoreDatabase']) assert.equal(scheduled(type), 1, `${type} scheduled once`);
-    const restoreStarted = events.find((e) => e.activityTaskStartedEventAttributes && events.find((x) => String(x.eventId) === String(e.activityTaskStartedEventAttributes!.scheduledEventId))?.activityTaskScheduledEventAttributes?.activityType?.name === 'drRestoreDatabase');
-    assert.ok((restoreStarted?.activityTaskStartedEventAttributes?.attempt ?? 0) >= 2, 'the restore ran again, in a fresh transaction');
+    for (const type of ['drPrepare', 'drStartDatabase', 'drRestoreDatabase']) assert.equal(scheduledCount(events, type), 1, `${type} scheduled once`);
+    assert.ok(finalAttempt(events, 'drRestoreDatabase') >= 2, 'the restore ran again, in a fresh transaction');
   } finally {
     await sandbox.stop();
   }
@@ -309,13 +300,7 @@ test('a worker killed with SIGKILL during the image rsync: a new worker finishes
       raw.steps = { ...raw.steps, images: { timeout: '5m', heartbeat: '3s', retry: { maximumAttempts: 3, initialInterval: '1s' } } };
     },
   });
-  const configFile = join(services.dir, 'rsync-worker-killed.json');
-  await writeFile(configFile, JSON.stringify(setup.config));
-  const startWorkerProcess = () => {
-    const p = execa('node', ['--import', join(root, 'node_modules/tsx/dist/esm/index.mjs'), join(root, 'client/cli.ts'), 'worker', '--config', configFile], { reject: false, stdio: 'ignore' });
-    spawned.push(p);
-    return p;
-  };
+  const startWorkerProcess = await spawnWorkerProcess(setup, 'rsync-worker-killed');
   const first = startWorkerProcess();
   const handle = await services.client.workflow.start('fullBackup', { taskQueue: setup.config.temporal.taskQueue, workflowId: 'rsync-worker-killed', args: [{}] });
   await whileRunning(setup, 'rsync-worker-killed', 'syncImages', true);
@@ -329,7 +314,7 @@ test('a worker killed with SIGKILL during the image rsync: a new worker finishes
   assert.deepEqual(mirrored, (await allFiles(fixture.storageRoot)).filter((f) => !f.startsWith('thumbnails/')).sort());
   assert.deepEqual((await allFiles(repo)).filter((f) => /(^|\/)\.[^/]*\.[A-Za-z0-9]{6}$|\.partial$|^\.staging\//.test(f)), [], 'no rsync or staging temporary file is left');
   const events = (await handle.fetchHistory()).events ?? [];
-  assert.equal(events.filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'dumpDatabase').length, 1, 'the dump is not repeated');
+  assert.equal(scheduledCount(events, 'dumpDatabase'), 1, 'the dump is not repeated');
 });
 
 test('a worker killed with SIGKILL during an integrity check: a new worker finishes it and one result is kept', async () => {
@@ -339,13 +324,7 @@ test('a worker killed with SIGKILL during an integrity check: a new worker finis
   const repo = setup.config.repository.root;
   // A large (sparse) file in the mirror makes re-hashing last long enough to interrupt.
   await execa('truncate', ['-s', '1G', join(repo, 'images/current/original/large.bin')]);
-  const configFile = join(services.dir, 'integrity-worker-killed.json');
-  await writeFile(configFile, JSON.stringify(setup.config));
-  const startWorkerProcess = () => {
-    const p = execa('node', ['--import', join(root, 'node_modules/tsx/dist/esm/index.mjs'), join(root, 'client/cli.ts'), 'worker', '--config', configFile], { reject: false, stdio: 'ignore' });
-    spawned.push(p);
-    return p;
-  };
+  const startWorkerProcess = await spawnWorkerProcess(setup, 'integrity-worker-killed');
   const first = startWorkerProcess();
   const handle = await services.client.workflow.start('restoreTest', { taskQueue: setup.config.temporal.taskQueue, workflowId: 'integrity-worker-killed', args: [{ kind: 'integrity' }] });
   await whileRunning(setup, 'integrity-worker-killed', 'integrityCheck', true);
@@ -355,8 +334,7 @@ test('a worker killed with SIGKILL during an integrity check: a new worker finis
   const result = (await handle.result()) as RestoreTestResult;
   assert.equal(result.passed, true, JSON.stringify(result.failures));
   const events = (await handle.fetchHistory()).events ?? [];
-  const started = events.find((e) => e.activityTaskStartedEventAttributes && events.find((x) => String(x.eventId) === String(e.activityTaskStartedEventAttributes!.scheduledEventId))?.activityTaskScheduledEventAttributes?.activityType?.name === 'integrityCheck');
-  assert.ok((started?.activityTaskStartedEventAttributes?.attempt ?? 0) >= 2, 'the check ran again on the new worker');
+  assert.ok(finalAttempt(events, 'integrityCheck') >= 2, 'the check ran again on the new worker');
   assert.equal((await readdir(join(repo, 'restore-tests'))).filter((n) => n.endsWith('.json')).length, 1);
 });
 
