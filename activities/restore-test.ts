@@ -7,6 +7,7 @@ import { dirname, join, relative } from 'node:path';
 import sharp from 'sharp';
 import type { DatabaseConfig } from '../config/schema.js';
 import type { ChecklistItem } from '../core/checklist.js';
+import { drInputSchema, type DrInput, type DrPlanInput } from '../core/dr-input.js';
 import { manifestArtifacts, type VerificationCheck } from '../core/manifest.js';
 import { layout } from '../core/repository-layout.js';
 import { createArtifactChecker } from './artifact-check.js';
@@ -211,14 +212,17 @@ export function createRestoreTestActivities(deps: ActivityDeps) {
     },
 
     /** The full restore's input and sandbox, from the worker's config. */
-    async fullRestorePlan(): Promise<{ sandboxRoot: string; recovery: Record<string, unknown> }> {
+    async fullRestorePlan(): Promise<{ sandboxRoot: string; recovery: DrInput; target: DrPlanInput['target'] }> {
       const full = config.restoreTests.full;
       if (!full) throw fail('ConfigInvalid', 'restoreTests.full is not configured: the full restore test needs a sandbox');
-      for (const key of ['appDir', 'storageRoot'] as const) {
-        const p = (full.recovery.target as Record<string, unknown> | undefined)?.[key];
-        if (typeof p !== 'string' || !p.startsWith(`${full.sandboxRoot}/`)) throw fail('ConfigInvalid', `restoreTests.full.recovery.target.${key} must lie inside restoreTests.full.sandboxRoot`);
+      const parsed = drInputSchema.safeParse(full.recovery);
+      if (!parsed.success) {
+        throw fail('ConfigInvalid', `restoreTests.full.recovery: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
       }
-      return full;
+      for (const key of ['appDir', 'storageRoot'] as const) {
+        if (!parsed.data.target[key].startsWith(`${full.sandboxRoot}/`)) throw fail('ConfigInvalid', `restoreTests.full.recovery.target.${key} must lie inside restoreTests.full.sandboxRoot`);
+      }
+      return { sandboxRoot: full.sandboxRoot, recovery: full.recovery as DrInput, target: parsed.data.target };
     },
 
     /** Empties the sandbox of a full restore test, whatever its outcome. */

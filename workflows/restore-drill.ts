@@ -7,7 +7,6 @@ import { CancellationScope, executeChild, proxyActivities, upsertSearchAttribute
 import type { Activities } from '../activities/index.js';
 import type { RestoreTestOutcome } from '../activities/restore-test.js';
 import { checklistPassed, type ChecklistItem } from '../core/checklist.js';
-import { drInputSchema } from '../core/dr-input.js';
 import type { VerificationCheck } from '../core/manifest.js';
 import { BACKUP_KIND } from '../core/search-attributes.js';
 import { drRecovery } from './dr-runbook.js';
@@ -87,10 +86,11 @@ async function run(input: RestoreTestInput, workflowId: string, startedAt: Date)
       await CancellationScope.nonCancellable(() => quick.removeScratchDir({ scratch }));
     }
   }
+  // Validated on the worker: an invalid sandbox definition fails as ConfigInvalid, naming fields.
   const plan = await quick.fullRestorePlan();
-  const target = drInputSchema.parse(plan.recovery).target;
+  const target = plan.target;
   try {
-    const report = await executeChild(drRecovery, { workflowId: `${workflowId}-dr`, args: [plan.recovery as never] });
+    const report = await executeChild(drRecovery, { workflowId: `${workflowId}-dr`, args: [plan.recovery] });
     return {
       kind: 'full',
       passed: report.outcome === 'succeeded' && checklistPassed(report.checklist),
