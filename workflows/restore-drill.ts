@@ -41,7 +41,6 @@ const quick = proxyActivities<Activities>(RETENTION_OPTIONS);
 export async function restoreTest(input: RestoreTestInput): Promise<RestoreTestResult> {
   const info = workflowInfo();
   const startedAt = new Date();
-  const id = `${input.kind}-${startedAt.toISOString().replace(/[-:]/g, '').slice(0, 15)}`;
   upsertSearchAttributes([{ key: BACKUP_KIND, value: `restore-test-${input.kind}` }]);
   const { source } = await quick.retentionPolicy();
   let outcome: RestoreTestOutcome;
@@ -51,6 +50,8 @@ export async function restoreTest(input: RestoreTestInput): Promise<RestoreTestR
     await recordFailure('restore-test', source, err);
     throw err;
   }
+  // Unique per run: two tests started in the same second must not overwrite each other's record.
+  const id = `${outcome.kind}-${startedAt.toISOString().replace(/[-:]/g, '').slice(0, 15)}-${info.runId.slice(-8)}`;
   const result: RestoreTestResult = { id, startedAt: startedAt.toISOString(), finishedAt: new Date().toISOString(), ...outcome };
   await quick.recordRestoreTest({ id, result });
   if (result.passed) {
