@@ -18,8 +18,7 @@ import { fail } from './failure.js';
 import { artifactFile, createArtifactChecker } from './artifact-check.js';
 import { sha256File } from './hash.js';
 import { previousProgress, withHeartbeat } from './heartbeat.js';
-import { pgCommand } from './pg-command.js';
-import { classifyPgError } from './postgres.js';
+import { pgRestoreFromStream, psqlRows, tableRowCounts } from './psql.js';
 
 type Target = DrPlanInput['target'];
 
@@ -51,9 +50,7 @@ export function createDrActivities(deps: ActivityDeps) {
   }
 
   async function psql(target: Target, sql: string): Promise<string[][]> {
-    const inv = pgCommand(target.database as DatabaseConfig, 'psql', ['-X', '-A', '-t', '-F', '\t', '-v', 'ON_ERROR_STOP=1', '-c', sql], {}, await targetPassword(target));
-    const { stdout } = await commands.run(inv.file, inv.args, { env: inv.env, classify: classifyPgError });
-    return stdout.split('\n').filter(Boolean).map((l) => l.split('\t'));
+    return psqlRows(commands, target.database as DatabaseConfig, sql, await targetPassword(target));
   }
 
   /** Streams an artifact's plaintext (decrypting when needed) into a consumer, checking its sha256. */
@@ -146,33 +143,16 @@ export function createDrActivities(deps: ActivityDeps) {
     /** Step 3: pg_restore the dump in one transaction, then compare row counts with the manifest. */
     async drRestoreDatabase(input: { target: Target; backup: ChosenBackup }): Promise<string> {
       const password = await targetPassword(input.target);
-      const inv = pgCommand(
-        input.target.database as DatabaseConfig,
-        'pg_restore',
-        ['--no-owner', '--no-privileges', '--single-transaction', '--exit-on-error'],
-        { stdin: true },
-        password,
-      );
+      const db = input.target.database as DatabaseConfig;
       let bytes = 0;
       await withHeartbeat(
         () => ({ step: 'restoreDatabase', bytes, of: input.backup.dump.plaintextBytes }),
         () =>
-          withPlaintext(input.backup.dump, async (stream) => {
-            const restore = commands.spawn(inv.file, inv.args, { env: inv.env, stdin: 'pipe', classify: classifyPgError });
-            const stdin = restore.child.stdin!;
-            for await (const chunk of stream) {
-              bytes += (chunk as Buffer).length;
-              if (!stdin.write(chunk)) await new Promise((r) => stdin.once('drain', r));
-            }
-            stdin.end();
-            await restore.finish();
-          }),
+          withPlaintext(input.backup.dump, (stream) =>
+            pgRestoreFromStream(commands, db, ['--no-owner', '--no-privileges', '--single-transaction', '--exit-on-error'], stream, password, (n) => (bytes += n)),
+          ),
       );
-      const rows = await psql(
-        input.target,
-        `select table_name, (xpath('/row/c/text()', query_to_xml(format('select count(*) as c from %I.%I', table_schema, table_name), false, true, '')))[1]::text from information_schema.tables where table_schema = 'public' and table_type = 'BASE TABLE'`,
-      );
-      const restored = Object.fromEntries(rows.map(([t, c]) => [t as string, Number(c)]));
+      const restored = await tableRowCounts(commands, db, password);
       const differences = Object.entries(input.backup.tables).filter(([t, n]) => restored[t] !== n).map(([t, n]) => `${t}: ${restored[t] ?? 'missing'} rows, manifest ${n}`);
       if (differences.length) throw fail('VerificationFailed', `restored database differs from the manifest: ${differences.join('; ')}`);
       return `${bytes} bytes restored; ${Object.keys(input.backup.tables).length} tables with the manifest's row counts`;

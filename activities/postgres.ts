@@ -6,29 +6,13 @@ import { rm } from 'node:fs/promises';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { join } from 'node:path';
-import type { ErrorType } from '../core/errors.js';
 import { layout } from '../core/repository-layout.js';
 import type { ActivityDeps } from './deps.js';
 import { commitFile, ensureDir, temporaryNameFor } from './fs-durable.js';
 import { fail } from './failure.js';
 import { withHeartbeat } from './heartbeat.js';
 import { pgCommand, type PgCommandOptions } from './pg-command.js';
-
-export function classifyPgError(stderr: string): ErrorType | undefined {
-  if (/server version mismatch/i.test(stderr)) return 'PgVersionMismatch';
-  if (/password authentication failed|no password supplied|authentication failed|role "[^"]*" does not exist/i.test(stderr)) {
-    return 'DatabaseAuthFailed';
-  }
-  if (/database "[^"]*" does not exist/i.test(stderr)) return 'ConfigInvalid';
-  if (
-    /could not connect|connection refused|could not translate host name|timeout expired|the database system is (starting up|shutting down)|no such container|is not running|server closed the connection/i.test(
-      stderr,
-    )
-  ) {
-    return 'DatabaseUnreachable';
-  }
-  return undefined;
-}
+import { classifyPgError, psqlRows, tableRowCounts } from './psql.js';
 
 export interface DumpResult {
   /** Relative to the repository root, inside the run's staging area. */
@@ -46,10 +30,6 @@ export interface LiveImage {
   bytes: number;
 }
 
-// Exact counts in one round trip, for every base table of the public schema.
-const ROW_COUNTS_SQL = `select table_name, (xpath('/row/c/text()', query_to_xml(format('select count(*) as c from %I.%I', table_schema, table_name), false, true, '')))[1]::text
-from information_schema.tables where table_schema = 'public' and table_type = 'BASE TABLE' order by 1`;
-
 const LIVE_IMAGES_SQL = `select storage_path, file_hash, file_size_bytes from images where deleted_at is null order by storage_path`;
 
 export function createPostgresActivities(deps: ActivityDeps) {
@@ -61,19 +41,12 @@ export function createPostgresActivities(deps: ActivityDeps) {
     return db.transport === 'direct' && db.password ? secrets.resolve(db.password, 'source.database.password') : undefined;
   }
 
-  async function pg(tool: 'pg_dump' | 'psql', args: string[], opts: PgCommandOptions = {}) {
+  async function pg(tool: 'pg_dump', args: string[], opts: PgCommandOptions = {}) {
     const inv = pgCommand(db, tool, args, opts, await password());
     return { inv, runOpts: { env: inv.env, classify: classifyPgError } };
   }
 
-  async function query(sql: string): Promise<string[][]> {
-    const { inv, runOpts } = await pg('psql', ['-X', '-A', '-t', '-F', '\t', '-v', 'ON_ERROR_STOP=1', '-c', sql]);
-    const { stdout } = await commands.run(inv.file, inv.args, runOpts);
-    return stdout
-      .split('\n')
-      .filter((line) => line !== '')
-      .map((line) => line.split('\t'));
-  }
+  const query = async (sql: string) => psqlRows(commands, db, sql, await password());
 
   async function serverVersion(): Promise<{ text: string; major: number }> {
     const rows = await query('show server_version_num');
@@ -113,8 +86,7 @@ export function createPostgresActivities(deps: ActivityDeps) {
           `pg_dump ${client.text} on the worker is older than the server (PostgreSQL ${server.text}); install postgresql-client-${server.major} or use the docker transport`,
         );
       }
-      const tableRows = await query(ROW_COUNTS_SQL);
-      const tables = Object.fromEntries(tableRows.map(([name, count]) => [name as string, Number(count)]));
+      const tables = await tableRowCounts(commands, db, await password());
 
       const stagingDir = join(root, layout.staging(input.backupId));
       await ensureDir(stagingDir);

@@ -9,7 +9,7 @@ import type { DatabaseConfig } from '../config/schema.js';
 import type { ChecklistItem } from '../core/checklist.js';
 import { drInputSchema, type DrInput, type DrPlanInput } from '../core/dr-input.js';
 import { manifestArtifacts, type VerificationCheck } from '../core/manifest.js';
-import { layout } from '../core/repository-layout.js';
+import { contentHashOf, layout } from '../core/repository-layout.js';
 import { createArtifactChecker } from './artifact-check.js';
 import { latestGood, readCatalog } from './catalog.js';
 import type { ActivityDeps } from './deps.js';
@@ -17,8 +17,7 @@ import { writeFileDurable } from './fs-durable.js';
 import { fail } from './failure.js';
 import { sha256File } from './hash.js';
 import { withHeartbeat } from './heartbeat.js';
-import { pgCommand } from './pg-command.js';
-import { classifyPgError } from './postgres.js';
+import { pgRestoreFromStream, psqlRows, tableRowCounts } from './psql.js';
 
 export interface RestoreTestOutcome {
   kind: string;
@@ -28,8 +27,6 @@ export interface RestoreTestOutcome {
   failures: VerificationCheck[];
   checked: number;
 }
-
-const CONTENT_ADDRESSED = /([0-9a-f]{64})\.[A-Za-z0-9]+$/;
 
 /** Runs `work` over `items` with at most `limit` at a time. */
 async function inPool<T>(items: T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
@@ -56,12 +53,13 @@ export function createRestoreTestActivities(deps: ActivityDeps) {
   const scratchDb = (config.restoreTests.scratchDatabase ?? config.source.database) as DatabaseConfig;
   const scratchDir = (name: string) => join(root, 'restore-tests', 'scratch', name.replace(/[^A-Za-z0-9_]/g, '_'));
 
+  async function passwordOf(db: DatabaseConfig): Promise<string | undefined> {
+    return db.transport === 'direct' && db.password ? secrets.resolve(db.password, 'restoreTests.scratchDatabase.password') : undefined;
+  }
+
+  /** `database` overrides the config's: the scratch database lives on the scratch server. */
   async function psql(db: DatabaseConfig, sql: string, database?: string): Promise<string[][]> {
-    const target = { ...db, database: database ?? db.database } as DatabaseConfig;
-    const password = target.transport === 'direct' && target.password ? await secrets.resolve(target.password, 'restoreTests.scratchDatabase.password') : undefined;
-    const inv = pgCommand(target, 'psql', ['-X', '-A', '-t', '-F', '\t', '-v', 'ON_ERROR_STOP=1', '-c', sql], {}, password);
-    const { stdout } = await commands.run(inv.file, inv.args, { env: inv.env, classify: classifyPgError });
-    return stdout.split('\n').filter(Boolean).map((l) => l.split('\t'));
+    return psqlRows(commands, { ...db, database: database ?? db.database } as DatabaseConfig, sql, await passwordOf(db));
   }
 
   /** file_hash of every row (live or soft-deleted) by storage path, from the source database. */
@@ -95,7 +93,7 @@ export function createRestoreTestActivities(deps: ActivityDeps) {
           });
           await inPool(files, parallel, async (rel) => {
             const { sha256 } = await sha256File(join(mirror, rel));
-            const named = CONTENT_ADDRESSED.exec(rel)?.[1];
+            const named = contentHashOf(rel);
             const recorded = hashes.get(rel);
             const path = `${layout.imagesCurrent}/${rel}`;
             if (named && named !== sha256) failures.push({ artifact: path, check: 'image mirror', ok: false, detail: `content sha256 ${sha256} does not match its name` });
@@ -123,23 +121,16 @@ export function createRestoreTestActivities(deps: ActivityDeps) {
 
       await psql(scratchDb, `create database "${input.scratch}"`);
       const target = { ...scratchDb, database: input.scratch } as DatabaseConfig;
-      const password = target.transport === 'direct' && target.password ? await secrets.resolve(target.password, 'restoreTests.scratchDatabase.password') : undefined;
-      const inv = pgCommand(target, 'pg_restore', ['--no-owner', '--no-privileges', '--exit-on-error'], { stdin: true }, password);
+      const password = await passwordOf(scratchDb);
       const { stream, done } = checker.openPlaintext(dump, join(root, dump.path));
       await withHeartbeat(
         () => ({ step: 'partial-database' }),
         async () => {
-          const restore = commands.spawn(inv.file, inv.args, { env: inv.env, stdin: 'pipe', classify: classifyPgError });
-          const stdin = restore.child.stdin!;
-          for await (const chunk of stream) if (!stdin.write(chunk)) await new Promise((r) => stdin.once('drain', r));
-          stdin.end();
-          await restore.finish();
+          await pgRestoreFromStream(commands, target, ['--no-owner', '--no-privileges', '--exit-on-error'], stream, password);
           await done();
         },
       );
-      const counts = new Map(
-        (await psql(scratchDb, `select table_name, (xpath('/row/c/text()', query_to_xml(format('select count(*) as c from %I.%I', table_schema, table_name), false, true, '')))[1]::text from information_schema.tables where table_schema = 'public' and table_type = 'BASE TABLE'`, input.scratch)).map(([t, c]) => [t as string, Number(c)]),
-      );
+      const counts = new Map(Object.entries(await tableRowCounts(commands, target, password)));
       for (const table of config.restoreTests.expectedTables) {
         if (!counts.has(table)) failures.push({ artifact: dump.path, check: 'pg_restore --list', ok: false, detail: `table ${table} is missing from the restored database` });
       }

@@ -3,7 +3,7 @@
 // images/incremental/<yyyymmdd> instead of being lost (--backup --backup-dir).
 import { createInterface } from 'node:readline';
 import { join } from 'node:path';
-import { layout } from '../core/repository-layout.js';
+import { contentHashOf, layout } from '../core/repository-layout.js';
 import type { ActivityDeps } from './deps.js';
 import { ensureDir, exists } from './fs-durable.js';
 import { fail } from './failure.js';
@@ -21,7 +21,6 @@ export interface ImageSyncResult {
   nameHashMismatches: string[];
 }
 
-const CONTENT_ADDRESSED = /(?:^|\/)([0-9a-f]{64})\.[A-Za-z0-9]+$/;
 const MAX_REPORTED = 100;
 
 /** rsync's --stats numbers ("Number of files: 1,234 (reg: ...)"), by label. */
@@ -96,7 +95,7 @@ export function createRsyncActivities(deps: ActivityDeps) {
           await finish();
           // Originals are content-addressed: a copied file must hash to its own name.
           for (const rel of copied) {
-            const expected = CONTENT_ADDRESSED.exec(rel)?.[1];
+            const expected = contentHashOf(rel);
             if (!expected) continue;
             const { sha256 } = await sha256File(join(mirror, rel));
             hashed += 1;

@@ -26,6 +26,11 @@ export function incrementDay(backupId: string): string {
   return backupId.slice(0, 8);
 }
 
+/** Originals are stored as `ab/cd/<sha256>.<ext>`: the hash their content must have, if the name is one. */
+export function contentHashOf(path: string): string | undefined {
+  return /(?:^|\/)([0-9a-f]{64})\.[A-Za-z0-9]+$/.exec(path)?.[1];
+}
+
 export const layout = {
   dbDir: 'db',
   dump: (source: string, backupId: string, encrypted: boolean) => `db/${source}_${backupId}.dump${encrypted ? '.gpg' : ''}`,

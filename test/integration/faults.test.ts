@@ -16,7 +16,7 @@ import { checklistPassed } from '../../core/checklist.js';
 import type { DrProgress, DrReport } from '../../core/dr-report.js';
 import { freePort } from '../../client/local/ports.js';
 import { pgCtlArgv, startPostgresCluster } from '../../client/local/postgres-cluster.js';
-import { createPromptBox } from '../../fixtures/promptbox.js';
+import { createPromptBox, type PromptBoxFixture } from '../../fixtures/promptbox.js';
 import type { RestoreTestResult } from '../../workflows/restore-drill.js';
 
 const services = useServices();
@@ -73,6 +73,18 @@ async function slowDumpSetup(name: string, cluster = services.postgres) {
     },
   });
   return { fixture, docker, setup };
+}
+
+/** A DR sandbox whose new database is reached through a stand-in docker that feeds pg_restore slowly. */
+async function slowRestoreSandbox(fixture: PromptBoxFixture, name: string) {
+  const sandbox = await makeSandbox(services, fixture, services.dir, name);
+  const target = await writeStandInDocker(join(services.dir, `docker-${name}`), { host: '127.0.0.1', port: sandbox.port }, { restoreBytesPerSecond: 400_000 });
+  await writeFile(target.passwordFile, fixture.database.password);
+  const input = {
+    ...sandbox.input,
+    target: { ...sandbox.input.target, database: { transport: 'docker' as const, container: 'promptbox-db-1', user: 'promptbox', database: 'promptbox' } },
+  };
+  return { sandbox, target, input };
 }
 
 test('the same backup triggered three times at once: exactly one runs, the others do nothing', async () => {
@@ -263,15 +275,8 @@ test('a worker killed with SIGKILL during pg_restore in a DR run: a new worker f
   process.env.PATH = `${docker.binDir}:${originalPath}`;
   assertSucceeded(await runBackup(services, setup));
   process.env.PATH = originalPath;
-  const sandbox = await makeSandbox(services, fixture, services.dir, 'killed-dr');
-  // The new database is reached through a stand-in docker that feeds pg_restore slowly.
-  const target = await writeStandInDocker(join(services.dir, 'docker-dr-target'), { host: '127.0.0.1', port: sandbox.port }, { restoreBytesPerSecond: 400_000 });
-  await writeFile(target.passwordFile, fixture.database.password);
-  const input = {
-    ...sandbox.input,
-    target: { ...sandbox.input.target, database: { transport: 'docker' as const, container: 'promptbox-db-1', user: 'promptbox', database: 'promptbox' } },
-    budgets: { ...sandbox.input.budgets, restoreDatabase: '10s' },
-  };
+  const { sandbox, target, input: slowInput } = await slowRestoreSandbox(fixture, 'killed-dr');
+  const input = { ...slowInput, budgets: { ...slowInput.budgets, restoreDatabase: '10s' } };
   const startWorkerProcess = await spawnWorkerProcess(setup, 'dr-worker-killed', target.binDir);
   try {
     const first = startWorkerProcess();
@@ -362,13 +367,7 @@ test('the Temporal server stopped and restarted in the middle of a DR run: the r
   await sqlRows(services, fixture.database.name, "insert into image_events (image_id, event_type, payload) select gen_random_uuid(), 'bulk', jsonb_build_object('blob', md5(random()::text) || md5(random()::text) || md5(random()::text)) from generate_series(1, 30000)");
   const setup = await makeConfig(services, fixture, 'dr server restart');
   assertSucceeded(await runBackup(services, setup));
-  const sandbox = await makeSandbox(services, fixture, services.dir, 'restart-dr');
-  const target = await writeStandInDocker(join(services.dir, 'docker-dr-restart'), { host: '127.0.0.1', port: sandbox.port }, { restoreBytesPerSecond: 400_000 });
-  await writeFile(target.passwordFile, fixture.database.password);
-  const input = {
-    ...sandbox.input,
-    target: { ...sandbox.input.target, database: { transport: 'docker' as const, container: 'promptbox-db-1', user: 'promptbox', database: 'promptbox' } },
-  };
+  const { sandbox, target, input } = await slowRestoreSandbox(fixture, 'restart-dr');
   process.env.PATH = `${target.binDir}:${originalPath}`;
   try {
     const worker = await testWorker(services, setup);

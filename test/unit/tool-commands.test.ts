@@ -1,11 +1,11 @@
 // Covers: activities/pg-command.ts, activities/rsync.ts (argv and stats), error classification
-// in activities/postgres.ts and activities/gpg.ts
+// in activities/psql.ts and activities/gpg.ts
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseConfig } from '../../config/load.js';
 import { pgCommand } from '../../activities/pg-command.js';
 import { parseRsyncStats, rsyncArgs } from '../../activities/rsync.js';
-import { classifyPgError } from '../../activities/postgres.js';
+import { classifyPgError } from '../../activities/psql.js';
 import { classifyGpgError } from '../../activities/gpg.js';
 
 test('docker transport is the backup doc command, with no password anywhere', () => {
