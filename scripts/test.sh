@@ -4,7 +4,7 @@
 # PostgreSQL cluster that each file starts and tears down) and end-to-end CLI tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh
+bash scripts/setup.sh test
 echo "== typecheck" >&2
 node_modules/.bin/tsc --noEmit -p tsconfig.json
 echo "== tests" >&2
