@@ -1,8 +1,7 @@
 // Headless Debian Chromium driven by playwright-core, for tests of what operators see in a browser.
 // The flags keep Chromium off the network (this machine's is closed; background requests would
-// otherwise fail by the dozen) and the empty profile keeps runs independent.
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+// otherwise fail by the dozen). Playwright gives each launch a fresh, empty profile.
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 
@@ -18,7 +17,6 @@ export interface HeadlessBrowser {
 }
 
 export async function launchBrowser(): Promise<HeadlessBrowser> {
-  const profile = await mkdtemp(join(tmpdir(), 'pbb-chromium-'));
   const browser: Browser = await chromium.launch({
     executablePath: CHROMIUM,
     headless: true,
@@ -30,7 +28,6 @@ export async function launchBrowser(): Promise<HeadlessBrowser> {
       '--disable-background-networking',
       '--disable-component-update',
       '--disable-sync',
-      `--user-data-dir=${profile}`,
     ],
   });
   await mkdir(ARTIFACTS_DIR, { recursive: true });
@@ -46,7 +43,6 @@ export async function launchBrowser(): Promise<HeadlessBrowser> {
     },
     async close() {
       await browser.close();
-      await rm(profile, { recursive: true, force: true });
     },
   };
 }
