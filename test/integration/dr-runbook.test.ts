@@ -11,7 +11,7 @@ import { assertSucceeded, finalAttempt, makeConfig, makeFixture, recordHistory, 
 import { temporalCli } from '../../client/local/temporal-dev-server.js';
 import { checklistPassed } from '../../core/checklist.js';
 import type { DrInput } from '../../core/dr-input.js';
-import { makeSandbox } from '../sandbox.js';
+import { makeSandbox } from '../../fixtures/dr-sandbox.js';
 import type { DrProgress, DrReport } from '../../core/dr-report.js';
 import type { PromptBoxFixture } from '../../fixtures/promptbox.js';
 import { abortSignal, progressQuery, skipStepSignal } from '../../workflows/dr-runbook.js';
@@ -43,7 +43,7 @@ async function sandboxRows(port: number, sql: string): Promise<string[][]> {
 
 test('a full recovery into a fresh sandbox passes every checklist item and restores the source database', async () => {
   const { fixture, setup } = await backedUp('dr full');
-  const sandbox = await makeSandbox(services, fixture, services.dir, 'full');
+  const sandbox = await makeSandbox(fixture, services.dir, 'full');
   try {
     // Launched as the README says operators can: with the Temporal CLI and an input file.
     const inputFile = join(services.dir, 'dr-full-input.json');
@@ -77,7 +77,7 @@ test('a full recovery into a fresh sandbox passes every checklist item and resto
 
 test('a step with a budget shorter than it needs is reported over budget, and the RTO verdict says so', async () => {
   const { fixture, setup } = await backedUp('dr over budget');
-  const sandbox = await makeSandbox(services, fixture, services.dir, 'budget');
+  const sandbox = await makeSandbox(fixture, services.dir, 'budget');
   const input = { ...sandbox.input, budgets: { ...sandbox.input.budgets, startDatabase: '20ms' }, timeoutFactor: 3000 };
   try {
     const handle = await startDr(setup, input, 'dr-budget');
@@ -99,7 +99,7 @@ test('an image corrupted in the backup is detected and named in the report', asy
   const middle = bytes.length >> 1;
   bytes[middle] = (bytes[middle] as number) ^ 0xff;
   await writeFile(mirrored, bytes);
-  const sandbox = await makeSandbox(services, fixture, services.dir, 'corrupt');
+  const sandbox = await makeSandbox(fixture, services.dir, 'corrupt');
   try {
     const handle = await startDr(setup, sandbox.input, 'dr-corrupt');
     const report = (await (await worker(setup)).runUntil(handle.result())) as DrReport;
@@ -114,7 +114,7 @@ test('an image corrupted in the backup is detected and named in the report', asy
 
 test('skip is recorded with its reason, and abort stops what was started and leaves no process behind', async () => {
   const { fixture, setup } = await backedUp('dr skip abort');
-  const sandbox = await makeSandbox(services, fixture, services.dir, 'abort');
+  const sandbox = await makeSandbox(fixture, services.dir, 'abort');
   try {
     const handle = await startDr(setup, { ...sandbox.input, approval: true }, 'dr-abort');
     const report = (await (await worker(setup)).runUntil(async () => {
@@ -150,7 +150,7 @@ test('the recovery survives a worker restart in the middle of the image restore,
   const { fixture, setup } = await backedUp('dr worker restart');
   // A large (sparse) file in the mirror makes the image copy take long enough to interrupt.
   await execa('truncate', ['-s', '2G', join(setup.config.repository.root, 'images/current/original/large.bin')]);
-  const sandbox = await makeSandbox(services, fixture, services.dir, 'restart');
+  const sandbox = await makeSandbox(fixture, services.dir, 'restart');
   try {
     const handle = await startDr(setup, sandbox.input, 'dr-restart');
     await (await worker(setup)).runUntil(async () => {

@@ -11,7 +11,7 @@ import { execa, type ResultPromise } from 'execa';
 import { useServices } from '../harness.js';
 import { assertSucceeded, finalAttempt, makeConfig, makeFixture, rootFailure, runBackup, runWorkflow, scheduledCount, sqlRows, testWorker, type TestSetup } from '../helpers.js';
 import { writeStandInDocker } from '../standin-docker.js';
-import { makeSandbox } from '../sandbox.js';
+import { makeSandbox } from '../../fixtures/dr-sandbox.js';
 import { checklistPassed } from '../../core/checklist.js';
 import type { DrProgress, DrReport } from '../../core/dr-report.js';
 import { freePort } from '../../client/local/ports.js';
@@ -77,7 +77,7 @@ async function slowDumpSetup(name: string, cluster = services.postgres) {
 
 /** A DR sandbox whose new database is reached through a stand-in docker that feeds pg_restore slowly. */
 async function slowRestoreSandbox(fixture: PromptBoxFixture, name: string) {
-  const sandbox = await makeSandbox(services, fixture, services.dir, name);
+  const sandbox = await makeSandbox(fixture, services.dir, name);
   const target = await writeStandInDocker(join(services.dir, `docker-${name}`), { host: '127.0.0.1', port: sandbox.port }, { restoreBytesPerSecond: 400_000 });
   await writeFile(target.passwordFile, fixture.database.password);
   const input = {
@@ -185,7 +185,7 @@ test('a corrupted manifest is caught by the integrity check, named and alerted; 
     const bytes = await readFile(dump);
     bytes[bytes.length >> 1] = (bytes[bytes.length >> 1] as number) ^ 0x01;
     await writeFile(dump, bytes);
-    const sandbox = await makeSandbox(services, fixture, services.dir, 'flipped-dump');
+    const sandbox = await makeSandbox(fixture, services.dir, 'flipped-dump');
     try {
       const worker = await testWorker(services, setup);
       const progress = await worker.runUntil(async () => {

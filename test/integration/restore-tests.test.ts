@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { useServices } from '../harness.js';
 import { assertSucceeded, makeConfig, makeFixture, recordHistory, runBackup, runWorkflow, sqlRows, type TestSetup } from '../helpers.js';
-import { makeSandbox } from '../sandbox.js';
+import { makeSandbox } from '../../fixtures/dr-sandbox.js';
 import type { RestoreTestResult } from '../../workflows/restore-drill.js';
 import type { ConfigInput } from '../../config/schema.js';
 import type { PromptBoxFixture } from '../../fixtures/promptbox.js';
@@ -38,7 +38,7 @@ interface Options {
 async function backedUp(name: string, opts: Options = {}) {
   const fixture = await makeFixture(services, 8);
   await opts.prepare?.(fixture);
-  const sandbox = opts.sandboxRoot ? await makeSandbox(services, fixture, opts.sandboxRoot, 'full') : undefined;
+  const sandbox = opts.sandboxRoot ? await makeSandbox(fixture, opts.sandboxRoot, 'full') : undefined;
   if (sandbox) opts.recovery?.(sandbox.input);
   const setup = await makeConfig(services, fixture, name, {
     overrides: async (raw) => {
