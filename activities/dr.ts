@@ -5,7 +5,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import sharp from 'sharp';
 import type { DatabaseConfig } from '../config/schema.js';
 import type { ChecklistItem } from '../core/checklist.js';
 import type { DrPlanInput } from '../core/dr-input.js';
@@ -17,6 +16,7 @@ import { ensureDir, exists, writeFileDurable } from './fs-durable.js';
 import { fail } from './failure.js';
 import { artifactFile, createArtifactChecker } from './artifact-check.js';
 import { sha256File } from './hash.js';
+import { encodePng } from './image-codec.js';
 import { previousProgress, withHeartbeat } from './heartbeat.js';
 import { pgRestoreFromStream, psqlRows, tableRowCounts } from './psql.js';
 
@@ -247,7 +247,7 @@ export function createDrActivities(deps: ActivityDeps) {
 
       // A new, unique image dropped into the watched folder must show up through the app.
       const pixels = randomBytes(32 * 32 * 3);
-      const png = await sharp(pixels, { raw: { width: 32, height: 32, channels: 3 } }).png().toBuffer();
+      const png = await encodePng(pixels, 32, 32);
       const hash = createHash('sha256').update(png).digest('hex');
       const importDir = t.importDir ?? join(t.appDir, 'import');
       await ensureDir(importDir);

@@ -4,7 +4,6 @@
 import { availableParallelism } from 'node:os';
 import { copyFile, mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
-import sharp from 'sharp';
 import type { DatabaseConfig } from '../config/schema.js';
 import type { ChecklistItem } from '../core/checklist.js';
 import { drInputSchema, type DrInput, type DrPlanInput } from '../core/dr-input.js';
@@ -16,6 +15,7 @@ import type { ActivityDeps } from './deps.js';
 import { writeFileDurable } from './fs-durable.js';
 import { fail } from './failure.js';
 import { sha256File } from './hash.js';
+import { decodeImage } from './image-codec.js';
 import { withHeartbeat } from './heartbeat.js';
 import { pgRestoreFromStream, psqlRows, tableRowCounts } from './psql.js';
 
@@ -183,7 +183,7 @@ export function createRestoreTestActivities(deps: ActivityDeps) {
         const { sha256 } = await sha256File(to);
         if (sha256 !== hash) failures.push({ artifact: `${layout.imagesCurrent}/${path}`, check: 'image mirror', ok: false, detail: `restored sha256 ${sha256} differs from images.file_hash ${hash}` });
         try {
-          await sharp(await readFile(to)).raw().toBuffer();
+          await decodeImage(await readFile(to));
           decoded += 1;
         } catch (err) {
           failures.push({ artifact: `${layout.imagesCurrent}/${path}`, check: 'image mirror', ok: false, detail: `not decodable: ${(err as Error).message}` });

@@ -13,7 +13,8 @@ import { freePort } from '../client/local/ports.js';
 import type { Logger } from 'pino';
 import { SecretStore } from '../activities/secrets.js';
 import { createLogger } from '../worker/logger.js';
-import { WORKFLOWS_PATH, installRuntimeLogger } from '../worker/worker.js';
+import { installRuntimeLogger } from '../worker/worker.js';
+import { WORKFLOWS_PATH } from '../worker/workflow-bundle.js';
 
 export interface Services {
   dir: string;

@@ -1,6 +1,5 @@
 // Builds the worker: registers the workflows (bundled from workflows/) and the activities built
 // from the worker's config, and routes the SDK's own log lines into the same scrubbed pino log.
-import { fileURLToPath } from 'node:url';
 import { NativeConnection, Runtime, Worker, DefaultLogger, type LogLevel, type WorkflowBundleOption } from '@temporalio/worker';
 import type { Logger } from 'pino';
 import { createActivities } from '../activities/index.js';
@@ -9,8 +8,7 @@ import type { SecretStore } from '../activities/secrets.js';
 import type { Config } from '../config/schema.js';
 import { dataConverterFor } from './payload-codec.js';
 import { diskFullInterceptor } from './disk-full.js';
-
-export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
+import { bundleWorkflowsInChild } from './workflow-bundle.js';
 
 let runtimeInstalled = false;
 
@@ -31,7 +29,7 @@ export interface BackupWorkerOptions {
   logger: Logger;
   secrets: SecretStore;
   connection: NativeConnection;
-  /** A pre-built bundle, so tests bundle once per file. */
+  /** A pre-built bundle (tests bundle once per file); by default one is built in a child process. */
   workflowBundle?: WorkflowBundleOption;
 }
 
@@ -41,7 +39,7 @@ export async function createBackupWorker(opts: BackupWorkerOptions): Promise<Wor
     connection: opts.connection,
     namespace: opts.config.temporal.namespace,
     taskQueue: opts.config.temporal.taskQueue,
-    ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
+    workflowBundle: opts.workflowBundle ?? (await bundleWorkflowsInChild()),
     activities: createActivities(deps),
     interceptors: { activity: [diskFullInterceptor] },
     ...(opts.config.temporal.payloadKeyFile ? { dataConverter: dataConverterFor(opts.config.temporal.payloadKeyFile) } : {}),

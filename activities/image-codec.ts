@@ -1,0 +1,20 @@
+// Image decoding and encoding for restore checks. sharp (libvips) is loaded on first use: it adds
+// about 20 MB to a worker that, most of the time, only backs up.
+import type { Sharp, SharpOptions } from 'sharp';
+
+type SharpFactory = (input?: Buffer, options?: SharpOptions) => Sharp;
+let loading: Promise<SharpFactory> | undefined;
+
+function sharp(): Promise<SharpFactory> {
+  loading ??= import('sharp').then((m) => m.default as SharpFactory);
+  return loading;
+}
+
+/** Decodes every pixel; throws when the file is not a readable image. */
+export async function decodeImage(bytes: Buffer): Promise<void> {
+  await (await sharp())(bytes).raw().toBuffer();
+}
+
+export async function encodePng(pixels: Buffer, width: number, height: number): Promise<Buffer> {
+  return (await sharp())(pixels, { raw: { width, height, channels: 3 } }).png().toBuffer();
+}
