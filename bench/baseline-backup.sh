@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# The benchmark's yardstick: what a careful cron script does for one full backup, with the same
+# tools, flags and order as the fullBackup workflow, and nothing else: dump, mirror the originals
+# with a per-day increment and hash what was copied, copy the config files, encrypt, verify
+# (hashes, decryption, pg_restore --list), move into place.
+#   baseline-backup.sh REPO STORAGE_ROOT PASSPHRASE_FILE CONFIG_FILE...
+# The database comes from the libpq environment (PGHOST, PGPORT, PGUSER, PGDATABASE, PGPASSWORD).
+set -euo pipefail
+repo=$1 storage=$2 passphrase=$3
+shift 3
+id=$(date -u +%Y%m%d_%H%M%S)
+staging="$repo/.staging/$id"
+mkdir -p "$staging/rsync-tmp" "$repo/db" "$repo/config/$id" "$repo/images/current" "$repo/images/incremental"
+gpg_args=(--homedir "$repo/.gnupg" --batch --yes --no-tty --quiet --pinentry-mode loopback --no-symkey-cache --passphrase-file "$passphrase")
+mkdir -p -m 0700 "$repo/.gnupg"
+
+pg_dump -Fc > "$staging/db.dump"
+
+rsync --archive --delete --backup --backup-dir="$repo/images/incremental/$id" --temp-dir="$staging/rsync-tmp" \
+  --chmod=D0700,F0600 --exclude=/thumbnails/ --stats --out-format='%i %n' "$storage/" "$repo/images/current/" |
+  sed -n 's/^>f[^ ]* //p' | (cd "$repo/images/current" && xargs -r -d '\n' sha256sum) > "$staging/copied.sha256"
+
+staged=("$staging/db.dump")
+for f in "$@"; do cp "$f" "$staging/"; staged+=("$staging/$(basename "$f")"); done
+
+for f in "${staged[@]}"; do
+  gpg "${gpg_args[@]}" --symmetric --cipher-algo AES256 --output "$f.gpg" "$f"
+  rm "$f"
+done
+
+sha256sum "$staging"/*.gpg > /dev/null
+# As the workflow does: hash the whole plaintext while pg_restore reads its table of contents
+# (and may stop reading early; tee -p keeps feeding sha256sum).
+gpg "${gpg_args[@]}" --decrypt "$staging/db.dump.gpg" | tee -p >(pg_restore --list > /dev/null) | sha256sum > /dev/null
+for f in "$@"; do gpg "${gpg_args[@]}" --decrypt "$staging/$(basename "$f").gpg" | sha256sum > /dev/null; done
+
+mv "$staging/db.dump.gpg" "$repo/db/promptbox_$id.dump.gpg"
+for f in "$@"; do mv "$staging/$(basename "$f").gpg" "$repo/config/$id/"; done
+sync -f "$repo"
+rm -rf "$staging"

@@ -1,0 +1,16 @@
+// One line of the benchmark's table: our figure, the yardstick measured in the same run, the
+// ratio between them and whether it meets the issue's target (undefined: reported, no target).
+export interface Row {
+  scenario: string;
+  ours: string;
+  baseline: string;
+  result: string;
+  target: string;
+  met: boolean | undefined;
+  /** The raw numbers behind the row, for results.json. */
+  data: Record<string, number>;
+}
+
+export const seconds = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
+export const ratio = (x: number) => `${x.toFixed(2)} ×`;
+export const mb = (x: number) => `${x.toFixed(0)} MB`;

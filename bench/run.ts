@@ -1,0 +1,134 @@
+// The benchmark (README "Benchmarks"): builds Prompt Box fixtures of the requested size, runs
+// each scenario against its yardstick in the same run, prints a table, and writes results.json
+// and RESULTS.md. Missed targets are printed as MISSED; the exit code says only whether it ran.
+//
+//   npm run bench -- [--images 2000] [--mb 1000] [--rows 50000] [--large-factor 4]
+//                    [--scale 10000,50000] [--reps 2] [--steps 200] [--out bench] [--smoke]
+import { mkdtemp, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { makeSource, startServices, startWorkerProcess, type BenchServices, type Source, type SourceSize } from './lib/environment.js';
+import { describeMachine } from './lib/machine.js';
+import { peakRssDuring } from './lib/measure.js';
+import { formatTable, writeResults } from './lib/output.js';
+import { mb, ratio, type Row } from './lib/row.js';
+import { fullBackup, integrityCheck } from './lib/runs.js';
+import { fullAndIncremental } from './scenarios/backup.js';
+import { drEndToEnd } from './scenarios/dr.js';
+import { integrityThroughput } from './scenarios/integrity.js';
+import { activityOverhead } from './scenarios/overhead.js';
+import { resticComparison } from './scenarios/restic.js';
+import { measureScale, scalingRows, type ScalePoint } from './scenarios/scaling.js';
+
+// A tiny run that exercises every scenario in about a minute; the test suite runs it.
+const SMOKE = { images: '20', mb: '2', rows: '500', 'large-factor': '2', scale: '100,300', reps: '1', steps: '20' };
+
+const { values } = parseArgs({
+  options: {
+    images: { type: 'string', default: '2000' },
+    mb: { type: 'string', default: '1000' },
+    rows: { type: 'string', default: '50000' },
+    'large-factor': { type: 'string', default: '4' },
+    scale: { type: 'string', default: '10000,50000' },
+    reps: { type: 'string', default: '2' },
+    steps: { type: 'string', default: '200' },
+    out: { type: 'string', default: fileURLToPath(new URL('.', import.meta.url)) },
+    dir: { type: 'string', default: '/var/tmp' },
+    smoke: { type: 'boolean', default: false },
+  },
+});
+const opts = { ...values, ...(values.smoke ? SMOKE : {}) };
+const num = (name: keyof typeof opts) => {
+  const n = Number(opts[name]);
+  if (!Number.isFinite(n) || n <= 0) throw new Error(`--${name}: expected a positive number, got ${opts[name]}`);
+  return n;
+};
+const size: SourceSize = { images: num('images'), bytes: num('mb') * 1e6, rows: num('rows'), thumbnails: true };
+const largeFactor = num('large-factor');
+const scale = String(opts.scale).split(',').map(Number);
+if (scale.length !== 2 || scale.some((n) => !Number.isInteger(n) || n <= 0)) throw new Error(`--scale: expected two file counts like 10000,50000, got ${opts.scale}`);
+const reps = num('reps');
+
+const progress = (line: string) => process.stderr.write(`bench: ${line}\n`);
+
+/** A source with its own worker process for the duration of `use`. */
+async function withSource<T>(s: BenchServices, name: string, sz: SourceSize, use: (src: Source, pid: number) => Promise<T>): Promise<T> {
+  const t0 = Date.now();
+  const source = await makeSource(s, name, sz);
+  progress(`${name}: ${source.fixture.images.length} originals, ${(source.originalBytes() / 1e6).toFixed(0)} MB, built in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
+  const worker = await startWorkerProcess(source);
+  try {
+    return await use(source, worker.pid);
+  } finally {
+    await worker.stop();
+    await rm(join(s.dir, name), { recursive: true, force: true });
+  }
+}
+
+function memoryRows(label: string, at: Array<{ size: string; backupMb: number; integrityMb: number }>): Row[] {
+  const [small, large] = at as [(typeof at)[0], (typeof at)[0]];
+  const peak = Math.max(large.backupMb, large.integrityMb, small.backupMb, small.integrityMb);
+  const growth = Math.max(large.backupMb / small.backupMb, large.integrityMb / small.integrityMb);
+  return [
+    {
+      scenario: `worker peak RSS during backup and integrity check (${label})`,
+      ours: at.map((a) => `${a.size}: ${mb(a.backupMb)} / ${mb(a.integrityMb)}`).join('; '),
+      baseline: '—',
+      result: `${mb(peak)} peak, ${ratio(growth)} growth`,
+      target: '≤ 250 MB and flat (growth ≤ 1.15 ×)',
+      met: peak <= 250 && growth <= 1.15,
+      data: { smallBackupMb: small.backupMb, smallIntegrityMb: small.integrityMb, largeBackupMb: large.backupMb, largeIntegrityMb: large.integrityMb },
+    },
+  ];
+}
+
+// The in-process worker of the overhead probe logs its lifecycle at INFO; only problems matter here.
+Runtime.install({ logger: new DefaultLogger('WARN') });
+const machine = await describeMachine();
+const s = await startServices(await mkdtemp(join(String(opts.dir), 'pbb-bench-')));
+const rows: Row[] = [];
+try {
+  const memory: Array<{ size: string; backupMb: number; integrityMb: number }> = [];
+  await withSource(s, 'main', size, async (source, pid) => {
+    progress('full backup vs bash script, then the incremental');
+    const backup = await fullAndIncremental(s, source, pid, reps);
+    rows.push(...backup.rows);
+    progress('integrity check vs sha256sum');
+    const integrity = await integrityThroughput(s, source, pid, reps);
+    rows.push(...integrity.rows);
+    memory.push({ size: `${(source.originalBytes() / 1e9).toFixed(1)} GB`, backupMb: backup.peakRssMb, integrityMb: integrity.peakRssMb });
+    progress('DR runbook vs pg_restore + cp');
+    rows.push(...(await drEndToEnd(s, source)));
+    progress('restic');
+    rows.push(...(await resticComparison(s, source, { backupMs: backup.fullMs, checkMs: integrity.ms })));
+  });
+  const large = { ...size, images: size.images * largeFactor, bytes: size.bytes * largeFactor, thumbnails: false };
+  await withSource(s, 'large', large, async (source, pid) => {
+    progress('memory at the large size');
+    const backup = await peakRssDuring(pid, () => fullBackup(s.client, source));
+    const integrity = await peakRssDuring(pid, () => integrityCheck(s.client, source));
+    memory.push({ size: `${(source.originalBytes() / 1e9).toFixed(1)} GB`, backupMb: backup.peakMb, integrityMb: integrity.peakMb });
+  });
+  rows.push(...memoryRows('full backup / integrity', memory));
+  const points: ScalePoint[] = [];
+  for (const files of scale) {
+    await withSource(s, `files${files}`, { images: files, bytes: files * 2_000, rows: files, thumbnails: false }, async (source) => {
+      progress(`scaling at ${files} files`);
+      points.push(await measureScale(s, source));
+    });
+  }
+  rows.push(...scalingRows(points[0] as ScalePoint, points[1] as ScalePoint));
+  progress('activity overhead');
+  rows.push(...(await activityOverhead(s, num('steps'))));
+} finally {
+  await s.stop();
+  await rm(s.dir, { recursive: true, force: true });
+}
+
+const options = { images: opts.images, mb: opts.mb, rows: opts.rows, 'large-factor': opts['large-factor'], scale: opts.scale, reps: opts.reps, steps: opts.steps };
+await writeResults(String(opts.out), { date: new Date().toISOString(), options, machine, rows });
+process.stdout.write(`${formatTable(rows)}\n`);
+const missed = rows.filter((r) => r.met === false).length;
+progress(`${rows.length} figures, ${missed} target(s) missed; results in ${join(String(opts.out), 'RESULTS.md')}`);
