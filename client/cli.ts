@@ -50,7 +50,8 @@ options:
   --reason TEXT     why this backup runs (shown in the result and the Web UI)
   --no-wait         backup: return once started
   --keep-running    run: keep the demo's Temporal server (and Web UI) up until Ctrl-C
-  --json            machine-readable output
+  --json            machine-readable output (backup, run, restore-test run, dr start|status --watch:
+                    one JSON object per line, live progress first, the result last)
   --limit N         status: how many runs (default 10)
   --dry-run         retention: decide and report, delete nothing
   --verbose         health: every check, not just the summary line
