@@ -6,24 +6,16 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { execa } from 'execa';
 import { useServices } from '../harness.js';
-import { makeConfig, makeFixture, testWorker, type TestSetup } from '../helpers.js';
+import { makeConfig, makeFixture, runCli, testWorker, type TestSetup } from '../helpers.js';
 import type { FullBackupResult } from '../../core/backup-result.js';
 import type { ProgressEvent } from '../../core/progress.js';
 
 const services = useServices();
-const root = fileURLToPath(new URL('../..', import.meta.url));
 
-/** Runs the CLI (stdout and stderr are pipes, never a terminal) while a worker serves the config's queue. */
+/** Runs the CLI while a worker serves the config's queue. */
 async function cliWithWorker(setup: TestSetup, args: string[]) {
-  const configFile = join(services.dir, `${setup.config.temporal.taskQueue}.json`);
-  await writeFile(configFile, JSON.stringify(setup.config), { mode: 0o600 });
-  const worker = await testWorker(services, setup);
-  return worker.runUntil(
-    execa('node', ['--import', join(root, 'node_modules/tsx/dist/esm/index.mjs'), join(root, 'client/cli.ts'), ...args, '--config', configFile], { reject: false, timeout: 300_000 }),
-  );
+  return (await testWorker(services, setup)).runUntil(runCli(services, setup, args));
 }
 
 async function codecSetup(name: string): Promise<TestSetup> {
