@@ -23,7 +23,7 @@ export interface ProgressOutput {
 export function progressOutput(json: boolean): ProgressOutput {
   if (json) return { mode: 'json', write: (t) => process.stdout.write(t), columns: () => 0 };
   const err = process.stderr;
-  return { mode: err.isTTY ? 'tty' : 'plain', write: (t) => err.write(t), columns: () => err.columns ?? 80 };
+  return { mode: err.isTTY ? 'tty' : 'plain', write: (t) => err.write(t), columns: () => err.columns || 80 };
 }
 
 /** Writes one JSON object as a line (the --json stream: `progress` and `step` events, then `result` or `error`). */

@@ -14,8 +14,8 @@ import type { ProgressEvent } from '../../core/progress.js';
 const services = useServices();
 
 /** Runs the CLI while a worker serves the config's queue. */
-async function cliWithWorker(setup: TestSetup, args: string[]) {
-  return (await testWorker(services, setup)).runUntil(runCli(services, setup, args));
+async function cliWithWorker(setup: TestSetup, args: string[], opts: { terminal?: boolean } = {}) {
+  return (await testWorker(services, setup)).runUntil(runCli(services, setup, args, opts));
 }
 
 async function codecSetup(name: string): Promise<TestSetup> {
@@ -74,4 +74,15 @@ test('restore-test run without --json writes plain lines, no control characters,
   for (const [name, text] of [['backup stdout', backup.stdout], ['backup stderr', backup.stderr], ['restore-test stdout', integrity.stdout], ['restore-test stderr', integrity.stderr]]) {
     assert.doesNotMatch(text!, CONTROL, `${name} has control characters: ${JSON.stringify(text)}`);
   }
+});
+
+test('on a terminal, backup redraws one progress line in place and prints each finished step above it', async () => {
+  const setup = await codecSetup('progress terminal');
+  const run = await cliWithWorker(setup, ['backup'], { terminal: true });
+  assert.equal(run.exitCode, 0, run.stdout);
+  const redraws = run.stdout.split('\r\x1b[2K').slice(1);
+  assert.ok(redraws.some((r) => /^\[\d\/7\] /.test(r)), `a redrawn step line in ${JSON.stringify(run.stdout)}`);
+  assert.match(run.stdout, /\r\x1b\[2Kdone \[7\/7\] retention in \S+\r\n/, 'a finished step replaces the line, then ends with a newline');
+  assert.match(run.stdout, /verified and recorded as good/);
+  assert.ok(redraws.every((r) => !/^\[/.test(r) || !r.split('\r')[0]!.includes('\n')), 'progress lines are never followed by a newline of their own');
 });
