@@ -18,6 +18,7 @@ import { artifactFile, createArtifactChecker } from './artifact-check.js';
 import { sha256File } from './hash.js';
 import { encodePng } from './image-codec.js';
 import { previousProgress, withHeartbeat } from './heartbeat.js';
+import type { HeartbeatProgress } from '../core/progress.js';
 import { pgRestoreFromStream, psqlRows, tableRowCounts } from './psql.js';
 
 type Target = DrPlanInput['target'];
@@ -146,7 +147,7 @@ export function createDrActivities(deps: ActivityDeps) {
       const db = input.target.database as DatabaseConfig;
       let bytes = 0;
       await withHeartbeat(
-        () => ({ step: 'restoreDatabase', bytes, of: input.backup.dump.plaintextBytes }),
+        (): HeartbeatProgress => ({ step: 'restoreDatabase', bytesDone: bytes, bytesTotal: input.backup.dump.plaintextBytes }),
         () =>
           withPlaintext(input.backup.dump, (stream) =>
             pgRestoreFromStream(commands, db, ['--no-owner', '--no-privileges', '--single-transaction', '--exit-on-error'], stream, password, (n) => (bytes += n)),
@@ -170,15 +171,16 @@ export function createDrActivities(deps: ActivityDeps) {
         missing: [] as string[],
         corrupt: [] as string[],
       };
+      let rows: string[][] = [];
       return withHeartbeat(
-        () => ({ ...state, step: 'restoreImages' }),
+        (): HeartbeatProgress => ({ ...state, step: 'restoreImages', filesDone: state.index, ...(rows.length ? { filesTotal: rows.length } : {}) }),
         async () => {
           if (!state.copied) {
             // rsync is itself resumable: a rerun after a lost worker copies only what is missing.
             await runArgv(['rsync', '--archive', '--chmod=D0755,F0644', `${join(root, layout.imagesCurrent)}/`, `${t.storageRoot}/`], t.appDir);
             state.copied = true;
           }
-          const rows = await psql(t, 'select storage_path, file_hash from images where deleted_at is null order by storage_path');
+          rows = await psql(t, 'select storage_path, file_hash from images where deleted_at is null order by storage_path');
           for (; state.index < rows.length; state.index += 1) {
             const [path, hash] = rows[state.index] as [string, string];
             const file = join(t.storageRoot, path);

@@ -11,6 +11,7 @@ import { fail } from './failure.js';
 import { decryptToString, encryptFile } from './gpg.js';
 import { sha256File } from './hash.js';
 import { withHeartbeat } from './heartbeat.js';
+import type { HeartbeatProgress } from '../core/progress.js';
 
 const PASSPHRASE_TOKEN = 'promptbox-backup passphrase check v1';
 
@@ -66,7 +67,7 @@ export function createEncryptActivities(deps: ActivityDeps) {
       const out: StagedArtifact[] = [];
       let done = 0;
       await withHeartbeat(
-        () => ({ step: 'encrypt', done, of: input.items.length }),
+        (): HeartbeatProgress => ({ step: 'encrypt', filesDone: done, filesTotal: input.items.length }),
         async () => {
           for (const item of input.items) {
             const plain = join(root, item.staged);

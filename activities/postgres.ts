@@ -11,6 +11,7 @@ import type { ActivityDeps } from './deps.js';
 import { commitFile, ensureDir, temporaryNameFor } from './fs-durable.js';
 import { fail } from './failure.js';
 import { withHeartbeat } from './heartbeat.js';
+import type { HeartbeatProgress } from '../core/progress.js';
 import { pgCommand, type PgCommandOptions } from './pg-command.js';
 import { classifyPgError, psqlRows, tableRowCounts } from './psql.js';
 
@@ -105,7 +106,7 @@ export function createPostgresActivities(deps: ActivityDeps) {
         },
       });
       await withHeartbeat(
-        () => ({ step: 'dump', bytes }),
+        (): HeartbeatProgress => ({ step: 'dump', bytesDone: bytes }),
         async () => {
           const { child, finish } = commands.spawn(inv.file, inv.args, runOpts);
           const copying = pipeline(child.stdout!, counter, createWriteStream(tmp, { mode: 0o600 }));

@@ -17,6 +17,7 @@ import { fail } from './failure.js';
 import { sha256File } from './hash.js';
 import { decodeImage } from './image-codec.js';
 import { withHeartbeat } from './heartbeat.js';
+import type { HeartbeatProgress } from '../core/progress.js';
 import { pgRestoreFromStream, psqlRows, tableRowCounts } from './psql.js';
 
 export interface RestoreTestOutcome {
@@ -85,7 +86,7 @@ export function createRestoreTestActivities(deps: ActivityDeps) {
       const parallel = config.restoreTests.parallelism ?? availableParallelism();
       let done = 0;
       await withHeartbeat(
-        () => ({ step: 'integrity', done, of: artifacts.length + files.length }),
+        (): HeartbeatProgress => ({ step: 'integrity', filesDone: done, filesTotal: artifacts.length + files.length }),
         async () => {
           await inPool(artifacts, parallel, async (a) => {
             failures.push(...(await checker.checkArtifact(a, join(root, a.path))).filter((c) => !c.ok));
@@ -123,10 +124,11 @@ export function createRestoreTestActivities(deps: ActivityDeps) {
       const target = { ...scratchDb, database: input.scratch } as DatabaseConfig;
       const password = await passwordOf(scratchDb);
       const { stream, done } = checker.openPlaintext(dump, join(root, dump.path));
+      let bytes = 0;
       await withHeartbeat(
-        () => ({ step: 'partial-database' }),
+        (): HeartbeatProgress => ({ step: 'partial-database', bytesDone: bytes, bytesTotal: dump.plaintextBytes }),
         async () => {
-          await pgRestoreFromStream(commands, target, ['--no-owner', '--no-privileges', '--exit-on-error'], stream, password);
+          await pgRestoreFromStream(commands, target, ['--no-owner', '--no-privileges', '--exit-on-error'], stream, password, (n) => (bytes += n));
           await done();
         },
       );

@@ -9,6 +9,7 @@ import { ensureDir, exists } from './fs-durable.js';
 import { fail } from './failure.js';
 import { sha256File } from './hash.js';
 import { withHeartbeat } from './heartbeat.js';
+import type { HeartbeatProgress } from '../core/progress.js';
 
 export interface ImageSyncResult {
   mirror: string;
@@ -75,7 +76,7 @@ export function createRsyncActivities(deps: ActivityDeps) {
       const mismatches: string[] = [];
       const stdoutTail: string[] = [];
       await withHeartbeat(
-        () => ({ step: 'images', itemsSeen: seen, copied: copied.length, hashed }),
+        (): HeartbeatProgress & { itemsSeen: number; hashed: number } => ({ step: 'images', filesDone: copied.length, itemsSeen: seen, hashed }),
         async () => {
           const { child, finish } = commands.spawn('rsync', rsyncArgs(source, mirror, increment, config.source.storage.excludes, tempDir), {
             okExitCodes: [24], // "some files vanished before they could be transferred": the app deleted them meanwhile

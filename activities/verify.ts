@@ -9,6 +9,7 @@ import type { ActivityDeps } from './deps.js';
 import { createArtifactChecker } from './artifact-check.js';
 import { fail } from './failure.js';
 import { withHeartbeat } from './heartbeat.js';
+import type { HeartbeatProgress } from '../core/progress.js';
 import { createPostgresActivities } from './postgres.js';
 
 export interface VerificationReport {
@@ -41,7 +42,7 @@ export function createVerifyActivities(deps: ActivityDeps) {
       ];
       let done = 0;
       await withHeartbeat(
-        () => ({ step: 'verify', done, of: targets.length }),
+        (): HeartbeatProgress => ({ step: 'verify', filesDone: done, filesTotal: targets.length }),
         async () => {
           for (const { artifact, file } of targets) {
             checks.push(...(await checker.checkArtifact(artifact, file)));

@@ -11,9 +11,11 @@ import { startDemo } from './demo.js';
 import { formatBackupResult } from './report.js';
 import { startFullBackup } from './start-backup.js';
 import { collectStatus, formatStatus } from './status.js';
-import { formatProgress, formatReport, signalDr, startDr, watchDr } from './dr.js';
+import { formatProgress, signalDr, startDr, watchDr } from './dr.js';
 import { progressQuery } from '../workflows/dr-runbook.js';
-import type { restoreTest } from '../workflows/restore-drill.js';
+import type { restoreTest, RestoreTestResult } from '../workflows/restore-drill.js';
+import type { FullBackupResult } from '../core/backup-result.js';
+import { waitWithProgress } from './progress.js';
 import { readRestoreTestHistory } from '../activities/restore-test.js';
 import { startCodecServer } from './codec-server.js';
 import { applySchedules, controlSchedule, listSchedules, type ApplyResult } from './schedules.js';
@@ -48,7 +50,8 @@ options:
   --reason TEXT     why this backup runs (shown in the result and the Web UI)
   --no-wait         backup: return once started
   --keep-running    run: keep the demo's Temporal server (and Web UI) up until Ctrl-C
-  --json            machine-readable output
+  --json            machine-readable output (backup, run, restore-test run, dr start|status --watch:
+                    one JSON object per line, live progress first, the result last)
   --limit N         status: how many runs (default 10)
   --dry-run         retention: decide and report, delete nothing
   --verbose         health: every check, not just the summary line
@@ -109,8 +112,7 @@ async function backupOnce(config: Config, reason: string | undefined, json: bool
     await withClient(config, async (client) => {
       const handle = await startFullBackup(client, config, reason);
       note(`started ${handle.workflowId}${config.temporal.webUi ? ` (${webUiLink(config, handle.workflowId)})` : ''}`);
-      const result = await running.worker.runUntil(handle.result());
-      say(json ? JSON.stringify(result, null, 2) : formatBackupResult(result, webUiLink(config, handle.workflowId)));
+      await running.worker.runUntil(waitWithProgress<FullBackupResult>(client, handle, { json, format: (r) => formatBackupResult(r, webUiLink(config, handle.workflowId)) }));
     });
   } finally {
     await running.close();
@@ -174,8 +176,7 @@ async function main(argv: string[]): Promise<number> {
           say(values.json ? JSON.stringify({ workflowId: handle.workflowId, runId: (handle as { firstExecutionRunId?: string }).firstExecutionRunId }) : handle.workflowId);
           return EXIT_OK;
         }
-        const result = await handle.result();
-        say(values.json ? JSON.stringify(result, null, 2) : formatBackupResult(result, webUiLink(config, handle.workflowId)));
+        await waitWithProgress<FullBackupResult>(client, handle, { json: values.json, format: (r) => formatBackupResult(r, webUiLink(config, handle.workflowId)) });
         return EXIT_OK;
       });
     }
@@ -246,8 +247,7 @@ async function main(argv: string[]): Promise<number> {
           const handle = await startDr(client, config, values.input, values.id);
           note(`started ${handle.workflowId}${config.temporal.webUi ? ` (${webUiLink(config, handle.workflowId)})` : ''}`);
           if (values['no-wait']) return EXIT_OK;
-          const report = await watchDr(client, handle.workflowId, note);
-          say(values.json ? JSON.stringify(report, null, 2) : formatReport(report));
+          const report = await watchDr(client, handle.workflowId, values.json);
           return report.outcome === 'succeeded' ? EXIT_OK : EXIT_UNKNOWN_FAILURE;
         }
         if (!id) {
@@ -256,8 +256,7 @@ async function main(argv: string[]): Promise<number> {
         }
         if (action === 'status') {
           if (values.watch) {
-            const report = await watchDr(client, id, note);
-            say(values.json ? JSON.stringify(report, null, 2) : formatReport(report));
+            await watchDr(client, id, values.json);
           } else {
             const p = await client.workflow.getHandle(id).query(progressQuery);
             say(values.json ? JSON.stringify(p, null, 2) : formatProgress(p));
@@ -281,20 +280,21 @@ async function main(argv: string[]): Promise<number> {
         return EXIT_USAGE;
       }
       return withClient(config, async (client) => {
-        const result = await client.workflow.execute<typeof restoreTest>('restoreTest', {
+        const handle = await client.workflow.start<typeof restoreTest>('restoreTest', {
           taskQueue: config.temporal.taskQueue,
           workflowId: `restore-test-${kind}-${config.source.name}-${backupIdFor(new Date())}`,
           args: [{ kind: kind as 'integrity', ...(values.partial ? { partial: values.partial as 'database' } : {}) }],
         });
-        say(
-          values.json
-            ? JSON.stringify(result, null, 2)
-            : [
-                `${result.kind} restore test ${result.passed ? 'PASSED' : 'FAILED'} (${result.checked} checked)`,
-                ...result.checklist.map((c) => `  ${c.result.padEnd(4)} ${c.item}: ${c.evidence}`),
-                ...result.failures.map((f) => `  FAIL ${f.artifact}: ${f.check}: ${f.detail}`),
-              ].join('\n'),
-        );
+        note(`started ${handle.workflowId}`);
+        const result = await waitWithProgress<RestoreTestResult>(client, handle, {
+          json: values.json,
+          format: (result) =>
+            [
+              `${result.kind} restore test ${result.passed ? 'PASSED' : 'FAILED'} (${result.checked} checked)`,
+              ...result.checklist.map((c) => `  ${c.result.padEnd(4)} ${c.item}: ${c.evidence}`),
+              ...result.failures.map((f) => `  FAIL ${f.artifact}: ${f.check}: ${f.detail}`),
+            ].join('\n'),
+        });
         return result.passed ? EXIT_OK : ERRORS.VerificationFailed.exitCode;
       });
     }

@@ -3,9 +3,10 @@ import { readFile } from 'node:fs/promises';
 import type { Client } from '@temporalio/client';
 import type { Config } from '../config/schema.js';
 import { DR_STEPS, type DrInput, type DrStep } from '../core/dr-input.js';
-import type { DrProgress, DrReport } from '../core/dr-report.js';
+import { drPosition, type DrProgress, type DrReport } from '../core/dr-report.js';
 import { formatDuration } from '../core/duration.js';
 import { backupIdFor } from '../core/repository-layout.js';
+import { waitWithProgress } from './progress.js';
 import { abortSignal, approveSignal, progressQuery, retryStepSignal, skipStepSignal } from '../workflows/dr-runbook.js';
 
 export function formatProgress(p: DrProgress): string {
@@ -35,17 +36,13 @@ export async function startDr(client: Client, config: Config, inputFile: string,
   });
 }
 
-/** Prints progress every interval until the run closes; returns the final report. */
-export async function watchDr(client: Client, workflowId: string, print: (text: string) => void, intervalMs = 2_000): Promise<DrReport> {
-  const handle = client.workflow.getHandle(workflowId);
-  const result = handle.result() as Promise<DrReport>;
-  let done = false;
-  void result.finally(() => (done = true)).catch(() => undefined);
-  while (!done) {
-    print(formatProgress(await handle.query(progressQuery)));
-    await Promise.race([result.catch(() => undefined), new Promise((r) => setTimeout(r, intervalMs))]);
-  }
-  return result;
+/** Shows the recovery's live progress until it ends, then prints its report (see client/progress.ts). */
+export async function watchDr(client: Client, workflowId: string, json: boolean): Promise<DrReport> {
+  return waitWithProgress<DrReport>(client, client.workflow.getHandle(workflowId), {
+    json,
+    format: formatReport,
+    position: (h) => h.query(progressQuery).then(drPosition),
+  });
 }
 
 export async function signalDr(client: Client, workflowId: string, action: string, step: string | undefined, reason: string | undefined): Promise<string> {

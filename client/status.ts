@@ -7,7 +7,7 @@ import { readCatalog, latestGood } from '../activities/catalog.js';
 import { tally } from '../activities/health.js';
 import { estimateCapacity, type CapacityRow } from '../core/capacity.js';
 import { layout } from '../core/repository-layout.js';
-import { formatBytes } from './report.js';
+import { formatBytes } from '../core/bytes.js';
 import type { Config } from '../config/schema.js';
 import { BACKUP_ID, BACKUP_OUTCOME } from '../core/search-attributes.js';
 

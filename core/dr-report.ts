@@ -4,6 +4,7 @@
 import type { ChecklistItem } from './checklist.js';
 import type { DrStep } from './dr-input.js';
 import { formatDuration } from './duration.js';
+import type { RunPosition } from './progress.js';
 
 export type StepStatus = 'pending' | 'waiting for approval' | 'running' | 'waiting for operator' | 'done' | 'skipped' | 'aborted';
 
@@ -74,6 +75,23 @@ export function progressOf(
     rtoLeftMs: state.rtoTargetMs - elapsedMs,
     ...(state.waitingFor ? { waitingFor: state.waitingFor } : {}),
     steps: state.steps.map((s) => stepProgress(s, now)),
+  };
+}
+
+/** The recovery's position in the shape every live progress display reads (client/progress.ts). */
+export function drPosition(p: DrProgress): RunPosition {
+  const title = (s: StepProgress) => s.title.replace(/^\d+ /, '');
+  const index = p.steps.findIndex((s) => s.status === 'running' || s.status.startsWith('waiting'));
+  const current = p.steps[index];
+  const done = p.steps.filter((s) => s.status === 'done' || s.status === 'skipped').map((s) => ({ step: title(s), ms: s.elapsedMs ?? 0 }));
+  if (!current) return { step: p.outcome === 'running' ? (done.length ? 'between steps' : 'choosing the backup') : p.outcome, stepNo: done.length, steps: p.steps.length, done };
+  return {
+    step: current.status === 'running' ? title(current) : `${title(current)} (${p.waitingFor ?? current.status})`,
+    stepNo: index + 1,
+    steps: p.steps.length,
+    ...(current.startedAt ? { stepStartedAt: current.startedAt } : {}),
+    budgetMs: current.budgetMs,
+    done,
   };
 }
 

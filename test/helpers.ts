@@ -3,6 +3,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { temporalCli } from '../client/local/temporal-dev-server.js';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { randomBytes } from 'node:crypto';
 import { execa } from 'execa';
 import type { WorkflowHandle } from '@temporalio/client';
@@ -145,6 +146,19 @@ export async function sqlRows(services: Services, database: string, query: strin
   return stdout.split('\n').filter(Boolean).map((l) => l.split('\t'));
 }
 
+
+/**
+ * Our CLI as an operator runs it, on this test's config (written to a file). stdout and stderr
+ * are pipes, or with `terminal` one pseudo-terminal (Python's pty module) carrying both.
+ */
+export async function runCli(services: Services, setup: TestSetup, args: string[], opts: { terminal?: boolean } = {}) {
+  const configFile = join(services.dir, `${setup.config.temporal.taskQueue}.cli.json`);
+  await writeFile(configFile, JSON.stringify(setup.config), { mode: 0o600 });
+  const root = fileURLToPath(new URL('..', import.meta.url));
+  const cli = ['node', '--import', join(root, 'node_modules/tsx/dist/esm/index.mjs'), join(root, 'client/cli.ts'), ...args, '--config', configFile];
+  const argv = opts.terminal ? ['python3', '-c', 'import pty, sys; sys.exit(pty.spawn(sys.argv[1:]) >> 8)', ...cli] : cli;
+  return execa(argv[0]!, argv.slice(1), { reject: false, timeout: 300_000 });
+}
 
 /** Fails with the root cause's type and message, which a bare "Workflow execution failed" hides. */
 export function assertSucceeded(run: { result?: FullBackupResult; error?: Error }): FullBackupResult {

@@ -20,6 +20,7 @@ import { rootFailure } from '../core/alerts.js';
 import { applyRetention } from './retention.js';
 import { recordFailure, recordSuccess } from './run-outcome.js';
 import { withRepositoryLock } from './repository-lock.js';
+import { trackRunProgress, type RunProgressTracker } from './run-progress.js';
 
 export interface BackupInput {
   /** Free text shown in the result and logs, e.g. "before upgrade to 2.0". */
@@ -53,6 +54,8 @@ async function backupRun(parts: BackupPart[], input: BackupInput): Promise<FullB
     { key: BACKUP_ID, value: backupId },
     { key: BACKUP_OUTCOME, value: 'running' },
   ]);
+  // Steps: each part, encrypt, verify, commit, retention.
+  const progress = trackRunProgress('check tools, sources, repository and passphrase', 4 + parts.length);
 
   let plan: BackupPlan;
   try {
@@ -65,7 +68,7 @@ async function backupRun(parts: BackupPart[], input: BackupInput): Promise<FullB
   log.info('backup started', { backupId, kind, source: plan.source.name, reason: input.reason });
   // One writer per repository: a concurrent run fails here, before it touches anything.
   // (Runs recorded before the lock existed replay without it.)
-  const steps = () => backupSteps(parts, kind, backupId, plan, input, startedAt);
+  const steps = () => backupSteps(parts, kind, backupId, plan, input, startedAt, progress);
   return patched('repository-lock') ? withRepositoryLock(`${kind} backup`, steps) : steps();
 }
 
@@ -76,23 +79,17 @@ async function backupSteps(
   plan: BackupPlan,
   input: BackupInput,
   startedAt: Date,
+  progress: RunProgressTracker,
 ): Promise<FullBackupResult> {
   const info = workflowInfo();
   const s = plan.steps;
-  const total = 4 + parts.length;
-  let stepNo = 0;
+  // Called inside `timed`, so the step number is the running step's.
   const step = <K extends keyof Activities>(name: K, policy: (typeof s)[keyof typeof s], summary: string) => {
-    stepNo += 1;
-    return proxyActivities<Activities>(stepOptions(policy, `${stepNo}/${total} ${summary}`))[name];
+    progress.budget(policy.timeout);
+    return proxyActivities<Activities>(stepOptions(policy, `${progress.stepNo}/${progress.steps} ${summary}`))[name];
   };
-
-  const timings: StepTiming[] = [];
-  const timed = async <T>(name: string, run: () => Promise<T>): Promise<T> => {
-    const t0 = Date.now();
-    const value = await run();
-    timings.push({ step: name, ms: Date.now() - t0 });
-    return value;
-  };
+  const timed = progress.step;
+  const timings = progress.done;
 
   try {
     const dump = parts.includes('database')

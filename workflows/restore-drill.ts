@@ -12,6 +12,7 @@ import { BACKUP_KIND } from '../core/search-attributes.js';
 import { drRecovery } from './dr-runbook.js';
 import { RETENTION_OPTIONS } from './options.js';
 import { recordFailure, recordSuccess } from './run-outcome.js';
+import { trackRunProgress, type RunProgressTracker } from './run-progress.js';
 
 export interface RestoreTestInput {
   kind: 'integrity' | 'partial' | 'full';
@@ -30,8 +31,10 @@ export interface RestoreTestResult {
   checked: number;
 }
 
+/** The checks' budget: also what the progress query reports as the step's budget. */
+const LONG_TIMEOUT_MS = 6 * 3_600_000;
 const long = proxyActivities<Activities>({
-  startToCloseTimeout: '6 hours',
+  startToCloseTimeout: LONG_TIMEOUT_MS,
   // The checks heartbeat every few seconds; a lost worker is noticed within this.
   heartbeatTimeout: '30 seconds',
   retry: { maximumAttempts: 2, initialInterval: '30 seconds', nonRetryableErrorTypes: ['ConfigInvalid', 'VerificationFailed', 'WrongPassphrase'] },
@@ -42,10 +45,11 @@ export async function restoreTest(input: RestoreTestInput): Promise<RestoreTestR
   const info = workflowInfo();
   const startedAt = new Date();
   upsertSearchAttributes([{ key: BACKUP_KIND, value: `restore-test-${input.kind}` }]);
+  const progress = trackRunProgress('read the repository settings', 1);
   const { source } = await quick.retentionPolicy();
   let outcome: RestoreTestOutcome;
   try {
-    outcome = await run(input, info.workflowId, startedAt);
+    outcome = await run(input, info.workflowId, startedAt, progress);
   } catch (err) {
     await recordFailure('restore-test', source, err);
     throw err;
@@ -69,10 +73,18 @@ export async function restoreTest(input: RestoreTestInput): Promise<RestoreTestR
   return result;
 }
 
-async function run(input: RestoreTestInput, workflowId: string, startedAt: Date): Promise<RestoreTestOutcome> {
+async function run(input: RestoreTestInput, workflowId: string, startedAt: Date, progress: RunProgressTracker): Promise<RestoreTestOutcome> {
+  const which = input.partial ?? (startedAt.getUTCMonth() % 2 === 0 ? 'database' : 'images');
+  const title = input.kind === 'integrity' ? 'integrity check' : input.kind === 'partial' ? `partial restore of the ${which}` : 'full restore (DR runbook in a sandbox)';
+  return progress.step(title, () => {
+    if (input.kind !== 'full') progress.budget(LONG_TIMEOUT_MS);
+    return runChecks(input, which, workflowId, startedAt);
+  });
+}
+
+async function runChecks(input: RestoreTestInput, which: 'database' | 'images', workflowId: string, startedAt: Date): Promise<RestoreTestOutcome> {
   if (input.kind === 'integrity') return long.integrityCheck();
   if (input.kind === 'partial') {
-    const which = input.partial ?? (startedAt.getUTCMonth() % 2 === 0 ? 'database' : 'images');
     const scratch = `pbb_restore_test_${workflowId.replace(/[^a-z0-9]/gi, '_').toLowerCase()}`.slice(0, 60);
     if (which === 'database') {
       try {

@@ -7,7 +7,7 @@ import { readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { useServices } from '../harness.js';
-import { assertSucceeded, finalAttempt, makeConfig, makeFixture, recordHistory, runBackup, scheduledCount, sqlRows, testWorker, type TestSetup } from '../helpers.js';
+import { assertSucceeded, finalAttempt, makeConfig, makeFixture, recordHistory, runBackup, runCli, scheduledCount, sqlRows, testWorker, type TestSetup } from '../helpers.js';
 import { temporalCli } from '../../client/local/temporal-dev-server.js';
 import { checklistPassed } from '../../core/checklist.js';
 import type { DrInput } from '../../core/dr-input.js';
@@ -53,7 +53,14 @@ test('a full recovery into a fresh sandbox passes every checklist item and resto
       '--task-queue', setup.config.temporal.taskQueue, '--type', 'drRecovery', '--workflow-id', 'dr-full', '--input-file', inputFile,
     ]);
     const handle = services.client.workflow.getHandle('dr-full');
-    const report = (await (await worker(setup)).runUntil(handle.result())) as DrReport;
+    // Watched live as an operator would, from our CLI, for scripts.
+    const [report, watched] = await (await worker(setup)).runUntil(Promise.all([handle.result() as Promise<DrReport>, runCli(services, setup, ['dr', 'status', 'dr-full', '--watch', '--json'])]));
+    assert.equal(watched.exitCode, 0, watched.stderr);
+    const lines = watched.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { type: string; step?: string; stepNo?: number; result?: DrReport });
+    assert.deepEqual(lines.filter((l) => l.type === 'step').map((l) => `${l.stepNo} ${l.step}`), report.steps.map((s) => s.title));
+    assert.deepEqual(lines.at(-1)?.result?.outcome, 'succeeded');
+    const numbers = lines.filter((l) => l.type === 'progress').map((l) => l.stepNo!);
+    assert.deepEqual(numbers, [...numbers].sort((a, b) => a - b), 'the running step only moves forward');
     assert.equal(report.outcome, 'succeeded', JSON.stringify(report.steps));
     assert.ok(checklistPassed(report.checklist), JSON.stringify(report.checklist, null, 1));
     assert.deepEqual(report.steps.map((s) => s.status), ['done', 'done', 'done', 'done', 'done', 'done']);
