@@ -1,17 +1,10 @@
 // Human-readable summaries of a backup result for the terminal.
 import { formatDuration } from '../core/duration.js';
 import type { FullBackupResult } from '../core/backup-result.js';
+import { formatBytes } from '../core/units.js';
 
-export function formatBytes(n: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let v = n;
-  let i = 0;
-  while (v >= 1024 && i < units.length - 1) {
-    v /= 1024;
-    i += 1;
-  }
-  return `${v.toFixed(i ? 1 : 0)} ${units[i]}`;
-}
+// Moved to core/ for the HTML report; callers keep importing it from here.
+export { formatBytes };
 
 export function formatBackupResult(r: FullBackupResult, link?: string): string {
   if (r.outcome === 'unchanged') {
