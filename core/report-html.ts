@@ -6,7 +6,7 @@ import type { DrReport } from './dr-report.js';
 import { formatDuration } from './duration.js';
 import { BACKUP_PARTS, type Manifest } from './manifest.js';
 import { partBytes, type RestoreTestRecord } from './metrics.js';
-import { BAD_COLOUR, budgetBarChart, esc, passFailTimeline, timeSeriesChart, type Point, type Series } from './svg-chart.js';
+import { BAD_COLOUR, budgetBarChart, durationTicks, esc, passFailTimeline, timeSeriesChart, type Point, type Series } from './svg-chart.js';
 import { formatBytes } from './units.js';
 
 /** Workflow types that take backups; their run times are the "backup durations". */
@@ -81,7 +81,7 @@ function durationsChart(runs: ReportRun[], unavailable?: string): string {
   if (!series.length) return none(unavailable ? `Run times unavailable: ${unavailable}` : 'No finished backup run in this period (Temporal keeps closed runs for the namespace retention only).');
   return timeSeriesChart(
     { id: 'chart-durations', title: 'Backup durations over time', description: `Wall-clock time of each backup run from start to close, as Temporal recorded it: ${closed.length} runs.` },
-    { series, yTitle: 'duration', format: formatDuration },
+    { series, yTitle: 'duration', format: formatDuration, ticks: durationTicks },
   );
 }
 
@@ -96,7 +96,7 @@ function rpoChart(input: ReportInput): string {
       title: 'RPO age: age of the newest good database backup',
       description: `Data that would be lost by a disaster at each moment. Worst in this period ${formatDuration(worst)}, now ${formatDuration((points[points.length - 1] as Point).v)}, target ${formatDuration(input.rpoTargetMs)}.`,
     },
-    { series: [{ name: 'age of the newest good dump', line: true, points }], yTitle: 'age', format: formatDuration, references: [{ value: input.rpoTargetMs, label: `RPO target ${formatDuration(input.rpoTargetMs)}` }] },
+    { series: [{ name: 'age of the newest good dump', line: true, points }], yTitle: 'age', format: formatDuration, ticks: durationTicks, references: [{ value: input.rpoTargetMs, label: `RPO target ${formatDuration(input.rpoTargetMs)}` }] },
   );
 }
 

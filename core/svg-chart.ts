@@ -9,7 +9,7 @@ export function esc(text: string): string {
 }
 
 const WIDTH = 880;
-const M = { top: 24, right: 24, bottom: 64, left: 96 };
+const M = { top: 24, right: 40, bottom: 64, left: 96 };
 /** Colour-blind-safe (Okabe-Ito); shapes or position also tell series apart. */
 export const PALETTE = ['#0072B2', '#E69F00', '#009E73', '#CC79A7', '#56B4E9', '#D55E00'];
 export const OK_COLOUR = '#009E73';
@@ -47,6 +47,16 @@ export function niceTicks(max: number, count = 5): number[] {
   return ticks;
 }
 
+const DURATION_STEPS = [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400, 172800, 604800].map((s) => s * 1000);
+
+/** Ticks 0..>=max milliseconds on round durations (15s, 5m, 1h, 6h, ...), so labels read "2h" not "1h6m40s". */
+export function durationTicks(maxMs: number, count = 5): number[] {
+  const raw = maxMs / count;
+  const step = DURATION_STEPS.find((s) => s >= raw);
+  if (!step || raw < 1000) return niceTicks(maxMs, count);
+  return Array.from({ length: Math.ceil(maxMs / step) + 1 }, (_, i) => i * step);
+}
+
 function timeLabel(t: number, span: number): string {
   const iso = new Date(t).toISOString();
   if (span > 3 * 86_400_000) return iso.slice(0, 10);
@@ -57,8 +67,10 @@ function timeLabel(t: number, span: number): string {
 const num = (n: number) => Number(n.toFixed(1));
 
 function frame(text: ChartText, height: number, body: string[], legend: Array<{ label: string; colour: string; shape: 'circle' | 'square' | 'line' | 'dash' }>): string {
-  const items = legend.map((l, i) => {
-    const x = M.left + i * 190;
+  let next = M.left;
+  const items = legend.map((l) => {
+    const x = next;
+    next += 40 + 7 * l.label.length;
     const y = height - 14;
     const swatch =
       l.shape === 'circle'
@@ -109,13 +121,13 @@ export function timeDomain(times: number[]): [number, number] {
 /** Values over time: one line or point set per series, optional dashed reference lines (targets). */
 export function timeSeriesChart(
   text: ChartText,
-  opts: { series: Series[]; yTitle: string; format: (v: number) => string; references?: Array<{ value: number; label: string }> },
+  opts: { series: Series[]; yTitle: string; format: (v: number) => string; ticks?: (max: number) => number[]; references?: Array<{ value: number; label: string }> },
 ): string {
   const height = 320;
   const plotHeight = height - M.top - M.bottom;
   const all = opts.series.flatMap((s) => s.points);
   const domain = timeDomain(all.map((p) => p.t));
-  const ticks = niceTicks(Math.max(0, ...all.map((p) => p.v), ...(opts.references ?? []).map((r) => r.value)));
+  const ticks = (opts.ticks ?? niceTicks)(Math.max(0, ...all.map((p) => p.v), ...(opts.references ?? []).map((r) => r.value)));
   const top = ticks[ticks.length - 1] as number;
   const x = (t: number) => M.left + ((t - domain[0]) / (domain[1] - domain[0])) * (WIDTH - M.left - M.right);
   const y = (v: number) => M.top + plotHeight - (v / top) * plotHeight;
@@ -158,7 +170,7 @@ export function budgetBarChart(text: ChartText, bars: BudgetBar[]): string {
   const height = M.top + plotHeight + M.bottom;
   const left = 180;
   const max = Math.max(1, ...bars.flatMap((b) => [b.budgetMs, b.tookMs ?? 0]));
-  const ticks = niceTicks(max);
+  const ticks = durationTicks(max);
   const top = ticks[ticks.length - 1] as number;
   const x = (ms: number) => left + (ms / top) * (WIDTH - left - M.right);
   const baseline = M.top + plotHeight;

@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { reportHtml, rpoAgeSeries, type ReportInput } from '../../core/report-html.js';
-import { budgetBarChart, niceTicks } from '../../core/svg-chart.js';
+import { budgetBarChart, durationTicks, niceTicks } from '../../core/svg-chart.js';
 import { sampleManifest } from '../sample-manifest.js';
 
 const H = 3_600_000;
@@ -25,6 +25,8 @@ test('axis ticks step 1-2-5 and cover the largest value', () => {
   assert.deepEqual(niceTicks(9), [0, 2, 4, 6, 8, 10]);
   assert.deepEqual(niceTicks(0.3), [0, 0.1, 0.2, 0.3]);
   assert.deepEqual(niceTicks(0), [0, 1]);
+  assert.deepEqual(durationTicks(25 * H), [0, 6 * H, 12 * H, 18 * H, 24 * H, 30 * H], 'whole hours, not 5h33m20s');
+  assert.deepEqual(durationTicks(200_000), [0, 60_000, 120_000, 180_000, 240_000]);
 });
 
 test('a step over its budget is drawn as an over-budget bar beside its budget marker', () => {
