@@ -2,7 +2,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ConfigError, parseConfig } from '../../config/load.js';
-import { metricSamples, type MetricSample } from '../../core/metrics.js';
+import { readFileSync } from 'node:fs';
+import { METRICS, metricSamples, type MetricSample } from '../../core/metrics.js';
 import { sampleArtifact, sampleManifest } from '../sample-manifest.js';
 
 const minimal = {
@@ -61,4 +62,12 @@ test('gauges report the newest backup\'s age and each kind\'s newest size, the l
 
 test('with nothing recorded yet, no gauge claims a value', () => {
   assert.deepEqual(metricSamples({ now: '2026-11-29T04:02:00.000Z', manifests: [], restoreTests: [], drReports: [] }), []);
+});
+
+test('the README documents every metric the worker exports', () => {
+  const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+  for (const m of Object.values(METRICS)) {
+    assert.ok(readme.includes(`| \`${m.name}\` |`), `${m.name} in the README's metrics table`);
+    for (const label of m.labels) assert.match(readme, new RegExp(`\\| \`${m.name}\` \\| \`${label}\``), `${m.name}'s label ${label}`);
+  }
 });
