@@ -11,6 +11,8 @@ import { execa } from 'execa';
 import { createDrActivities } from '../../activities/dr.js';
 import { createActivityDeps } from '../../activities/deps.js';
 import { freePort } from '../../client/local/ports.js';
+import { listRuns } from '../../client/status.js';
+import { BACKUP_WORKFLOWS } from '../../core/report-html.js';
 import { progressOf, reportMarkdown, rpoVerdict, rtoVerdict, STEP_TITLES, type DrReport } from '../../core/dr-report.js';
 import { DR_STEPS } from '../../core/dr-input.js';
 import { manifestSchema, type Manifest } from '../../core/manifest.js';
@@ -96,6 +98,7 @@ test('the worker serves the SDK\'s metrics and ours on its loopback address, mat
     // A database backup run by this worker: its gauges change as soon as the run is over.
     const handle = await services.client.workflow.start('databaseBackup', { taskQueue: setup.config.temporal.taskQueue, workflowId: 'metrics-second-backup', args: [{ reason: 'test' }], workflowExecutionTimeout: '5 minutes' });
     const second = await manifestOf(setup, (await handle.result()) as FullBackupResult);
+    assert.ok(Date.parse(second.finishedAt) - Date.parse(first.finishedAt) >= 1000, 'the two backups differ by their finish time');
     text = await fetch(url).then((r) => r.text());
     assert.equal(sample(text, 'promptbox_last_good_backup_timestamp_seconds'), Math.floor(Date.parse(second.finishedAt) / 1000));
     assert.equal(sample(text, 'promptbox_backup_bytes', { kind: 'database' }), second.database!.artifact.bytes);
@@ -117,6 +120,11 @@ test('the report command writes one offline page whose charts a browser draws: s
   const hour = 3_600_000;
   await recordDrill(services, setup, 'dr-drill-october', new Date(Date.now() - 30 * hour).toISOString(), [60_000, 30_000, 50_000, 200_000, 20_000, 40_000], 120_000, full.backupId);
   await recordDrill(services, setup, 'dr-drill-november', new Date(Date.now() - 2 * hour).toISOString(), [60_000, 30_000, 50_000, 90_000, 20_000, 40_000], 120_000, full.backupId);
+
+  // Visibility is eventually consistent: the report should see both finished backup runs.
+  while ((await listRuns(services.client, setup.config, 50)).filter((r) => r.closed && BACKUP_WORKFLOWS.includes(r.type)).length < 2) {
+    await new Promise((r) => setTimeout(r, 250));
+  }
 
   const out = join(setup.config.repository.root, '..', 'report.html');
   const run = await execa(cli, ['report', '--config', await configFile(setup), '--out', out, '--days', '7'], { reject: false });
