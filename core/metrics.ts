@@ -1,5 +1,5 @@
-// Our Prometheus gauges, decided from what the repository records: the newest good backup, the
-// newest artifact of each kind, the last restore test of each level and the last DR drill. Pure:
+// Our Prometheus gauges, decided from what the repository records: the newest good backup of each
+// kind (its age and size), the last restore test of each level and the last DR drill. Pure:
 // the worker reads the records and sets the gauges (worker/metrics.ts). A unit test checks the
 // README documents every metric of METRICS, so the documentation and the endpoint cannot drift apart.
 import { BACKUP_PARTS, type BackupPart, type Manifest } from './manifest.js';
@@ -13,8 +13,8 @@ export interface MetricDefinition {
 }
 
 export const METRICS = {
-  lastGoodBackupAge: { name: 'promptbox_last_good_backup_age_seconds', help: 'Seconds since the newest verified backup finished (any kind), at the last refresh', unit: 's', valueType: 'float', labels: [] },
-  lastGoodBackupTime: { name: 'promptbox_last_good_backup_timestamp_seconds', help: 'Unix time the newest verified backup finished (alert on time() minus this)', unit: 's', valueType: 'int', labels: [] },
+  lastGoodBackupAge: { name: 'promptbox_last_good_backup_age_seconds', help: 'Seconds since the newest verified backup of each kind finished, at the last refresh', unit: 's', valueType: 'float', labels: ['kind'] },
+  lastGoodBackupTime: { name: 'promptbox_last_good_backup_timestamp_seconds', help: 'Unix time the newest verified backup of each kind finished (alert on time() minus this)', unit: 's', valueType: 'int', labels: ['kind'] },
   backupBytes: { name: 'promptbox_backup_bytes', help: 'Bytes of the newest verified backup of each kind: database dump, image mirror, config snapshots', unit: 'By', valueType: 'int', labels: ['kind'] },
   restoreTestResult: { name: 'promptbox_restore_test_last_result', help: 'Result of the last restore test of each level: 1 passed, 0 failed', unit: '', valueType: 'int', labels: ['level'] },
   restoreTestTime: { name: 'promptbox_restore_test_last_timestamp_seconds', help: 'Unix time the last restore test of each level finished', unit: 's', valueType: 'int', labels: ['level'] },
@@ -67,14 +67,14 @@ function newestBy<T>(items: T[], time: (item: T) => string): T | undefined {
 /** Every sample to set now. A gauge with nothing to report (no backup yet) is left out, not zero. */
 export function metricSamples(facts: MetricFacts): MetricSample[] {
   const samples: MetricSample[] = [];
-  const newest = newestBy(facts.manifests, (m) => m.finishedAt);
-  if (newest) {
-    samples.push({ metric: 'lastGoodBackupAge', value: Math.max(0, (Date.parse(facts.now) - Date.parse(newest.finishedAt)) / 1000) });
-    samples.push({ metric: 'lastGoodBackupTime', value: unixSeconds(newest.finishedAt) });
-  }
+  // Per kind: hourly config snapshots must not make a week-old database dump look fresh.
   for (const part of BACKUP_PARTS) {
     const m = newestBy(facts.manifests.filter((x) => partBytes(x, part) !== undefined), (x) => x.finishedAt);
-    if (m) samples.push({ metric: 'backupBytes', value: partBytes(m, part) as number, labels: { kind: part } });
+    if (!m) continue;
+    const labels = { kind: part };
+    samples.push({ metric: 'lastGoodBackupAge', value: Math.max(0, (Date.parse(facts.now) - Date.parse(m.finishedAt)) / 1000), labels });
+    samples.push({ metric: 'lastGoodBackupTime', value: unixSeconds(m.finishedAt), labels });
+    samples.push({ metric: 'backupBytes', value: partBytes(m, part) as number, labels });
   }
   const levels = [...new Set(facts.restoreTests.map((r) => r.kind))].sort();
   for (const level of levels) {

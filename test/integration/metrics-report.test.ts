@@ -74,7 +74,7 @@ test('the worker serves the SDK\'s metrics and ours on its loopback address, mat
     const url = `http://${address}/metrics`;
     let text = '';
     // Ready once the worker polls (SDK metrics) and has read the repository (ours).
-    while (!/^temporal_num_pollers/m.test(text) || sample(text, 'promptbox_last_good_backup_timestamp_seconds') === undefined) {
+    while (!/^temporal_num_pollers/m.test(text) || sample(text, 'promptbox_last_good_backup_timestamp_seconds', { kind: 'database' }) === undefined) {
       assert.equal(worker.exitCode, null, 'the worker process exited');
       await new Promise((r) => setTimeout(r, 500));
       text = await fetch(url).then((r) => r.text(), () => '');
@@ -83,9 +83,11 @@ test('the worker serves the SDK\'s metrics and ours on its loopback address, mat
     assert.match(text, /^temporal_request\{/m, 'the SDK\'s client metrics');
     assert.match(text, new RegExp(`^temporal_num_pollers\\{.*task_queue="${setup.config.temporal.taskQueue}`, 'm'), 'the SDK\'s worker metrics');
 
-    assert.equal(sample(text, 'promptbox_last_good_backup_timestamp_seconds'), Math.floor(Date.parse(first.finishedAt) / 1000));
-    const age = sample(text, 'promptbox_last_good_backup_age_seconds') as number;
-    assert.ok(age >= 0 && age <= (scrapedAt - Date.parse(first.finishedAt)) / 1000, `age ${age}`);
+    for (const kind of ['database', 'images', 'config']) {
+      assert.equal(sample(text, 'promptbox_last_good_backup_timestamp_seconds', { kind }), Math.floor(Date.parse(first.finishedAt) / 1000), kind);
+      const age = sample(text, 'promptbox_last_good_backup_age_seconds', { kind }) as number;
+      assert.ok(age >= 0 && age <= (scrapedAt - Date.parse(first.finishedAt)) / 1000, `${kind} age ${age}`);
+    }
     assert.equal(sample(text, 'promptbox_backup_bytes', { kind: 'database' }), first.database!.artifact.bytes);
     assert.equal(sample(text, 'promptbox_backup_bytes', { kind: 'images' }), first.images!.bytes);
     assert.equal(sample(text, 'promptbox_backup_bytes', { kind: 'config' }), first.config.reduce((n, c) => n + c.artifact.bytes, 0));
@@ -100,8 +102,9 @@ test('the worker serves the SDK\'s metrics and ours on its loopback address, mat
     const second = await manifestOf(setup, (await handle.result()) as FullBackupResult);
     assert.ok(Date.parse(second.finishedAt) - Date.parse(first.finishedAt) >= 1000, 'the two backups differ by their finish time');
     text = await fetch(url).then((r) => r.text());
-    assert.equal(sample(text, 'promptbox_last_good_backup_timestamp_seconds'), Math.floor(Date.parse(second.finishedAt) / 1000));
+    assert.equal(sample(text, 'promptbox_last_good_backup_timestamp_seconds', { kind: 'database' }), Math.floor(Date.parse(second.finishedAt) / 1000));
     assert.equal(sample(text, 'promptbox_backup_bytes', { kind: 'database' }), second.database!.artifact.bytes);
+    assert.equal(sample(text, 'promptbox_last_good_backup_timestamp_seconds', { kind: 'images' }), Math.floor(Date.parse(first.finishedAt) / 1000), 'a database backup takes no images');
   } finally {
     worker.kill('SIGTERM');
     const ended = await worker;

@@ -25,7 +25,7 @@ test('the metrics address must be loopback host:port, and the error names the fi
   }
 });
 
-test('gauges report the newest backup\'s age and each kind\'s newest size, the last test per level and the last drill', () => {
+test('gauges report each kind\'s newest backup, its age and size, the last test per level and the last drill', () => {
   const older = sampleManifest('20261128_030000', { finishedAt: '2026-11-28T03:05:00.000Z' });
   const dbOnly = sampleManifest('20261129_030000', {
     kind: 'database',
@@ -48,8 +48,10 @@ test('gauges report the newest backup\'s age and each kind\'s newest size, the l
       { startedAt: '2026-11-01T10:00:00Z', rto: { actualMs: 1_800_500, targetMs: 3_600_000 } },
     ],
   });
-  assert.equal(value(samples, 'lastGoodBackupAge'), 3600);
-  assert.equal(value(samples, 'lastGoodBackupTime'), Date.parse('2026-11-29T03:02:00Z') / 1000);
+  assert.equal(value(samples, 'lastGoodBackupAge', { kind: 'database' }), 3600);
+  assert.equal(value(samples, 'lastGoodBackupTime', { kind: 'database' }), Date.parse('2026-11-29T03:02:00Z') / 1000);
+  assert.equal(value(samples, 'lastGoodBackupAge', { kind: 'images' }), 25 * 3600 - 180, 'the database-only backup took no images');
+  assert.equal(value(samples, 'lastGoodBackupTime', { kind: 'config' }), Date.parse('2026-11-28T03:05:00Z') / 1000);
   assert.equal(value(samples, 'backupBytes', { kind: 'database' }), 777);
   assert.equal(value(samples, 'backupBytes', { kind: 'images' }), 30, 'the images of the older full backup');
   assert.equal(value(samples, 'backupBytes', { kind: 'config' }), 42);
