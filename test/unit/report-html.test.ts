@@ -59,3 +59,11 @@ test('text from records cannot inject markup into the report', () => {
   assert.match(html, /&#60;script&#62;alert\(1\)&#60;\/script&#62;/);
   assert.match(html, /Content-Security-Policy" content="default-src 'none'/);
 });
+
+test('a period with nothing recorded says so under each heading instead of drawing empty charts', () => {
+  const html = reportHtml({ source: 'promptbox', generatedAt: '2026-11-02T00:00:00.000Z', since: '2026-10-03T00:00:00.000Z', rpoTargetMs: 25 * H, manifests: [], runs: [], runsUnavailable: 'Temporal at localhost:7233: connection refused', restoreTests: [], drReports: [] });
+  assert.ok(!html.includes('<svg'));
+  for (const said of ['No good backup in this period.', 'Run times unavailable: Temporal at localhost:7233: connection refused', 'the RPO is unbounded', 'No disaster-recovery drill in this period.', 'No restore test in this period.']) {
+    assert.ok(html.includes(said), said);
+  }
+});
