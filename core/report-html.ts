@@ -53,6 +53,12 @@ export function rpoAgeSeries(takenAt: number[], since: number, now: number): Poi
 }
 
 const section = (title: string, body: string) => `<section><h2>${esc(title)}</h2>\n${body}\n</section>`;
+
+/** The numbers behind a chart, for screen readers and for copying: folded away under it. */
+function dataTable(headers: string[], rows: string[][]): string {
+  const head = `<tr>${headers.map((h) => `<th scope="col">${esc(h)}</th>`).join('')}</tr>`;
+  return `<details><summary>Data</summary><table class="data">${head}${rows.map((r) => `<tr>${r.map((c) => `<td>${esc(c)}</td>`).join('')}</tr>`).join('')}</table></details>`;
+}
 const none = (what: string) => `<p class="empty">${esc(what)}</p>`;
 
 function sizesChart(manifests: Manifest[]): string {
@@ -65,9 +71,15 @@ function sizesChart(manifests: Manifest[]): string {
     }),
   })).filter((s) => s.points.length);
   if (!series.length) return none('No good backup in this period.');
-  return timeSeriesChart(
-    { id: 'chart-sizes', title: 'Backup sizes over time', description: `Bytes of each good backup by kind: ${series.map((s) => `${s.name} (${s.points.length})`).join(', ')}.` },
-    { series, yTitle: 'size', format: formatBytes },
+  const cell = (m: Manifest, part: (typeof BACKUP_PARTS)[number]) => {
+    const bytes = partBytes(m, part);
+    return bytes === undefined ? '-' : formatBytes(bytes);
+  };
+  return (
+    timeSeriesChart(
+      { id: 'chart-sizes', title: 'Backup sizes over time', description: `Bytes of each good backup by kind: ${series.map((s) => `${s.name} (${s.points.length})`).join(', ')}.` },
+      { series, yTitle: 'size', format: formatBytes },
+    ) + dataTable(['backup', 'finished', ...BACKUP_PARTS], manifests.map((m) => [m.backupId, m.finishedAt, ...BACKUP_PARTS.map((p) => cell(m, p))]))
   );
 }
 
@@ -79,9 +91,11 @@ function durationsChart(runs: ReportRun[], unavailable?: string): string {
     { name: 'failed, cancelled or timed out', line: false, colour: BAD_COLOUR, points: closed.filter((r) => r.status !== 'COMPLETED').map(point) },
   ].filter((s) => s.points.length);
   if (!series.length) return none(unavailable ? `Run times unavailable: ${unavailable}` : 'No finished backup run in this period (Temporal keeps closed runs for the namespace retention only).');
-  return timeSeriesChart(
-    { id: 'chart-durations', title: 'Backup durations over time', description: `Wall-clock time of each backup run from start to close, as Temporal recorded it: ${closed.length} runs.` },
-    { series, yTitle: 'duration', format: formatDuration, ticks: durationTicks },
+  return (
+    timeSeriesChart(
+      { id: 'chart-durations', title: 'Backup durations over time', description: `Wall-clock time of each backup run from start to close, as Temporal recorded it: ${closed.length} runs.` },
+      { series, yTitle: 'duration', format: formatDuration, ticks: durationTicks },
+    ) + dataTable(['workflow', 'type', 'status', 'started', 'took'], closed.map((r) => [r.workflowId, r.type, r.status, r.started, formatDuration(point(r).v)]))
   );
 }
 
@@ -115,7 +129,11 @@ function drCharts(reports: ReportInput['drReports']): string {
           note: `${s.status}${s.attempts > 1 ? `, ${s.attempts} attempts` : ''}${s.skipReason ? `: ${s.skipReason}` : ''}`,
         })),
       );
-      return `<div class="drill">${heading}\n${chart}</div>`;
+      const table = dataTable(
+        ['step', 'status', 'took', 'budget'],
+        r.steps.map((s) => [s.title, s.status, s.elapsedMs === undefined ? '-' : formatDuration(s.elapsedMs), formatDuration(s.budgetMs)]),
+      );
+      return `<div class="drill">${heading}\n${chart}${table}</div>`;
     })
     .join('\n');
 }
@@ -123,9 +141,12 @@ function drCharts(reports: ReportInput['drReports']): string {
 function restoreTestChart(tests: ReportInput['restoreTests']): string {
   if (!tests.length) return none('No restore test in this period.');
   const failed = tests.filter((t) => !t.passed).length;
-  return passFailTimeline(
-    { id: 'chart-restore-tests', title: 'Restore-test history', description: `${tests.length} restore tests, ${failed} failed, by level.` },
-    tests.map((t) => ({ lane: t.kind, t: Date.parse(t.finishedAt), ok: t.passed, note: `${t.checked ?? '?'} checked, ${t.failures?.length ?? 0} problem(s)` })),
+  const note = (t: (typeof tests)[number]) => `${t.checked ?? '?'} checked, ${t.failures?.length ?? 0} problem(s)`;
+  return (
+    passFailTimeline(
+      { id: 'chart-restore-tests', title: 'Restore-test history', description: `${tests.length} restore tests, ${failed} failed, by level.` },
+      tests.map((t) => ({ lane: t.kind, t: Date.parse(t.finishedAt), ok: t.passed, note: note(t) })),
+    ) + dataTable(['finished', 'level', 'result', 'detail'], tests.map((t) => [t.finishedAt, t.kind, t.passed ? 'passed' : 'FAILED', note(t)]))
   );
 }
 
@@ -145,7 +166,7 @@ function summary(input: ReportInput): string {
   return `<table class="summary">${rows.map(([k, v]) => `<tr><th scope="row">${esc(k)}</th><td>${esc(v)}</td></tr>`).join('')}</table>`;
 }
 
-const STYLE = `body{font-family:sans-serif;margin:2rem auto;max-width:940px;color:#222}h1{font-size:1.5rem}h2{font-size:1.2rem;margin-top:2rem;border-bottom:1px solid #ccc}h3{font-size:1rem;margin-bottom:.2rem}table.summary th{text-align:left;padding-right:1rem;font-weight:600}.empty{color:#666;font-style:italic}svg.chart{max-width:100%;height:auto;display:block}`;
+const STYLE = `body{font-family:sans-serif;margin:2rem auto;max-width:940px;color:#222}h1{font-size:1.5rem}h2{font-size:1.2rem;margin-top:2rem;border-bottom:1px solid #ccc}h3{font-size:1rem;margin-bottom:.2rem}table.summary th{text-align:left;padding-right:1rem;font-weight:600}.empty{color:#666;font-style:italic}svg.chart{max-width:100%;height:auto;display:block}table.data{border-collapse:collapse;font-size:.85rem}table.data td,table.data th{border:1px solid #ddd;padding:2px 6px;text-align:left}`;
 
 export function reportHtml(input: ReportInput): string {
   const inPeriod = <T>(items: T[], time: (item: T) => string) => items.filter((x) => time(x) >= input.since);

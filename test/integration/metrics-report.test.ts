@@ -146,6 +146,7 @@ test('the report command writes one offline page whose charts a browser draws: s
 
     assert.equal(await drawn('chart-sizes'), 4, 'database twice, images and config once');
     assert.match(await text('#chart-sizes .legend'), /database.*images.*config/);
+    assert.equal(await page.locator('#chart-sizes + details tr').count(), 3, 'the data table: a header and both backups');
     assert.equal(await drawn('chart-durations'), 2, 'the full and the database backup');
     assert.match(await text('#chart-durations .legend'), /fullBackup.*databaseBackup/);
     assert.ok((await drawn('chart-rpo')) >= 4, 'saw-tooth points: each backup and now');
