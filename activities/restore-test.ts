@@ -19,6 +19,7 @@ import { decodeImage } from './image-codec.js';
 import { withHeartbeat } from './heartbeat.js';
 import type { HeartbeatProgress } from '../core/progress.js';
 import { pgRestoreFromStream, psqlRows, tableRowCounts } from './psql.js';
+import { readJsonRecords } from './records.js';
 
 export interface RestoreTestOutcome {
   kind: string;
@@ -234,7 +235,5 @@ export function createRestoreTestActivities(deps: ActivityDeps) {
 
 /** The kept results, newest first (for `restore-test history`). */
 export async function readRestoreTestHistory(root: string): Promise<Array<Record<string, unknown>>> {
-  const dir = join(root, 'restore-tests');
-  const names = (await readdir(dir).catch(() => [] as string[])).filter((n) => n.endsWith('.json')).sort().reverse();
-  return Promise.all(names.map(async (n) => JSON.parse(await readFile(join(dir, n), 'utf8')) as Record<string, unknown>));
+  return (await readJsonRecords(join(root, 'restore-tests'))).map((r) => r.record);
 }

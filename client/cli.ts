@@ -9,6 +9,7 @@ import { startWorker } from '../worker/start.js';
 import { connectClient, webUiLink } from './connect.js';
 import { startDemo } from './demo.js';
 import { formatBackupResult } from './report.js';
+import { writeHtmlReport } from './report-html.js';
 import { startFullBackup } from './start-backup.js';
 import { collectStatus, formatStatus } from './status.js';
 import { formatProgress, signalDr, startDr, watchDr } from './dr.js';
@@ -41,6 +42,8 @@ commands:
              the six-step disaster-recovery runbook (see README)
   restore-test run integrity|partial|full [--partial database|images] | history
              prove the backups restore: weekly integrity, monthly partial, quarterly full
+  report     --out FILE.html [--days 30]: one self-contained page with charts of backup sizes and
+             durations, RPO age, DR drill step times against budgets and restore tests
   codec-server [--port 8888] [--ui-origin URL]
              decode encrypted payloads for the Temporal Web UI (needs temporal.payloadKeyFile)
   config     validate the configuration and print it (secrets are references, never values)
@@ -58,6 +61,8 @@ options:
   --input FILE      dr start: the recovery's target and budgets (JSON, see README)
   --id ID           dr start: the workflow id (default dr-<source>-<time>)
   --watch           dr status: refresh until the recovery ends
+  --out FILE        report: the HTML file to write
+  --days N          report: how many days back (default 30)
 `;
 
 const say = (line: string) => process.stdout.write(`${line}\n`);
@@ -138,6 +143,8 @@ async function main(argv: string[]): Promise<number> {
       partial: { type: 'string' },
       port: { type: 'string', default: '8888' },
       'ui-origin': { type: 'string', default: 'http://localhost:8233' },
+      out: { type: 'string' },
+      days: { type: 'string', default: '30' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -297,6 +304,19 @@ async function main(argv: string[]): Promise<number> {
         });
         return result.passed ? EXIT_OK : ERRORS.VerificationFailed.exitCode;
       });
+    }
+    case 'report': {
+      const config = requireConfig(values);
+      const days = Number(values.days);
+      const problems = [
+        ...(values.out ? [] : ['--out: report needs the HTML file to write']),
+        ...(Number.isInteger(days) && days > 0 ? [] : [`--days: must be a whole number of days above 0, got ${JSON.stringify(values.days)}`]),
+      ];
+      if (problems.length) throw new ConfigError('the command line', problems);
+      const input = await writeHtmlReport(config, values.out as string, days);
+      if (input.runsUnavailable) note(`report: run times left out: ${input.runsUnavailable}`);
+      say(values.out as string);
+      return EXIT_OK;
     }
     case 'codec-server': {
       const config = requireConfig(values);

@@ -29,9 +29,11 @@ export interface StatusReport {
   invalidManifests: Array<{ file: string; reason: string }>;
 }
 
-export async function collectStatus(client: Client, config: Config, limit: number): Promise<StatusReport> {
+/** This source's runs, newest first (at most `limit`, started at or after `since`). */
+export async function listRuns(client: Client, config: Config, limit: number, since?: Date): Promise<RunSummary[]> {
   const runs: RunSummary[] = [];
-  const query = `BackupSource = '${config.source.name}' OR (BackupKind = 'full' AND BackupSource IS NULL)`;
+  const ours = `BackupSource = '${config.source.name}' OR (BackupKind = 'full' AND BackupSource IS NULL)`;
+  const query = since ? `(${ours}) AND StartTime >= '${since.toISOString()}'` : ours;
   for await (const wf of client.workflow.list({ query })) {
     runs.push({
       workflowId: wf.workflowId,
@@ -45,6 +47,11 @@ export async function collectStatus(client: Client, config: Config, limit: numbe
     });
     if (runs.length >= limit) break;
   }
+  return runs;
+}
+
+export async function collectStatus(client: Client, config: Config, limit: number): Promise<StatusReport> {
+  const runs = await listRuns(client, config, limit);
   const root = config.repository.root;
   const catalog = await readCatalog(root);
   const good = latestGood(catalog, 'database');

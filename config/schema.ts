@@ -169,6 +169,24 @@ export const offsiteSchema = z.array(
 );
 export type OffsiteTarget = z.infer<typeof offsiteSchema>[number];
 
+// The metrics endpoint has no authentication, so it binds to loopback only: Prometheus (or an
+// agent) on the same host scrapes it, or a reverse proxy exposes it deliberately. IP literals
+// only, because the SDK's exporter binds a socket address and does not resolve names.
+const loopbackHostPort = z
+  .string()
+  .regex(/^(127(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}|\[::1\]):([1-9]\d{0,4})$/, 'must be a loopback address and port, e.g. "127.0.0.1:9464" or "[::1]:9464"')
+  .refine((a) => Number(a.slice(a.lastIndexOf(':') + 1)) <= 65535, 'port must be at most 65535');
+
+/** Prometheus metrics of the worker (the SDK's and ours) at http://ADDRESS/metrics. */
+export const metricsSchema = z
+  .object({
+    address: loopbackHostPort,
+    /** How often our gauges are re-read from the repository (they also refresh after each run). */
+    refreshInterval: duration.default(60_000),
+  })
+  .strict();
+export type MetricsConfig = z.infer<typeof metricsSchema>;
+
 export const configSchema = z
   .object({
     source: z
@@ -220,6 +238,7 @@ export const configSchema = z
     health: healthSchema,
     restoreTests: restoreTestsSchema,
     offsite: offsiteSchema.default([]),
+    metrics: metricsSchema.optional(),
     logging: z
       .object({
         level: z.enum(['trace', 'debug', 'info', 'warn', 'error']).default('info'),

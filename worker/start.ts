@@ -1,10 +1,11 @@
 // Starts a worker process from a validated config: scrubbed pino log, SDK logs routed into it,
-// and a native connection to the configured Temporal cluster.
+// a native connection to the configured Temporal cluster and, when configured, Prometheus metrics.
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import type { Logger } from 'pino';
 import { SecretStore } from '../activities/secrets.js';
 import type { Config } from '../config/schema.js';
 import { createLogger } from './logger.js';
+import { startWorkerMetrics } from './metrics.js';
 import { createBackupWorker, installRuntimeLogger } from './worker.js';
 
 export interface RunningWorker {
@@ -16,8 +17,16 @@ export interface RunningWorker {
 export async function startWorker(config: Config): Promise<RunningWorker> {
   const secrets = new SecretStore();
   const logger = createLogger({ level: config.logging.level, file: config.logging.file, secrets });
-  installRuntimeLogger(logger);
+  installRuntimeLogger(logger, config.metrics);
   const connection = await NativeConnection.connect({ address: config.temporal.address });
-  const worker = await createBackupWorker({ config, logger, secrets, connection });
-  return { worker, logger, close: () => connection.close() };
+  const metrics = config.metrics ? await startWorkerMetrics({ ...config, metrics: config.metrics }, logger) : undefined;
+  const worker = await createBackupWorker({ config, logger, secrets, connection, ...(metrics ? { metrics } : {}) });
+  return {
+    worker,
+    logger,
+    close: async () => {
+      metrics?.stop();
+      await connection.close();
+    },
+  };
 }

@@ -4,30 +4,11 @@ import assert from 'node:assert/strict';
 import { scratchDir } from '../scratch.js';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { manifestSchema, type Manifest } from '../../core/manifest.js';
+import { manifestSchema } from '../../core/manifest.js';
+import { sampleManifest } from '../sample-manifest.js';
 import { latestGood, readCatalog } from '../../activities/catalog.js';
 
-const sha = 'a'.repeat(64);
-const artifact = { kind: 'dump', path: 'db/promptbox_20261129_030000.dump', bytes: 10, sha256: sha, encrypted: false, plaintextSha256: sha, plaintextBytes: 10 } as const;
-
-function manifest(backupId: string): Manifest {
-  return {
-    formatVersion: 1,
-    backupId,
-    kind: 'full',
-    parts: ['database', 'images', 'config'],
-    source: { name: 'promptbox', transport: 'direct', database: 'promptbox', endpoint: '127.0.0.1:5432' },
-    workflow: { workflowId: 'w', runId: 'r' },
-    startedAt: '2026-11-29T03:00:00.000Z',
-    finishedAt: '2026-11-29T03:01:00.000Z',
-    tools: {},
-    encryption: { enabled: false },
-    database: { artifact: { ...artifact, path: `db/promptbox_${backupId}.dump` }, serverVersion: '16.4', tables: { images: 3 } },
-    images: { mirror: 'images/current', increment: 'images/incremental/20261129', files: 3, bytes: 30, transferred: 3, movedToIncrement: 0 },
-    config: [],
-    verification: { verifiedAt: '2026-11-29T03:01:00.000Z', passed: true, checks: [] },
-  };
-}
+const manifest = (backupId: string) => sampleManifest(backupId);
 
 test('manifests that point outside the repository are refused', () => {
   for (const path of ['../../etc/passwd', '/etc/passwd', 'db/../../x']) {
