@@ -89,3 +89,9 @@ test('an unreadable or malformed file is named in the error', () => {
   writeFileSync(join(dir, 'broken.json'), '{ "source": ');
   assert.throws(() => loadConfigFile(join(dir, 'broken.json'), {}), /broken\.json[\s\S]*not valid JSON/);
 });
+
+test('the example config the README points operators to is valid', () => {
+  const config = loadConfigFile(join(import.meta.dirname, '../../config/example.json'));
+  assert.equal(config.retention.daily, 7);
+  assert.equal(config.repository.root, '/backup/promptbox');
+});
