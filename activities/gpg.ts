@@ -43,8 +43,12 @@ export function gpgBaseArgs(passphraseFile: string): string[] {
   ];
 }
 
+/**
+ * No compression: custom-format dumps are zlib-compressed already, and gpg's own pass over them
+ * made encryption five times slower for nothing (bench/RESULTS.md). Decryption reads either form.
+ */
 export async function encryptFile(commands: CommandRunner, passphraseFile: string, src: string, dst: string): Promise<void> {
-  await commands.run('gpg', [...gpgBaseArgs(passphraseFile), '--symmetric', '--cipher-algo', GPG_CIPHER, '--output', dst, src], {
+  await commands.run('gpg', [...gpgBaseArgs(passphraseFile), '--symmetric', '--cipher-algo', GPG_CIPHER, '--compress-algo', 'none', '--output', dst, src], {
     classify: classifyGpgError,
   });
 }

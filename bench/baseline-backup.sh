@@ -24,7 +24,7 @@ staged=("$staging/db.dump")
 for f in "$@"; do cp "$f" "$staging/"; staged+=("$staging/$(basename "$f")"); done
 
 for f in "${staged[@]}"; do
-  gpg "${gpg_args[@]}" --symmetric --cipher-algo AES256 --output "$f.gpg" "$f"
+  gpg "${gpg_args[@]}" --symmetric --cipher-algo AES256 --compress-algo none --output "$f.gpg" "$f"
   rm "$f"
 done
 
