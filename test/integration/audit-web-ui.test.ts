@@ -14,7 +14,7 @@ import type { DrReport } from '../../core/dr-report.js';
 import { BACKUP_SOURCE, DR_OVER_BUDGET, DR_RPO_SECONDS } from '../../core/search-attributes.js';
 import { launchBrowser } from '../browser.js';
 import { useServices } from '../harness.js';
-import { assertSucceeded, makeConfig, makeFixture, runBackup, testWorker, type TestSetup } from '../helpers.js';
+import { assertSucceeded, makeConfig, makeFixture, recordHistory, rootFailure, runBackup, testWorker, type TestSetup } from '../helpers.js';
 import { makeSandbox } from '../sandbox.js';
 
 const services = useServices({ webUi: true });
@@ -77,6 +77,8 @@ function auditRuns(): Promise<AuditRuns> {
       workflowExecutionTimeout: '5 minutes',
     });
     await (await testWorker(services, setup)).runUntil(handle.result());
+    await recordHistory(services, drInBudget, 'dr-recovery-with-summary');
+    await recordHistory(services, failed.handle.workflowId, 'full-backup-failed-with-summary');
     return { setup, backupId, backupWorkflowId: good.handle.workflowId, failedWorkflowId: failed.handle.workflowId, drInBudget, drInBudgetReport, drOverBudget };
   })();
   return shared;
@@ -198,4 +200,46 @@ async function visible(page: Page, text: string): Promise<void> {
     await new Promise((r) => setTimeout(r, 200));
   }
   assert.fail(`"${text}" never showed on ${page.url()}`);
+}
+
+test('the Web UI starts a recovery from the pre-filled form the README links, and an invalid input fails naming the field', async () => {
+  const { setup } = await auditRuns();
+  const link = /`(http:\/\/localhost:8233\/namespaces\/default\/workflows\/start-workflow\?[^`]+)`/.exec(await readmeAfter('dr-web-ui-start'))?.[1];
+  assert.ok(link, 'README gives the pre-filled Start Workflow link');
+  const browser = await launchBrowser();
+  try {
+    const page = await browser.page();
+    await page.goto(link.replace('http://localhost:8233', services.temporal.uiUrl!));
+    const id = 'dr-promptbox-from-web-ui';
+    await page.getByLabel('Workflow ID').fill(id);
+    // The form offers the latest drRecovery run's input: replace it.
+    await page.locator('.cm-content').first().click();
+    await page.keyboard.press('ControlOrMeta+A');
+    await page.keyboard.press('Delete');
+    await page.keyboard.insertText(JSON.stringify({ target: { storageRoot: 'relative/path' } }));
+    await browser.screenshot(page, 'audit-start-workflow-form');
+    await page.getByRole('button', { name: 'Start Workflow' }).click();
+    const handle = services.client.workflow.getHandle(id);
+    await assert.rejects((await testWorker(services, setup)).runUntil(waitForStart(id).then(() => handle.result())), (err: Error) => {
+      const cause = rootFailure(err);
+      assert.equal(cause.type, 'ConfigInvalid');
+      assert.match(cause.message, /target\.appDir: .*target\.storageRoot: /);
+      return true;
+    });
+    assert.equal((await handle.describe()).type, 'drRecovery');
+    await page.goto(`${services.temporal.uiUrl}/namespaces/default/workflows/${id}`);
+    await visible(page, 'invalid drRecovery input: target.appDir');
+    await browser.screenshot(page, 'audit-dr-started-from-web-ui');
+  } finally {
+    await browser.close();
+  }
+});
+
+/** The form submits asynchronously: the run exists once the UI's request went through. */
+async function waitForStart(id: string): Promise<void> {
+  for (let i = 0; i < 150; i += 1) {
+    if ((await listIds(`WorkflowId = '${id}'`)).length) return;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  assert.fail(`the Web UI never started ${id}`);
 }
