@@ -9,13 +9,13 @@ import { dirname, join } from 'node:path';
 import { execa } from 'execa';
 import type { Page } from 'playwright-core';
 import { temporalCli } from '../../client/local/temporal-dev-server.js';
-import { freePort } from '../../client/local/ports.js';
+import { freePort, waitFor } from '../../client/local/ports.js';
 import type { DrReport } from '../../core/dr-report.js';
 import { BACKUP_SOURCE, DR_OVER_BUDGET, DR_RPO_SECONDS } from '../../core/search-attributes.js';
 import { launchBrowser } from '../browser.js';
 import { useServices } from '../harness.js';
 import { assertSucceeded, makeConfig, makeFixture, recordHistory, rootFailure, runBackup, testWorker, type TestSetup } from '../helpers.js';
-import { makeSandbox } from '../sandbox.js';
+import { makeSandbox, type Sandbox } from '../sandbox.js';
 
 const services = useServices({ webUi: true });
 
@@ -65,18 +65,32 @@ function auditRuns(): Promise<AuditRuns> {
     const failed = await runBackup(services, unreachable);
     assert.ok(failed.error, 'the backup of an unreachable database failed');
 
-    const drInBudget = await launchDrAsReadmeSays((await makeSandbox(services, fixture, services.dir, 'audit-readme')).input);
-    const worker = await testWorker(services, setup);
-    const drInBudgetReport = (await worker.runUntil(services.client.workflow.getHandle(drInBudget).result())) as DrReport;
-    const slow = (await makeSandbox(services, fixture, services.dir, 'audit-slow')).input;
+    // Each sandbox is stopped once its recovery is done: the pages below need only the records.
+    const recover = async <T>(name: string, run: (sandbox: Sandbox) => Promise<T>): Promise<T> => {
+      const sandbox = await makeSandbox(services, fixture, services.dir, name);
+      try {
+        return await run(sandbox);
+      } finally {
+        await sandbox.stop();
+      }
+    };
     const drOverBudget = 'dr-promptbox-over-budget';
-    const handle = await services.client.workflow.start('drRecovery', {
-      taskQueue: 'promptbox-backup',
-      workflowId: drOverBudget,
-      args: [{ ...slow, budgets: { ...slow.budgets, startDatabase: '20ms' }, timeoutFactor: 3000 }],
-      workflowExecutionTimeout: '5 minutes',
+    const { drInBudget, drInBudgetReport } = await (await testWorker(services, setup)).runUntil(async () => {
+      const inBudget = await recover('audit-readme', async (sandbox) => {
+        const id = await launchDrAsReadmeSays(sandbox.input);
+        return { drInBudget: id, drInBudgetReport: (await services.client.workflow.getHandle(id).result()) as DrReport };
+      });
+      await recover('audit-over-budget', async ({ input }) => {
+        const handle = await services.client.workflow.start('drRecovery', {
+          taskQueue: 'promptbox-backup',
+          workflowId: drOverBudget,
+          args: [{ ...input, budgets: { ...input.budgets, startDatabase: '20ms' }, timeoutFactor: 3000 }],
+          workflowExecutionTimeout: '5 minutes',
+        });
+        await handle.result();
+      });
+      return inBudget;
     });
-    await (await testWorker(services, setup)).runUntil(handle.result());
     await recordHistory(services, drInBudget, 'dr-recovery-with-summary');
     await recordHistory(services, failed.handle.workflowId, 'full-backup-failed-with-summary');
     return { setup, backupId, backupWorkflowId: good.handle.workflowId, failedWorkflowId: failed.handle.workflowId, drInBudget, drInBudgetReport, drOverBudget };
@@ -110,7 +124,7 @@ async function listIds(query: string): Promise<string[]> {
 
 /** Visibility is updated shortly after a run closes: wait for it to settle, then compare. */
 async function assertListed(query: string, expected: string[]): Promise<void> {
-  for (let i = 0; i < 50 && JSON.stringify(await listIds(query)) !== JSON.stringify(expected); i += 1) await new Promise((r) => setTimeout(r, 200));
+  await waitFor(query, 10_000, async () => JSON.stringify(await listIds(query)) === JSON.stringify(expected)).catch(() => undefined);
   assert.deepEqual(await listIds(query), expected, query);
 }
 
@@ -195,11 +209,10 @@ test('in the Web UI, a README filter lists only the matching recovery, and a rec
 
 /** Waits until `text` shows on the page or in one of its frames (the UI renders summaries, Markdown, in an iframe). */
 async function visible(page: Page, text: string): Promise<void> {
-  for (let i = 0; i < 150; i += 1) {
-    for (const frame of page.frames()) if (await frame.getByText(text).first().isVisible()) return;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  assert.fail(`"${text}" never showed on ${page.url()}`);
+  await waitFor(`"${text}" on ${page.url()}`, 30_000, async () => {
+    for (const frame of page.frames()) if (await frame.getByText(text).first().isVisible()) return true;
+    return false;
+  });
 }
 
 test('the Web UI starts a recovery from the pre-filled form the README links, and an invalid input fails naming the field', async () => {
@@ -220,7 +233,9 @@ test('the Web UI starts a recovery from the pre-filled form the README links, an
     await browser.screenshot(page, 'audit-start-workflow-form');
     await page.getByRole('button', { name: 'Start Workflow' }).click();
     const handle = services.client.workflow.getHandle(id);
-    await assert.rejects((await testWorker(services, setup)).runUntil(waitForStart(id).then(() => handle.result())), (err: Error) => {
+    // The form submits asynchronously: the run exists once the UI's request went through.
+    const started = waitFor(`${id}, started by the Web UI`, 30_000, async () => (await listIds(`WorkflowId = '${id}'`)).length > 0);
+    await assert.rejects((await testWorker(services, setup)).runUntil(started.then(() => handle.result())), (err: Error) => {
       const cause = rootFailure(err);
       assert.equal(cause.type, 'ConfigInvalid');
       assert.match(cause.message, /target\.appDir: .*target\.storageRoot: /);
@@ -235,11 +250,3 @@ test('the Web UI starts a recovery from the pre-filled form the README links, an
   }
 });
 
-/** The form submits asynchronously: the run exists once the UI's request went through. */
-async function waitForStart(id: string): Promise<void> {
-  for (let i = 0; i < 150; i += 1) {
-    if ((await listIds(`WorkflowId = '${id}'`)).length) return;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  assert.fail(`the Web UI never started ${id}`);
-}
