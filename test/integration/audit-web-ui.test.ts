@@ -8,6 +8,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { execa } from 'execa';
 import type { Page } from 'playwright-core';
+import { startDr } from '../../client/dr.js';
 import { temporalCli } from '../../client/local/temporal-dev-server.js';
 import { freePort, waitFor } from '../../client/local/ports.js';
 import type { DrReport } from '../../core/dr-report.js';
@@ -45,7 +46,7 @@ interface AuditRuns {
   /** Launched with the README's command; within budget. */
   drInBudget: string;
   drInBudgetReport: DrReport;
-  /** A step budget far too short: over budget, yet succeeded. */
+  /** Started as our CLI's `dr start` does, with a step budget far too short: over budget, yet succeeded. */
   drOverBudget: string;
 }
 
@@ -74,26 +75,24 @@ function auditRuns(): Promise<AuditRuns> {
         await sandbox.stop();
       }
     };
-    const drOverBudget = 'dr-promptbox-over-budget';
-    const { drInBudget, drInBudgetReport } = await (await testWorker(services, setup)).runUntil(async () => {
+    const runs = await (await testWorker(services, setup)).runUntil(async () => {
       const inBudget = await recover('audit-readme', async (sandbox) => {
         const id = await launchDrAsReadmeSays(sandbox.input);
         return { drInBudget: id, drInBudgetReport: (await services.client.workflow.getHandle(id).result()) as DrReport };
       });
-      await recover('audit-over-budget', async ({ input }) => {
-        const handle = await services.client.workflow.start('drRecovery', {
-          taskQueue: 'promptbox-backup',
-          workflowId: drOverBudget,
-          args: [{ ...input, budgets: { ...input.budgets, startDatabase: '20ms' }, timeoutFactor: 3000 }],
-          workflowExecutionTimeout: '5 minutes',
-        });
+      // Started as `dr start` does.
+      const drOverBudget = await recover('audit-over-budget', async ({ input }) => {
+        const inputFile = join(services.dir, 'over-budget.json');
+        await writeFile(inputFile, JSON.stringify({ ...input, budgets: { ...input.budgets, startDatabase: '20ms' }, timeoutFactor: 3000 }));
+        const handle = await startDr(services.client, setup.config, inputFile);
         await handle.result();
+        return handle.workflowId;
       });
-      return inBudget;
+      return { ...inBudget, drOverBudget };
     });
-    await recordHistory(services, drInBudget, 'dr-recovery-with-summary');
+    await recordHistory(services, runs.drInBudget, 'dr-recovery-with-summary');
     await recordHistory(services, failed.handle.workflowId, 'full-backup-failed-with-summary');
-    return { setup, backupId, backupWorkflowId: good.handle.workflowId, failedWorkflowId: failed.handle.workflowId, drInBudget, drInBudgetReport, drOverBudget };
+    return { setup, backupId, backupWorkflowId: good.handle.workflowId, failedWorkflowId: failed.handle.workflowId, ...runs };
   })();
   return shared;
 }
@@ -137,6 +136,14 @@ test('the README DR launch command, run verbatim, starts a recovery with a reada
   assert.equal(described.status.name, 'COMPLETED');
   assert.deepEqual(described.typedSearchAttributes.get(BACKUP_SOURCE), 'promptbox');
   assert.equal(await described.staticSummary(), 'Disaster recovery of promptbox');
+});
+
+test('a recovery started as `dr start` does has a readable id, its source and a summary from the start', async () => {
+  const runs = await auditRuns();
+  assert.match(runs.drOverBudget, /^dr-promptbox-\d{8}_\d{6}$/);
+  const described = await services.client.workflow.getHandle(runs.drOverBudget).describe();
+  assert.deepEqual(described.typedSearchAttributes.get(BACKUP_SOURCE), 'promptbox');
+  assert.match(String(await described.staticSummary()), /^Disaster recovery of promptbox into \/.*sandbox-audit-over-budget\/app$/);
 });
 
 test('every run ends with a one-line summary in its memo, and recoveries carry their RPO and budget figures', async () => {
