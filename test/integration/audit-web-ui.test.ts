@@ -214,14 +214,6 @@ test('in the Web UI, a README filter lists only the matching recovery, and a rec
   }
 });
 
-/** Waits until `text` shows on the page or in one of its frames (the UI renders summaries, Markdown, in an iframe). */
-async function visible(page: Page, text: string): Promise<void> {
-  await waitFor(`"${text}" on ${page.url()}`, 30_000, async () => {
-    for (const frame of page.frames()) if (await frame.getByText(text).first().isVisible()) return true;
-    return false;
-  });
-}
-
 test('the Web UI starts a recovery from the pre-filled form the README links, and an invalid input fails naming the field', async () => {
   const { setup } = await auditRuns();
   const link = /`(http:\/\/localhost:8233\/namespaces\/default\/workflows\/start-workflow\?[^`]+)`/.exec(await readmeAfter('dr-web-ui-start'))?.[1];
@@ -257,3 +249,10 @@ test('the Web UI starts a recovery from the pre-filled form the README links, an
   }
 });
 
+/** Waits until `text` shows on the page or in one of its frames (the UI renders summaries, Markdown, in an iframe). */
+async function visible(page: Page, text: string): Promise<void> {
+  await waitFor(`"${text}" on ${page.url()}`, 30_000, async () => {
+    for (const frame of page.frames()) if (await frame.getByText(text).first().isVisible()) return true;
+    return false;
+  });
+}
