@@ -7,6 +7,7 @@ import { drPosition, type DrProgress, type DrReport } from '../core/dr-report.js
 import { formatDuration } from '../core/duration.js';
 import { backupIdFor } from '../core/repository-layout.js';
 import { waitWithProgress } from './progress.js';
+import { BACKUP_KIND, BACKUP_SOURCE } from '../core/search-attributes.js';
 import { abortSignal, approveSignal, progressQuery, retryStepSignal, skipStepSignal } from '../workflows/dr-runbook.js';
 
 export function formatProgress(p: DrProgress): string {
@@ -33,6 +34,12 @@ export async function startDr(client: Client, config: Config, inputFile: string,
     taskQueue: config.temporal.taskQueue,
     workflowId: id ?? `dr-${config.source.name}-${backupIdFor(new Date())}`,
     args: [input],
+    // Set at start, so the run is found by kind and source before its first step.
+    typedSearchAttributes: [
+      { key: BACKUP_KIND, value: 'dr' },
+      { key: BACKUP_SOURCE, value: config.source.name },
+    ],
+    staticSummary: `Disaster recovery of ${config.source.name} into ${input.target?.appDir ?? '(no target)'}`,
   });
 }
 

@@ -1,5 +1,5 @@
 // Typed search attributes every run carries, so the Web UI and `status` can find runs by kind,
-// outcome, source and size. The dev server registers them from SEARCH_ATTRIBUTES at start;
+// outcome, source and size, and an auditor's question is one list filter (README, Audit). The dev server registers them from SEARCH_ATTRIBUTES at start;
 // production clusters with `temporal operator search-attribute create` (see README).
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 
@@ -12,11 +12,21 @@ export const BACKUP_BYTES = defineSearchAttributeKey('BackupBytes', SearchAttrib
 /** Disaster recovery: the step in progress (or the last one), and the measured RTO. */
 export const DR_STEP = defineSearchAttributeKey('DrStep', SearchAttributeType.KEYWORD);
 export const DR_RTO_SECONDS = defineSearchAttributeKey('DrRtoSeconds', SearchAttributeType.INT);
+/** RPO figure: the age of the restored data at recovery start. */
+export const DR_RPO_SECONDS = defineSearchAttributeKey('DrRpoSeconds', SearchAttributeType.INT);
+/** The RTO was missed or a step overran its budget (the report names which). */
+export const DR_OVER_BUDGET = defineSearchAttributeKey('DrOverBudget', SearchAttributeType.BOOL);
 
-export const SEARCH_ATTRIBUTES = [BACKUP_KIND, BACKUP_OUTCOME, BACKUP_SOURCE, BACKUP_ID, BACKUP_BYTES, DR_STEP, DR_RTO_SECONDS] as const;
+export const SEARCH_ATTRIBUTES = [
+  BACKUP_KIND, BACKUP_OUTCOME, BACKUP_SOURCE, BACKUP_ID, BACKUP_BYTES, DR_STEP, DR_RTO_SECONDS, DR_RPO_SECONDS, DR_OVER_BUDGET,
+] as const;
+
+/** The type's name as the Temporal CLI spells it (`Keyword`, `Int`, `Bool`). */
+export function cliTypeName(key: (typeof SEARCH_ATTRIBUTES)[number]): string {
+  return { KEYWORD: 'Keyword', INT: 'Int', BOOL: 'Bool' }[key.type];
+}
 
 /** `Name=Type` as `temporal server start-dev --search-attribute` wants it. */
 export function searchAttributeFlags(): string[] {
-  const cliType: Record<string, string> = { KEYWORD: 'Keyword', INT: 'Int' };
-  return SEARCH_ATTRIBUTES.flatMap((key) => ['--search-attribute', `${key.name}=${cliType[key.type]}`]);
+  return SEARCH_ATTRIBUTES.flatMap((key) => ['--search-attribute', `${key.name}=${cliTypeName(key)}`]);
 }

@@ -31,8 +31,11 @@ export interface Services {
   restartTemporal: (downMs: number) => Promise<void>;
 }
 
-/** Registers before/after hooks on the current file and returns a handle filled in by `before`. */
-export function useServices(): Services {
+/**
+ * Registers before/after hooks on the current file and returns a handle filled in by `before`.
+ * `webUi`: the dev server also serves its Web UI (at `temporal.uiUrl`), for browser tests.
+ */
+export function useServices(opts: { webUi?: boolean } = {}): Services {
   const services = {} as Services;
   const cleanups: Array<() => Promise<unknown>> = [];
   before(async () => {
@@ -44,7 +47,9 @@ export function useServices(): Services {
     services.logger = createLogger({ level: 'debug', file: services.logFile, secrets: services.secrets });
     installRuntimeLogger(services.logger);
     const [temporal, postgres, bundle] = await Promise.all([
-      freePort().then((port) => startDevServer({ dbFile: join(services.dir, 'temporal.sqlite'), port, logFile: join(services.dir, 'temporal.log') })),
+      Promise.all([freePort(), opts.webUi ? freePort() : undefined]).then(([port, uiPort]) =>
+        startDevServer({ dbFile: join(services.dir, 'temporal.sqlite'), port, ...(uiPort ? { uiPort } : {}), logFile: join(services.dir, 'temporal.log') }),
+      ),
       freePort().then((port) => startPostgresCluster({ dir: join(services.dir, 'pg'), port, superPassword: 'test-superuser-pw' })),
       bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietBundlerLogger }),
     ]);
@@ -55,7 +60,8 @@ export function useServices(): Services {
       await server.stop();
       await new Promise((r) => setTimeout(r, downMs));
       const port = Number(server.address.split(':')[1]);
-      server = await startDevServer({ dbFile: join(services.dir, 'temporal.sqlite'), port, logFile: join(services.dir, 'temporal.log') });
+      const uiPort = server.uiUrl ? Number(new URL(server.uiUrl).port) : undefined;
+      server = await startDevServer({ dbFile: join(services.dir, 'temporal.sqlite'), port, ...(uiPort ? { uiPort } : {}), logFile: join(services.dir, 'temporal.log') });
       services.temporal = server;
     };
     const connection = await Connection.connect({ address: temporal.address });

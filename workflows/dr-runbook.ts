@@ -24,7 +24,9 @@ import type { ChecklistItem } from '../core/checklist.js';
 import { DR_STEPS, drInputSchema, type DrInput, type DrPlanInput, type DrStep } from '../core/dr-input.js';
 import { progressOf, reportMarkdown, rpoVerdict, rtoVerdict, STEP_TITLES, type DrProgress, type DrReport, type StepState } from '../core/dr-report.js';
 import { NON_RETRYABLE_ERROR_TYPES } from '../core/errors.js';
-import { BACKUP_ID, BACKUP_KIND, BACKUP_OUTCOME, DR_RTO_SECONDS, DR_STEP } from '../core/search-attributes.js';
+import { BACKUP_ID, BACKUP_KIND, BACKUP_OUTCOME, DR_OVER_BUDGET, DR_RPO_SECONDS, DR_RTO_SECONDS, DR_STEP } from '../core/search-attributes.js';
+import { drOverBudget, drSummary } from '../core/audit-summary.js';
+import { recordSummary } from './run-outcome.js';
 
 export const progressQuery = defineQuery<DrProgress>('progress');
 export const approveSignal = defineSignal<[]>('approve');
@@ -188,6 +190,10 @@ export async function drRecovery(rawInput: DrInput): Promise<DrReport> {
     upsertSearchAttributes([
       { key: BACKUP_OUTCOME, value: state.outcome },
       { key: DR_RTO_SECONDS, value: Math.round(progress.elapsedMs / 1000) },
+    ]);
+    recordSummary(drSummary(report), [
+      { key: DR_OVER_BUDGET, value: drOverBudget(report) },
+      ...(report.rpo.dataAgeMs !== undefined ? [{ key: DR_RPO_SECONDS, value: Math.round(report.rpo.dataAgeMs / 1000) }] : []),
     ]);
     if (writeReport) await quick.drWriteReport({ workflowId: info.workflowId, json: report, markdown: reportMarkdown(report, info.workflowId) });
     return report;

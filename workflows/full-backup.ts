@@ -18,7 +18,8 @@ import type { PlainStaged } from '../core/staged.js';
 import { ALERT_OPTIONS, PLAN_OPTIONS, stepOptions } from './options.js';
 import { rootFailure } from '../core/alerts.js';
 import { applyRetention } from './retention.js';
-import { recordFailure, recordSuccess } from './run-outcome.js';
+import { recordFailure, recordSuccess, recordSummary } from './run-outcome.js';
+import { backupSummary } from '../core/audit-summary.js';
 import { withRepositoryLock } from './repository-lock.js';
 import { trackRunProgress, type RunProgressTracker } from './run-progress.js';
 
@@ -109,7 +110,7 @@ async function backupSteps(
     if (kind === 'config' && config.every((c) => !c.changed)) {
       // Hourly config checks are cheap no-ops when nothing changed: no manifest, nothing to prune.
       await recordSuccess(kind, 'unchanged', backupId);
-      return summarise({ backupId, kind, parts, plan, startedAt, timings, outcome: 'unchanged', config });
+      return summarised({ backupId, kind, parts, plan, startedAt, timings, outcome: 'unchanged', config });
     }
 
     const toSeal: PlainStaged[] = [
@@ -171,7 +172,7 @@ async function backupSteps(
     } catch (err) {
       warnings.push(`success ping failed: ${(err as Error).message}`);
     }
-    return summarise({
+    return summarised({
       backupId, kind, parts, plan, startedAt, timings, outcome: 'succeeded', config, manifest: manifestPath,
       artifacts, bytesWritten, verification: verification.checks, warnings, retention, offsite, ...(images ? { images } : {}),
     });
@@ -218,6 +219,13 @@ async function copyOffsite(plan: BackupPlan, backupId: string, workflowId: strin
   }
   if (copies.length) await proxyActivities<Activities>(stepOptions(plan.steps.commit, 'record off-site copies in the manifest')).recordOffsite({ backupId, copies });
   return results;
+}
+
+/** The result, with its one-line summary recorded for the Web UI. */
+function summarised(r: Parameters<typeof summarise>[0]): FullBackupResult {
+  const result = summarise(r);
+  recordSummary(backupSummary(result));
+  return result;
 }
 
 function summarise(r: {

@@ -5,6 +5,7 @@ import type { Activities } from '../activities/index.js';
 import { evaluateHealth, type HealthReport } from '../core/health.js';
 import { BACKUP_KIND, BACKUP_OUTCOME } from '../core/search-attributes.js';
 import { ALERT_OPTIONS, JOURNAL_OPTIONS } from './options.js';
+import { recordSummary } from './run-outcome.js';
 
 const { gatherHealth } = proxyActivities<Activities>({
   summary: 'read manifests, run journal, free space, mirror and source counts',
@@ -20,6 +21,7 @@ export async function healthCheck(): Promise<HealthReport> {
   const { facts, thresholds, source } = await gatherHealth();
   const report = evaluateHealth(facts, thresholds);
   upsertSearchAttributes([{ key: BACKUP_OUTCOME, value: report.status }]);
+  recordSummary(`health ${report.summary}`);
   if (report.status !== 'ok') {
     await sendAlert({
       event: report.status === 'critical' ? 'health_critical' : 'health_warning',

@@ -11,7 +11,7 @@ import type { VerificationCheck } from '../core/manifest.js';
 import { BACKUP_KIND } from '../core/search-attributes.js';
 import { drRecovery } from './dr-runbook.js';
 import { RETENTION_OPTIONS } from './options.js';
-import { recordFailure, recordSuccess } from './run-outcome.js';
+import { recordFailure, recordSuccess, recordSummary } from './run-outcome.js';
 import { trackRunProgress, type RunProgressTracker } from './run-progress.js';
 
 export interface RestoreTestInput {
@@ -59,6 +59,7 @@ export async function restoreTest(input: RestoreTestInput): Promise<RestoreTestR
   const result: RestoreTestResult = { id, startedAt: startedAt.toISOString(), finishedAt: new Date().toISOString(), ...outcome };
   await quick.recordRestoreTest({ id, result });
   if (result.passed) {
+    recordSummary(`${outcome.kind} restore test passed: ${result.checked} checked, record ${id}`);
     await recordSuccess('restore-test', 'succeeded');
   } else {
     await recordFailure(

@@ -7,7 +7,7 @@ import type { Activities } from '../activities/index.js';
 import { selectExpiredIncrements, selectRetention, type RetentionDecision } from '../core/gfs-retention.js';
 import { BACKUP_KIND } from '../core/search-attributes.js';
 import { RETENTION_OPTIONS } from './options.js';
-import { recordFailure, recordSuccess } from './run-outcome.js';
+import { recordFailure, recordSuccess, recordSummary } from './run-outcome.js';
 
 export interface RetentionInput {
   dryRun?: boolean;
@@ -46,6 +46,7 @@ async function retention(input: RetentionInput): Promise<RetentionReport> {
     if (!dryRun && (decision.remove.length || expiredIncrements.length)) {
       deletedFiles = (await deleteBackups({ remove: decision.remove, increments: expiredIncrements })).deletedFiles;
     }
+    recordSummary(`retention${dryRun ? ' (dry run) would remove' : ' removed'} ${decision.remove.length} backup(s) and ${expiredIncrements.length} image increment(s)${decision.blocked ? `; blocked: ${decision.blocked}` : ''}`);
     if (!dryRun) await recordSuccess('retention', 'succeeded');
     return { ...decision, dryRun, expiredIncrements, deletedFiles, invalidManifests: inventory.invalidManifests };
   } catch (err) {

@@ -1,7 +1,8 @@
 // The end of every run, shared by all workflows: record the outcome in the repository's run
 // journal and, on failure, alert. Runs in a non-cancellable scope, so a cancelled run is still
-// recorded and still alerts.
-import { CancellationScope, proxyActivities, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+// recorded and still alerts. Every run also leaves a one-line summary for the Web UI.
+import type { SearchAttributeUpdatePair } from '@temporalio/common';
+import { CancellationScope, patched, proxyActivities, setCurrentDetails, upsertMemo, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
 import { rootFailure, type Alert } from '../core/alerts.js';
 import type { RunKind, RunRecord } from '../core/run-journal.js';
@@ -10,6 +11,17 @@ import { ALERT_OPTIONS, JOURNAL_OPTIONS } from './options.js';
 
 const { recordRun } = proxyActivities<Activities>(JOURNAL_OPTIONS);
 const { sendAlert } = proxyActivities<Activities>(ALERT_OPTIONS);
+
+/**
+ * The run's summary where the Web UI shows it (memo `summary`, current details), with the audit
+ * search attributes known only at the end. Runs recorded before it existed replay without it.
+ */
+export function recordSummary(summary: string, attributes: SearchAttributeUpdatePair[] = []): void {
+  setCurrentDetails(summary);
+  if (!patched('audit-summary')) return;
+  if (attributes.length) upsertSearchAttributes(attributes);
+  upsertMemo({ summary });
+}
 
 export async function recordSuccess(kind: RunKind, outcome: 'succeeded' | 'unchanged', backupId?: string): Promise<void> {
   upsertSearchAttributes([{ key: BACKUP_OUTCOME, value: outcome }]);
@@ -43,6 +55,7 @@ export async function recordFailure(kind: RunKind, source: string, err: unknown,
     at: record.finishedAt,
     ...(backupId ? { backupId } : {}),
   };
+  recordSummary(`${alert.summary}: ${error.message}`);
   await CancellationScope.nonCancellable(async () => {
     await Promise.allSettled([recordRun(record), sendAlert(alert)]);
   });

@@ -30,7 +30,8 @@ export async function startDevServer(opts: { dbFile: string; port: number; uiPor
     '--ip', '127.0.0.1',
     '--port', String(opts.port),
     '--log-level', 'warn',
-    ...(opts.uiPort ? ['--ui-port', String(opts.uiPort)] : ['--headless']),
+    // No newsfeed: the UI would fetch it from the internet on every page.
+    ...(opts.uiPort ? ['--ui-port', String(opts.uiPort), '--ui-disable-news-fetch'] : ['--headless']),
     ...searchAttributeFlags(),
   ];
   const child = execa(temporalCli(), args, {

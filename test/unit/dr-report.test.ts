@@ -1,9 +1,11 @@
-// Covers: core/dr-report.ts, core/dr-input.ts, core/checklist.ts
+// Covers: core/dr-report.ts, core/dr-input.ts, core/checklist.ts, core/audit-summary.ts
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { drInputSchema } from '../../core/dr-input.js';
 import { progressOf, reportMarkdown, rpoVerdict, rtoVerdict, STEP_TITLES, type StepState } from '../../core/dr-report.js';
 import { CHECKLIST_ITEMS, checklistPassed } from '../../core/checklist.js';
+import { backupSummary, drOverBudget, drSummary } from '../../core/audit-summary.js';
+import type { DrReport } from '../../core/dr-report.js';
 
 const at = (min: number) => new Date(Date.UTC(2026, 10, 29, 3, min)).toISOString();
 
@@ -65,4 +67,30 @@ test('recovery input defaults to the backup doc budgets and names bad fields', (
   const bad = drInputSchema.safeParse({ target: { appDir: 'relative', database: { transport: 'ftp' } }, budgets: { verify: 'soon' } });
   const fields = bad.error?.issues.map((i) => i.path.join('.')) ?? [];
   for (const f of ['target.appDir', 'target.storageRoot', 'target.database.transport', 'target.admin', 'budgets.verify']) assert.ok(fields.includes(f), `${f} in ${fields}`);
+});
+
+test('a recovery is over budget when the RTO is missed or any one step overran, and its summary says so in one line', () => {
+  const report = (all: StepState[], rtoTargetMs: number, end: number): DrReport => {
+    const p = progressOf({ startedAt: at(0), backupId: '20261128_030000', outcome: 'succeeded', rtoTargetMs, steps: all }, new Date(at(end)));
+    const checklist = [{ item: 'database restored' as const, result: 'pass' as const, evidence: 'rows match' }, { item: 'login works' as const, result: 'fail' as const, evidence: '401' }];
+    return { ...p, rto: rtoVerdict(p), rpo: rpoVerdict('2026-11-28T03:00:00.000Z', at(0), 24 * 3_600_000), checklist, images: { checked: 0, missing: [], corrupt: [] } };
+  };
+  const withinBudget = steps().slice(0, 1);
+  assert.equal(drOverBudget(report(withinBudget, 4 * 3_600_000, 50)), false);
+  assert.equal(drOverBudget(report(steps(), 4 * 3_600_000, 50)), true, 'a step over its budget');
+  assert.equal(drOverBudget(report(withinBudget, 30 * 60_000, 45)), true, 'the RTO missed');
+  assert.equal(
+    drSummary(report(steps(), 4 * 3_600_000, 50)),
+    'recovery succeeded from backup 20261128_030000: RTO met: 50m of 4h; over budget: 2 start database (15m of 10m); RPO met: restored data was 24h old at recovery start (target 24h); checklist 1/2 passed',
+  );
+});
+
+test('a backup summary names kind, id, source, size and warnings; an unchanged config snapshot says nothing was written', () => {
+  const result = {
+    backupId: '20261129_030000', kind: 'full', parts: ['database', 'images', 'config'], outcome: 'succeeded', source: 'promptbox', repository: '/r',
+    artifacts: [{ bytes: 1000 }, { bytes: 234 }], configChanged: [], verification: [], warnings: ['off-site copy to s3 failed: timeout'],
+    retention: { deletedBackups: [] }, offsite: [], bytesWritten: 1234, timings: [], totalMs: 65_000,
+  } as unknown as Parameters<typeof backupSummary>[0];
+  assert.equal(backupSummary(result), 'full backup 20261129_030000 of promptbox: succeeded, 1234 bytes in 2 artifact(s), verified, 1m5s; 1 warning(s)');
+  assert.equal(backupSummary({ ...result, kind: 'config', outcome: 'unchanged' }), 'config backup 20261129_030000 of promptbox: unchanged, nothing written');
 });

@@ -46,12 +46,11 @@ test('secret values are scrubbed wherever they appear, short values are left alo
 
 test('every search attribute the workflows set is registered by the compose file and documented', async () => {
   const { readFile } = await import('node:fs/promises');
-  const { SEARCH_ATTRIBUTES } = await import('../../core/search-attributes.js');
+  const { SEARCH_ATTRIBUTES, cliTypeName } = await import('../../core/search-attributes.js');
   const compose = await readFile(new URL('../../docker-compose.temporal.yml', import.meta.url), 'utf8');
   const readme = await readFile(new URL('../../README.md', import.meta.url), 'utf8');
   for (const key of SEARCH_ATTRIBUTES) {
-    const type = key.type === 'INT' ? 'Int' : 'Keyword';
-    assert.ok(compose.includes(`${key.name}:${type}`), `${key.name} in docker-compose.temporal.yml`);
+    assert.ok(compose.includes(`${key.name}:${cliTypeName(key)}`), `${key.name} in docker-compose.temporal.yml`);
     assert.ok(readme.includes(key.name), `${key.name} in README.md`);
   }
 });
