@@ -1,7 +1,6 @@
 // Restore tests (DESIGN.md section 6): the weekly integrity check of everything retained, the
 // monthly partial restores (a dump into a scratch database; a sample of originals into a scratch
 // directory), the teardown of the quarterly full restore's sandbox, and the kept history.
-import { availableParallelism } from 'node:os';
 import { copyFile, mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
 import type { DatabaseConfig } from '../config/schema.js';
@@ -17,6 +16,7 @@ import { fail } from './failure.js';
 import { sha256File } from './hash.js';
 import { decodeImage } from './image-codec.js';
 import { withHeartbeat } from './heartbeat.js';
+import { FILE_PARALLELISM, inPool } from './pool.js';
 import type { HeartbeatProgress } from '../core/progress.js';
 import { pgRestoreFromStream, psqlRows, tableRowCounts } from './psql.js';
 import { readJsonRecords } from './records.js';
@@ -28,16 +28,6 @@ export interface RestoreTestOutcome {
   /** Failed checks only (passing ones are counted), each naming its artifact. */
   failures: VerificationCheck[];
   checked: number;
-}
-
-/** Runs `work` over `items` with at most `limit` at a time. */
-async function inPool<T>(items: T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(limit, items.length) }, async () => {
-      while (next < items.length) await work(items[next++] as T);
-    }),
-  );
 }
 
 async function listFiles(dir: string): Promise<string[]> {
@@ -84,7 +74,7 @@ export function createRestoreTestActivities(deps: ActivityDeps) {
       const mirror = join(root, layout.imagesCurrent);
       const files = await listFiles(mirror);
       const hashes = await sourceHashes();
-      const parallel = config.restoreTests.parallelism ?? availableParallelism();
+      const parallel = config.restoreTests.parallelism ?? FILE_PARALLELISM;
       let done = 0;
       await withHeartbeat(
         (): HeartbeatProgress => ({ step: 'integrity', filesDone: done, filesTotal: artifacts.length + files.length }),

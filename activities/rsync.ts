@@ -9,6 +9,7 @@ import { ensureDir, exists } from './fs-durable.js';
 import { fail } from './failure.js';
 import { sha256File } from './hash.js';
 import { withHeartbeat } from './heartbeat.js';
+import { FILE_PARALLELISM, inPool } from './pool.js';
 import type { HeartbeatProgress } from '../core/progress.js';
 
 export interface ImageSyncResult {
@@ -95,13 +96,13 @@ export function createRsyncActivities(deps: ActivityDeps) {
           }
           await finish();
           // Originals are content-addressed: a copied file must hash to its own name.
-          for (const rel of copied) {
+          await inPool(copied, FILE_PARALLELISM, async (rel) => {
             const expected = contentHashOf(rel);
-            if (!expected) continue;
+            if (!expected) return;
             const { sha256 } = await sha256File(join(mirror, rel));
             hashed += 1;
             if (sha256 !== expected && mismatches.length < MAX_REPORTED) mismatches.push(rel);
-          }
+          });
         },
       );
       const stats = parseRsyncStats(stdoutTail.join('\n'));
