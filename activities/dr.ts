@@ -3,7 +3,7 @@
 // accepts connections, restore the dump, restore the images checking every file against
 // images.file_hash, start the app and wait for its health endpoint, and verify with the checklist.
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { DatabaseConfig } from '../config/schema.js';
 import type { ChecklistItem } from '../core/checklist.js';
@@ -18,6 +18,7 @@ import { artifactFile, createArtifactChecker } from './artifact-check.js';
 import { sha256File } from './hash.js';
 import { encodePng } from './image-codec.js';
 import { previousProgress, withHeartbeat } from './heartbeat.js';
+import { FILE_PARALLELISM, inPool } from './pool.js';
 import type { HeartbeatProgress } from '../core/progress.js';
 import { pgRestoreFromStream, psqlRows, tableRowCounts } from './psql.js';
 
@@ -38,6 +39,10 @@ export interface ImageRestoreResult {
 }
 
 const POLL_MS = 500;
+/** rsync's half-copied files during an image restore, inside the target storage, removed after. */
+const RESTORE_TEMP_DIR = '.promptbox-restore-partial';
+/** Files checked between two progress marks of the image check. */
+const CHECK_CHUNK = 32;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export function createDrActivities(deps: ActivityDeps) {
@@ -177,15 +182,28 @@ export function createDrActivities(deps: ActivityDeps) {
         async () => {
           if (!state.copied) {
             // rsync is itself resumable: a rerun after a lost worker copies only what is missing.
-            await runArgv(['rsync', '--archive', '--chmod=D0755,F0644', `${join(root, layout.imagesCurrent)}/`, `${t.storageRoot}/`], t.appDir);
+            // Half-copied files wait in a temp dir of their own, so a lost worker's leftovers
+            // never sit among the restored originals.
+            const partial = join(t.storageRoot, RESTORE_TEMP_DIR);
+            await ensureDir(partial);
+            await runArgv(['rsync', '--archive', '--chmod=D0755,F0644', `--temp-dir=${partial}`, `${join(root, layout.imagesCurrent)}/`, `${t.storageRoot}/`], t.appDir);
+            await rm(partial, { recursive: true, force: true });
             state.copied = true;
           }
           rows = await psql(t, 'select storage_path, file_hash from images where deleted_at is null order by storage_path');
-          for (; state.index < rows.length; state.index += 1) {
-            const [path, hash] = rows[state.index] as [string, string];
-            const file = join(t.storageRoot, path);
-            if (!(await exists(file))) state.missing.push(path);
-            else if ((await sha256File(file)).sha256 !== hash) state.corrupt.push(path);
+          // Checked a chunk at a time, files in parallel; the heartbeat's index resumes a chunk.
+          while (state.index < rows.length) {
+            const chunk = rows.slice(state.index, state.index + CHECK_CHUNK) as Array<[string, string]>;
+            const verdicts: Array<'ok' | 'missing' | 'corrupt'> = [];
+            await inPool(chunk, FILE_PARALLELISM, async ([path, hash], i) => {
+              const file = join(t.storageRoot, path);
+              verdicts[i] = !(await exists(file)) ? 'missing' : (await sha256File(file)).sha256 !== hash ? 'corrupt' : 'ok';
+            });
+            chunk.forEach(([path], i) => {
+              if (verdicts[i] === 'missing') state.missing.push(path);
+              if (verdicts[i] === 'corrupt') state.corrupt.push(path);
+            });
+            state.index += chunk.length;
           }
           return { checked: rows.length, missing: state.missing, corrupt: state.corrupt };
         },

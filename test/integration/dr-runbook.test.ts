@@ -3,8 +3,8 @@
 // storage directory, and the stand-in app started by the start-app step.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFile, stat, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { basename, join } from 'node:path';
 import { execa } from 'execa';
 import { useServices } from '../harness.js';
 import { assertSucceeded, finalAttempt, makeConfig, makeFixture, recordHistory, runBackup, runCli, scheduledCount, sqlRows, testWorker, type TestSetup } from '../helpers.js';
@@ -176,6 +176,9 @@ test('the recovery survives a worker restart in the middle of the image restore,
     const imageAttempt = finalAttempt(events, 'drRestoreImages');
     assert.ok(imageAttempt >= 2, `the image restore ran again on the new worker (attempt ${imageAttempt})`);
     assert.equal(report.steps.find((s) => s.step === 'restoreDatabase')?.attempts, 1);
+    // The interrupted copy's half-written file is gone, not left among the restored originals.
+    const restored = await readdir(sandbox.input.target.storageRoot, { recursive: true });
+    assert.deepEqual(restored.filter((p) => basename(p).startsWith('.')), []);
   } finally {
     await sandbox.stop();
   }
