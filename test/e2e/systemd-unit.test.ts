@@ -52,6 +52,9 @@ test("ExecStart is the CLI's worker command on the documented config, and exits 
   assert.ok(existsSync(here(cli)), `${cli} is in the clone`);
   const cliArgs = args.slice(args.indexOf(cli) + 1);
   assert.deepEqual(cliArgs, ['worker', '--config', CONFIG]);
+  // The same node flags as the ./promptbox-backup wrapper, so the service runs the benchmarked worker.
+  const wrapper = (await readFile(here('/opt/promptbox-backup/promptbox-backup'), 'utf8')).match(/^exec node (.*?) --import/m)?.[1];
+  assert.equal(args.slice(0, args.indexOf('--import')).join(' '), wrapper);
 
   // The CLI accepts exactly these arguments (an unknown option would exit 2 with the usage) ...
   const help = await execa(process.execPath, ['--import', here(loader), here(cli), ...cliArgs, '--help'], { reject: false });
