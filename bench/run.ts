@@ -15,7 +15,7 @@ import { peakRssDuring } from './lib/measure.js';
 import { formatTable, writeResults } from './lib/output.js';
 import { mb, ratio, type Row } from './lib/row.js';
 import { fullBackup, integrityCheck } from './lib/runs.js';
-import { fullAndIncremental } from './scenarios/backup.js';
+import { backupScenarios } from './scenarios/backup.js';
 import { drEndToEnd } from './scenarios/dr.js';
 import { integrityThroughput } from './scenarios/integrity.js';
 import { activityOverhead } from './scenarios/overhead.js';
@@ -92,8 +92,8 @@ const rows: Row[] = [];
 try {
   const memory: Array<{ size: string; backupMb: number; integrityMb: number }> = [];
   await withSource(s, 'main', size, async (source, pid) => {
-    progress('full backup vs bash script, then the incremental');
-    const backup = await fullAndIncremental(s, source, pid, reps);
+    progress('backups: image increment, full vs bash script');
+    const backup = await backupScenarios(s, source, pid, reps);
     rows.push(...backup.rows);
     progress('integrity check vs sha256sum');
     const integrity = await integrityThroughput(s, source, pid, reps);

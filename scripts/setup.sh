@@ -3,8 +3,8 @@
 #   - npm dependencies from package-lock.json (skipped when node_modules matches the lock);
 #   - Debian packages for the tools the activities drive (skipped when each tool is on PATH);
 #   - the pinned Temporal CLI into .tools/bin (skipped when that version is already there or on PATH).
-# `setup.sh test` adds Debian's Chromium (browser tests); `setup.sh bench` adds restic (the benchmark's
-# comparison). The main job needs neither.
+# `setup.sh bench` adds restic (the benchmark's yardstick); `setup.sh test` adds restic (the suite
+# runs a smoke benchmark) and Debian's Chromium (browser tests). The main job needs neither.
 # Quiet when all is in place; prints one line per thing it installs.
 set -euo pipefail
 
@@ -51,8 +51,8 @@ install_debian_packages() {
   command -v rclone >/dev/null || missing+=(rclone)
   command -v ssh >/dev/null || missing+=(openssh-client)
   command -v sshd >/dev/null || [ -x /usr/sbin/sshd ] || missing+=(openssh-server)
-  if [ "$PROFILE" != run ]; then [ -x /usr/bin/chromium ] || missing+=(chromium); fi
-  if [ "$PROFILE" = bench ]; then command -v restic >/dev/null || missing+=(restic); fi
+  if [ "$PROFILE" = test ]; then [ -x /usr/bin/chromium ] || missing+=(chromium); fi
+  if [ "$PROFILE" != run ]; then command -v restic >/dev/null || missing+=(restic); fi
   [ ${#missing[@]} -eq 0 ] && return 0
   log "installing Debian packages: ${missing[*]}"
   as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq >&2

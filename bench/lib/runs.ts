@@ -28,7 +28,7 @@ export async function imageBackup(client: Client, source: Source): Promise<FullB
   return client.workflow.execute('imageBackup', {
     taskQueue: source.config.temporal.taskQueue,
     workflowId: `image-backup-${source.name}-${Date.now()}`,
-    args: [{ reason: 'benchmark', skipRetention: true }],
+    args: [{ reason: 'benchmark' }], // as the schedule starts it
   });
 }
 

@@ -1,0 +1,51 @@
+// Covers: bench/ (run.ts, scenarios, baseline-backup.sh). The benchmark itself is not a test (its
+// figures are ratios printed for people); this tiny run keeps every scenario working, so the
+// README's `npm run bench` does not rot between measurements.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { execa } from 'execa';
+import type { Results } from '../../bench/lib/output.js';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+const SCENARIOS = [
+  /^full backup workflow/,
+  /^incremental image backup after replacing 1 %/,
+  /^full backup after the same change/,
+  /^integrity check throughput/,
+  /^DR runbook end to end/,
+  /^restic backup/,
+  /^restic check --read-data/,
+  /^worker peak RSS/,
+  /^incremental image backup at \d+ and \d+ files/,
+  /^integrity check at \d+ and \d+ files/,
+  /^overhead of one activity/,
+];
+
+test('a smoke-sized benchmark runs every scenario and writes its table, results.json and RESULTS.md', async () => {
+  const out = await mkdtemp(join(tmpdir(), 'pbb-bench-out-'));
+  try {
+    const run = await execa('node', ['--import', 'tsx', 'bench/run.ts', '--smoke', '--out', out], { cwd: root, reject: false });
+    assert.equal(run.exitCode, 0, run.stderr.slice(-3000));
+    const results = JSON.parse(await readFile(join(out, 'results.json'), 'utf8')) as Results;
+    for (const pattern of SCENARIOS) {
+      const row = results.rows.find((r) => pattern.test(r.scenario));
+      assert.ok(row, `no row for ${pattern} in ${results.rows.map((r) => r.scenario).join('; ')}`);
+      for (const [k, v] of Object.entries(row.data)) assert.ok(Number.isFinite(v) && v >= 0, `${row.scenario}: ${k} = ${v}`);
+      assert.ok(run.stdout.includes(row.scenario), `the printed table lists ${row.scenario}`);
+    }
+    assert.equal(results.rows.length, SCENARIOS.length);
+    // Every target is judged, and a missed one is printed as such.
+    for (const row of results.rows.filter((r) => r.met === false)) assert.match(run.stdout, new RegExp(`${row.target.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\s+MISSED`));
+    const markdown = await readFile(join(out, 'RESULTS.md'), 'utf8');
+    assert.match(markdown, /^# Benchmark results/);
+    for (const key of ['node', 'temporal', 'pg_dump', 'rsync', 'restic']) assert.match(markdown, new RegExp(`^- ${key}: \\S`, 'm'));
+    // The benchmark cleans up after itself: no fixture, cluster or repository is left in /var/tmp.
+    assert.deepEqual((await readdir('/var/tmp')).filter((n) => n.startsWith('pbb-bench-')), []);
+  } finally {
+    await rm(out, { recursive: true, force: true });
+  }
+});
