@@ -79,11 +79,13 @@ export function createRestoreTestActivities(deps: ActivityDeps) {
       await withHeartbeat(
         (): HeartbeatProgress => ({ step: 'integrity', filesDone: done, filesTotal: artifacts.length + files.length }),
         async () => {
-          await inPool(artifacts, parallel, async (a) => {
+          // Dumps are decrypted and listed by gpg and pg_restore (other processes, other core)
+          // while the mirror is hashed here: one lane for them, the rest for the files.
+          const checkingArtifacts = inPool(artifacts, 1, async (a) => {
             failures.push(...(await checker.checkArtifact(a, join(root, a.path))).filter((c) => !c.ok));
             done += 1;
           });
-          await inPool(files, parallel, async (rel) => {
+          const checkingFiles = inPool(files, parallel, async (rel) => {
             const { sha256 } = await sha256File(join(mirror, rel));
             const named = contentHashOf(rel);
             const recorded = hashes.get(rel);
@@ -92,6 +94,7 @@ export function createRestoreTestActivities(deps: ActivityDeps) {
             else if (recorded && recorded !== sha256) failures.push({ artifact: path, check: 'image mirror', ok: false, detail: `content sha256 ${sha256} differs from images.file_hash ${recorded}` });
             done += 1;
           });
+          await Promise.all([checkingArtifacts, checkingFiles]);
         },
       );
       const dumpsBad = failures.some((f) => f.artifact.startsWith('db/') || f.artifact.startsWith('manifests/'));

@@ -102,7 +102,7 @@ try {
     progress('DR runbook vs pg_restore + cp');
     rows.push(...(await drEndToEnd(s, source)));
     progress('restic');
-    rows.push(...(await resticComparison(s, source, { backupMs: backup.fullMs, checkMs: integrity.ms })));
+    rows.push(...(await resticComparison(s, source, { imagesMs: backup.firstImagesMs, checkMs: integrity.ms })));
   });
   const large = { ...size, images: size.images * largeFactor, bytes: size.bytes * largeFactor, thumbnails: false };
   await withSource(s, 'large', large, async (source, pid) => {

@@ -6,6 +6,7 @@ import type { Client } from '@temporalio/client';
 import { startFullBackup } from '../../client/start-backup.js';
 import type { DrInput } from '../../core/dr-input.js';
 import type { FullBackupResult } from '../../core/backup-result.js';
+import type { DrReport } from '../../core/dr-report.js';
 import type { Source } from './environment.js';
 
 let lastStart = 0;
@@ -41,7 +42,7 @@ export async function integrityCheck(client: Client, source: Source): Promise<vo
   if (!(result as { passed: boolean }).passed) throw new Error(`integrity check of ${source.name} failed: ${JSON.stringify(result)}`);
 }
 
-export async function drRecovery(client: Client, source: Source, input: DrInput): Promise<unknown> {
+export async function drRecovery(client: Client, source: Source, input: DrInput): Promise<DrReport> {
   return client.workflow.execute('drRecovery', {
     taskQueue: source.config.temporal.taskQueue,
     workflowId: `dr-${source.name}-${Date.now()}`,

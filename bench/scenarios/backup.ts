@@ -35,6 +35,8 @@ async function changeOnePercent(s: BenchServices, source: Source, seed: number):
 
 export interface BackupFigures {
   fullMs: number;
+  /** The first image backup: every original copied, hashed and checked against the database. */
+  firstImagesMs: number;
   peakRssMb: number;
   rows: Row[];
 }
@@ -68,6 +70,7 @@ export async function backupScenarios(s: BenchServices, source: Source, workerPi
   const copied = (r: { images?: { transferred: number } }) => r.images?.transferred ?? 0;
   return {
     fullMs,
+    firstImagesMs: firstImages.ms,
     peakRssMb,
     rows: [
       {

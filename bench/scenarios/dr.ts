@@ -9,6 +9,7 @@ import type { BenchServices, Source } from '../lib/environment.js';
 import { timed } from '../lib/measure.js';
 import { ratio, seconds, type Row } from '../lib/row.js';
 import { drRecovery } from '../lib/runs.js';
+import type { DrStep } from '../../core/dr-input.js';
 import { latestGood, readCatalog } from '../../activities/catalog.js';
 
 const HOURS = '4h';
@@ -41,6 +42,11 @@ export async function drEndToEnd(s: BenchServices, source: Source): Promise<Row[
   const budgets = { prepare: HOURS, startDatabase: HOURS, restoreDatabase: HOURS, restoreImages: HOURS, startApp: HOURS, verify: HOURS, rto: HOURS };
   const ours = await timed(() => drRecovery(s.client, source, { ...sandbox.input, budgets }));
   await sandbox.stop();
+  // Where the time went: the data steps against the same raw commands, the rest is fixed cost.
+  const stepMs = (names: DrStep[]) =>
+    ours.value.steps.filter((st) => names.includes(st.step)).reduce((n, st) => n + (st.elapsedMs ?? 0), 0);
+  const dataMs = stepMs(['startDatabase', 'restoreDatabase', 'restoreImages']);
+  const fixedMs = stepMs(['prepare', 'startApp', 'verify']);
   return [
     {
       scenario: 'DR runbook end to end, no operator waits (six steps, checklist included)',
@@ -50,6 +56,17 @@ export async function drEndToEnd(s: BenchServices, source: Source): Promise<Row[
       target: '≤ 1.1 ×',
       met: ours.ms / rawRun.ms <= 1.1,
       data: { oursMs: ours.ms, rawMs: rawRun.ms },
+    },
+    {
+      scenario: 'DR steps 2-4 (start database, restore database, restore and hash-check every image)',
+      ours: seconds(dataMs),
+      baseline: `${seconds(rawRun.ms)} the same raw commands`,
+      result: ratio(dataMs / rawRun.ms),
+      target: 'report',
+      met: undefined,
+      // The remainder of the run: steps 1, 5 and 6 (files, app start, checklist), then Temporal's
+      // scheduling of twenty-odd activities.
+      data: { dataMs, fixedStepsMs: fixedMs, otherMs: Math.max(0, ours.ms - dataMs - fixedMs) },
     },
   ];
 }

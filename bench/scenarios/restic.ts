@@ -1,6 +1,6 @@
-// restic (Debian's package) backing up and checking the same originals, against our full backup
-// (which also dumps and encrypts the database) and our integrity check (which also decrypts and
-// lists every dump): ours must still be faster.
+// restic (Debian's package) backing up and checking the same originals, against our first image
+// backup of them (every original copied, hashed and checked against the database's rows) and our
+// integrity check (which also decrypts and lists every dump): ours must be faster.
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
@@ -8,7 +8,7 @@ import type { BenchServices, Source } from '../lib/environment.js';
 import { timed } from '../lib/measure.js';
 import { ratio, seconds, type Row } from '../lib/row.js';
 
-export async function resticComparison(s: BenchServices, source: Source, ours: { backupMs: number; checkMs: number }): Promise<Row[]> {
+export async function resticComparison(s: BenchServices, source: Source, ours: { imagesMs: number; checkMs: number }): Promise<Row[]> {
   const repo = join(s.dir, 'restic-repo');
   const cache = join(s.dir, 'restic-cache');
   await rm(repo, { recursive: true, force: true });
@@ -22,13 +22,13 @@ export async function resticComparison(s: BenchServices, source: Source, ours: {
   await rm(repo, { recursive: true, force: true });
   return [
     {
-      scenario: 'restic backup of the same originals vs our full backup (which also dumps the database)',
-      ours: seconds(ours.backupMs),
+      scenario: 'restic backup of the same originals vs our first image backup of them',
+      ours: seconds(ours.imagesMs),
       baseline: `${seconds(backup.ms)} restic backup`,
-      result: ratio(ours.backupMs / backup.ms),
+      result: ratio(ours.imagesMs / backup.ms),
       target: '< 1 × (ours faster)',
-      met: ours.backupMs < backup.ms,
-      data: { oursMs: ours.backupMs, resticMs: backup.ms },
+      met: ours.imagesMs < backup.ms,
+      data: { oursMs: ours.imagesMs, resticMs: backup.ms },
     },
     {
       scenario: 'restic check --read-data vs our integrity check (which also decrypts and lists dumps)',

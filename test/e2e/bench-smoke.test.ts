@@ -17,6 +17,7 @@ const SCENARIOS = [
   /^full backup after the same change/,
   /^integrity check throughput/,
   /^DR runbook end to end/,
+  /^DR steps 2-4/,
   /^restic backup/,
   /^restic check --read-data/,
   /^worker peak RSS/,
