@@ -221,6 +221,7 @@ async function main(argv: string[]): Promise<number> {
           taskQueue: config.temporal.taskQueue,
           workflowId: `retention-${config.source.name}-${backupIdFor(new Date())}`,
           args: [{ dryRun: values['dry-run'] }],
+          staticSummary: `GFS retention of ${config.source.name}${values['dry-run'] ? ' (dry run: nothing deleted)' : ''}, started from the CLI`,
         });
         say(values.json ? JSON.stringify(report, null, 2) : formatRetention(report));
         return EXIT_OK;
@@ -291,6 +292,7 @@ async function main(argv: string[]): Promise<number> {
           taskQueue: config.temporal.taskQueue,
           workflowId: `restore-test-${kind}-${config.source.name}-${backupIdFor(new Date())}`,
           args: [{ kind: kind as 'integrity', ...(values.partial ? { partial: values.partial as 'database' } : {}) }],
+          staticSummary: `${kind}${values.partial ? ` (${values.partial})` : ''} restore test of ${config.source.name}, started from the CLI`,
         });
         note(`started ${handle.workflowId}`);
         const result = await waitWithProgress<RestoreTestResult>(client, handle, {

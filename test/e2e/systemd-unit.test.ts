@@ -53,8 +53,9 @@ test("ExecStart is the CLI's worker command on the documented config, and exits 
   const cliArgs = args.slice(args.indexOf(cli) + 1);
   assert.deepEqual(cliArgs, ['worker', '--config', CONFIG]);
   // The same node flags as the ./promptbox-backup wrapper, so the service runs the benchmarked worker.
-  const wrapper = (await readFile(here('/opt/promptbox-backup/promptbox-backup'), 'utf8')).match(/^exec node (.*?) --import/m)?.[1];
-  assert.equal(args.slice(0, args.indexOf('--import')).join(' '), wrapper);
+  const wrapper = await readFile(here('/opt/promptbox-backup/promptbox-backup'), 'utf8');
+  assert.equal(args.slice(0, args.indexOf('--import')).join(' '), wrapper.match(/^exec node (.*?) --import/m)?.[1]);
+  for (const [, setting] of wrapper.matchAll(/^export (\S+=\S+)$/gm)) assert.ok(unit.get('Environment')!.join(' ').split(/\s+/).includes(setting!), `Environment has ${setting}`);
 
   // The CLI accepts exactly these arguments (an unknown option would exit 2 with the usage) ...
   const help = await execa(process.execPath, ['--import', here(loader), here(cli), ...cliArgs, '--help'], { reject: false });
