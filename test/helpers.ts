@@ -191,8 +191,19 @@ export async function recordHistory(services: Services, workflowId: string, name
 type HistoryEvent = NonNullable<Awaited<ReturnType<WorkflowHandle['fetchHistory']>>['events']>[number];
 
 /** How many times a run scheduled an activity type (retries of one schedule count once). */
+/** How many times a step ran to completion or was scheduled: ordinary activities and local ones (markers). */
 export function scheduledCount(events: HistoryEvent[], activityType: string): number {
-  return events.filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === activityType).length;
+  return events.filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === activityType || localActivityType(e) === activityType).length;
+}
+
+/** The activity type a local-activity marker records (JSON in the marker's `data` payload). */
+function localActivityType(e: HistoryEvent): string | undefined {
+  const marker = e.markerRecordedEventAttributes;
+  if (marker?.markerName !== 'core_local_activity') return undefined;
+  const data = marker.details?.data?.payloads?.[0]?.data;
+  if (!data) return undefined;
+  const parsed = JSON.parse(Buffer.from(data).toString('utf8')) as { activity_type?: string; activityType?: string };
+  return parsed.activity_type ?? parsed.activityType;
 }
 
 /** The attempt number that completed (or last started) an activity type: 2 or more means it ran again. */

@@ -15,7 +15,7 @@ import { BACKUP_PARTS, kindOf, type BackupPart } from '../core/manifest.js';
 import { backupIdFor, layout } from '../core/repository-layout.js';
 import { BACKUP_BYTES, BACKUP_ID, BACKUP_KIND, BACKUP_OUTCOME, BACKUP_SOURCE } from '../core/search-attributes.js';
 import type { PlainStaged } from '../core/staged.js';
-import { ALERT_OPTIONS, PLAN_OPTIONS, stepOptions } from './options.js';
+import { ALERT_OPTIONS, bookkeeping, PLAN_OPTIONS, stepOptions } from './options.js';
 import { rootFailure } from '../core/alerts.js';
 import { applyRetention } from './retention.js';
 import { recordFailure, recordSuccess, recordSummary } from './run-outcome.js';
@@ -29,8 +29,6 @@ export interface BackupInput {
   /** Skip the GFS retention run that follows a successful backup. */
   skipRetention?: boolean;
 }
-
-const { planBackup } = proxyActivities<Activities>(PLAN_OPTIONS);
 
 export async function fullBackup(input: BackupInput = {}): Promise<FullBackupResult> {
   return backupRun([...BACKUP_PARTS], input);
@@ -60,7 +58,7 @@ async function backupRun(parts: BackupPart[], input: BackupInput): Promise<FullB
 
   let plan: BackupPlan;
   try {
-    plan = await planBackup();
+    plan = await bookkeeping(PLAN_OPTIONS).planBackup();
   } catch (err) {
     await recordFailure(kind, 'unknown source', err, backupId);
     throw err;
@@ -168,7 +166,7 @@ async function backupSteps(
       }
     }
     try {
-      await proxyActivities<Activities>({ summary: 'ping the success URL', startToCloseTimeout: '1 minute', retry: { maximumAttempts: 3 } }).pingSuccess();
+      await bookkeeping({ summary: 'ping the success URL', startToCloseTimeout: '1 minute', retry: { maximumAttempts: 3 } }).pingSuccess();
     } catch (err) {
       warnings.push(`success ping failed: ${(err as Error).message}`);
     }
@@ -182,7 +180,7 @@ async function backupSteps(
   } finally {
     // Runs on success, failure and cancellation alike; must not itself be cancelled.
     await CancellationScope.nonCancellable(() =>
-      proxyActivities<Activities>(stepOptions(s.commit, 'remove the staging area')).discardStaging({ backupId }),
+      bookkeeping(stepOptions(s.commit, 'remove the staging area')).discardStaging({ backupId }),
     );
   }
 }

@@ -4,7 +4,7 @@ import { proxyActivities, upsertSearchAttributes, workflowInfo } from '@temporal
 import type { Activities } from '../activities/index.js';
 import { evaluateHealth, type HealthReport } from '../core/health.js';
 import { BACKUP_KIND, BACKUP_OUTCOME } from '../core/search-attributes.js';
-import { ALERT_OPTIONS, JOURNAL_OPTIONS } from './options.js';
+import { ALERT_OPTIONS, bookkeeping, JOURNAL_OPTIONS } from './options.js';
 import { recordSummary } from './run-outcome.js';
 
 const { gatherHealth } = proxyActivities<Activities>({
@@ -14,7 +14,6 @@ const { gatherHealth } = proxyActivities<Activities>({
   retry: { maximumAttempts: 3, initialInterval: '10 seconds' },
 });
 const { sendAlert } = proxyActivities<Activities>(ALERT_OPTIONS);
-const { recordRun } = proxyActivities<Activities>(JOURNAL_OPTIONS);
 
 export async function healthCheck(): Promise<HealthReport> {
   upsertSearchAttributes([{ key: BACKUP_KIND, value: 'health' }]);
@@ -33,6 +32,6 @@ export async function healthCheck(): Promise<HealthReport> {
       at: new Date().toISOString(),
     });
   }
-  await recordRun({ kind: 'health', workflowId: workflowInfo().workflowId, outcome: 'succeeded', finishedAt: new Date().toISOString() });
+  await bookkeeping(JOURNAL_OPTIONS).recordRun({ kind: 'health', workflowId: workflowInfo().workflowId, outcome: 'succeeded', finishedAt: new Date().toISOString() });
   return report;
 }

@@ -1,17 +1,16 @@
 // Runs a piece of workflow under the repository lock (activities/repository-lock.ts): released
 // whatever happens, in a scope that cancellation cannot interrupt.
-import { CancellationScope, proxyActivities, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
-import type { Activities } from '../activities/index.js';
+import { CancellationScope, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import { rootFailure } from '../core/alerts.js';
 import { BACKUP_OUTCOME } from '../core/search-attributes.js';
-import { JOURNAL_OPTIONS } from './options.js';
+import { bookkeeping, JOURNAL_OPTIONS } from './options.js';
 
-const { acquireRepositoryLock, releaseRepositoryLock } = proxyActivities<Activities>({ ...JOURNAL_OPTIONS, summary: 'repository lock' });
+const LOCK_OPTIONS = { ...JOURNAL_OPTIONS, summary: 'repository lock' };
 
 export async function withRepositoryLock<T>(purpose: string, work: () => Promise<T>): Promise<T> {
   const { workflowId, runId } = workflowInfo();
   try {
-    await acquireRepositoryLock({ workflowId, runId, purpose });
+    await bookkeeping(LOCK_OPTIONS).acquireRepositoryLock({ workflowId, runId, purpose });
   } catch (err) {
     // Another run holds the lock: this run did nothing, which is neither success nor failure.
     if (rootFailure(err).type === 'RepositoryBusy') upsertSearchAttributes([{ key: BACKUP_OUTCOME, value: 'skipped' }]);
@@ -20,6 +19,6 @@ export async function withRepositoryLock<T>(purpose: string, work: () => Promise
   try {
     return await work();
   } finally {
-    await CancellationScope.nonCancellable(() => releaseRepositoryLock({ workflowId, runId }));
+    await CancellationScope.nonCancellable(() => bookkeeping(LOCK_OPTIONS).releaseRepositoryLock({ workflowId, runId }));
   }
 }

@@ -7,9 +7,8 @@ import type { Activities } from '../activities/index.js';
 import { rootFailure, type Alert } from '../core/alerts.js';
 import type { RunKind, RunRecord } from '../core/run-journal.js';
 import { BACKUP_OUTCOME } from '../core/search-attributes.js';
-import { ALERT_OPTIONS, JOURNAL_OPTIONS } from './options.js';
+import { ALERT_OPTIONS, bookkeeping, JOURNAL_OPTIONS } from './options.js';
 
-const { recordRun } = proxyActivities<Activities>(JOURNAL_OPTIONS);
 const { sendAlert } = proxyActivities<Activities>(ALERT_OPTIONS);
 
 /**
@@ -26,7 +25,7 @@ export function recordSummary(summary: string, attributes: SearchAttributeUpdate
 export async function recordSuccess(kind: RunKind, outcome: 'succeeded' | 'unchanged', backupId?: string): Promise<void> {
   upsertSearchAttributes([{ key: BACKUP_OUTCOME, value: outcome }]);
   await CancellationScope.nonCancellable(() =>
-    recordRun({ kind, workflowId: workflowInfo().workflowId, outcome, finishedAt: new Date().toISOString(), ...(backupId ? { backupId } : {}) }),
+    bookkeeping(JOURNAL_OPTIONS).recordRun({ kind, workflowId: workflowInfo().workflowId, outcome, finishedAt: new Date().toISOString(), ...(backupId ? { backupId } : {}) }),
   );
 }
 
@@ -57,6 +56,6 @@ export async function recordFailure(kind: RunKind, source: string, err: unknown,
   };
   recordSummary(`${alert.summary}: ${error.message}`);
   await CancellationScope.nonCancellable(async () => {
-    await Promise.allSettled([recordRun(record), sendAlert(alert)]);
+    await Promise.allSettled([bookkeeping(JOURNAL_OPTIONS).recordRun(record), sendAlert(alert)]);
   });
 }
