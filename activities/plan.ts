@@ -4,7 +4,9 @@
 import { access, constants } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { StepsConfig } from '../config/schema.js';
+import { BACKUP_PARTS, type BackupPart } from '../core/manifest.js';
 import { layout } from '../core/repository-layout.js';
+import { latestGood, readCatalog } from './catalog.js';
 import type { ActivityDeps } from './deps.js';
 import { createEncryptActivities } from './encrypt.js';
 import { ensureDir, exists } from './fs-durable.js';
@@ -19,6 +21,16 @@ export interface BackupPlan {
   tools: Record<string, string>;
   /** Names of the off-site targets to copy to after a verified backup. */
   offsite: string[];
+  /** The newest good backup holding each part, before this run: the run's RPO figure is its age. */
+  previousGood?: Partial<Record<BackupPart, string>>;
+}
+
+async function previousGoodBackups(root: string): Promise<Partial<Record<BackupPart, string>>> {
+  const catalog = await readCatalog(root);
+  return Object.fromEntries(BACKUP_PARTS.flatMap((part) => {
+    const newest = latestGood(catalog, part);
+    return newest ? [[part, newest.backupId]] : [];
+  }));
 }
 
 export function createPlanActivities(deps: ActivityDeps) {
@@ -60,6 +72,7 @@ export function createPlanActivities(deps: ActivityDeps) {
         steps: config.steps,
         tools,
         offsite: config.offsite.map((o) => o.name),
+        previousGood: await previousGoodBackups(root),
       };
     },
   };

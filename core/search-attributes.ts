@@ -8,6 +8,12 @@ export const BACKUP_OUTCOME = defineSearchAttributeKey('BackupOutcome', SearchAt
 export const BACKUP_SOURCE = defineSearchAttributeKey('BackupSource', SearchAttributeType.KEYWORD);
 export const BACKUP_ID = defineSearchAttributeKey('BackupId', SearchAttributeType.KEYWORD);
 export const BACKUP_BYTES = defineSearchAttributeKey('BackupBytes', SearchAttributeType.INT);
+/**
+ * A backup's RPO figure: how old the newest good backup of its data was when this one was recorded.
+ * A Double: SQL visibility stores (SQLite in the dev server, PostgreSQL) hold three Int attributes,
+ * and BackupBytes, DrRtoSeconds and DrRpoSeconds take them.
+ */
+export const BACKUP_RPO_SECONDS = defineSearchAttributeKey('BackupRpoSeconds', SearchAttributeType.DOUBLE);
 
 /** Disaster recovery: the step in progress (or the last one), and the measured RTO. */
 export const DR_STEP = defineSearchAttributeKey('DrStep', SearchAttributeType.KEYWORD);
@@ -18,12 +24,12 @@ export const DR_RPO_SECONDS = defineSearchAttributeKey('DrRpoSeconds', SearchAtt
 export const DR_OVER_BUDGET = defineSearchAttributeKey('DrOverBudget', SearchAttributeType.BOOL);
 
 export const SEARCH_ATTRIBUTES = [
-  BACKUP_KIND, BACKUP_OUTCOME, BACKUP_SOURCE, BACKUP_ID, BACKUP_BYTES, DR_STEP, DR_RTO_SECONDS, DR_RPO_SECONDS, DR_OVER_BUDGET,
+  BACKUP_KIND, BACKUP_OUTCOME, BACKUP_SOURCE, BACKUP_ID, BACKUP_BYTES, BACKUP_RPO_SECONDS, DR_STEP, DR_RTO_SECONDS, DR_RPO_SECONDS, DR_OVER_BUDGET,
 ] as const;
 
-/** The type's name as the Temporal CLI spells it (`Keyword`, `Int`, `Bool`). */
+/** The type's name as the Temporal CLI spells it (`Keyword`, `Int`, `Double`, `Bool`). */
 export function cliTypeName(key: (typeof SEARCH_ATTRIBUTES)[number]): string {
-  return { KEYWORD: 'Keyword', INT: 'Int', BOOL: 'Bool' }[key.type];
+  return { KEYWORD: 'Keyword', INT: 'Int', DOUBLE: 'Double', BOOL: 'Bool' }[key.type];
 }
 
 /** `Name=Type` as `temporal server start-dev --search-attribute` wants it. */

@@ -12,8 +12,8 @@ import type { BackupPlan } from '../activities/plan.js';
 import type { FullBackupResult, StepTiming } from '../core/backup-result.js';
 import { assembleManifest } from '../core/manifest-assembly.js';
 import { BACKUP_PARTS, kindOf, type BackupPart } from '../core/manifest.js';
-import { backupIdFor, layout } from '../core/repository-layout.js';
-import { BACKUP_BYTES, BACKUP_ID, BACKUP_KIND, BACKUP_OUTCOME, BACKUP_SOURCE } from '../core/search-attributes.js';
+import { backupIdFor, backupTime, layout } from '../core/repository-layout.js';
+import { BACKUP_BYTES, BACKUP_ID, BACKUP_KIND, BACKUP_OUTCOME, BACKUP_RPO_SECONDS, BACKUP_SOURCE } from '../core/search-attributes.js';
 import type { PlainStaged } from '../core/staged.js';
 import { ALERT_OPTIONS, bookkeeping, PLAN_OPTIONS, stepOptions } from './options.js';
 import { rootFailure } from '../core/alerts.js';
@@ -150,6 +150,8 @@ async function backupSteps(
     const artifacts = staged.map((a) => a.artifact);
     const bytesWritten = artifacts.reduce((n, a) => n + a.bytes, 0);
     upsertSearchAttributes([{ key: BACKUP_BYTES, value: bytesWritten }]);
+    const rpoSeconds = rpoFigure(plan, parts);
+    if (rpoSeconds !== undefined && patched('backup-rpo')) upsertSearchAttributes([{ key: BACKUP_RPO_SECONDS, value: rpoSeconds }]);
     await recordSuccess(kind, 'succeeded', backupId);
     const warnings = verification.checks.filter((c) => !c.ok).map((c) => `${c.artifact}: ${c.check}: ${c.detail}`);
     const offsite = await copyOffsite(plan, backupId, info.workflowId, warnings);
@@ -217,6 +219,15 @@ async function copyOffsite(plan: BackupPlan, backupId: string, workflowId: strin
   }
   if (copies.length) await proxyActivities<Activities>(stepOptions(plan.steps.commit, 'record off-site copies in the manifest')).recordOffsite({ backupId, copies });
   return results;
+}
+
+/**
+ * The run's RPO figure: the age of the newest good backup of its data (the dump when it has one)
+ * at the moment this one became good; none for a repository's first backup.
+ */
+function rpoFigure(plan: BackupPlan, parts: BackupPart[]): number | undefined {
+  const previous = plan.previousGood?.[parts[0] as BackupPart];
+  return previous ? Math.round((Date.now() - backupTime(previous).getTime()) / 1000) : undefined;
 }
 
 /** The result, with its one-line summary recorded for the Web UI. */

@@ -172,6 +172,7 @@ test('each audit query in the README returns exactly the expected runs, newest f
     'last successful full restore': [runs.drOverBudget, runs.drInBudget],
     'failed backups this month': [runs.failedWorkflowId],
     'DR drills over budget': [runs.drOverBudget],
+    'backups that closed a gap longer than the 24 h RPO': [],
     'recoveries whose data was older than the 24 h RPO': [],
     'every run that took or restored one backup': [runs.drOverBudget, runs.drInBudget, runs.backupWorkflowId],
     'backups of one source larger than 1 GB': [],

@@ -10,7 +10,8 @@ import { useServices } from '../harness.js';
 import { assertSucceeded, makeConfig, makeFixture, recordHistory, runBackup, runWorkflow, sqlRows } from '../helpers.js';
 import type { RetentionReport } from '../../workflows/retention.js';
 import { manifestSchema } from '../../core/manifest.js';
-import { backupIdFor } from '../../core/repository-layout.js';
+import { backupIdFor, backupTime } from '../../core/repository-layout.js';
+import { BACKUP_RPO_SECONDS } from '../../core/search-attributes.js';
 
 const services = useServices();
 
@@ -79,7 +80,9 @@ test('a full backup writes a manifest whose checksums match the files on disk, a
 test('a second run moves modified and deleted originals into that day\'s increment and leaves images/current identical to the source', async () => {
   const fixture = await makeFixture(services);
   const setup = await makeConfig(services, fixture, 'incremental images', { encrypted: false });
-  assertSucceeded(await runBackup(services, setup));
+  const firstRun = await runBackup(services, setup);
+  const first = assertSucceeded(firstRun);
+  assert.equal((await firstRun.handle.describe()).typedSearchAttributes.get(BACKUP_RPO_SECONDS), undefined, 'a first backup has no RPO figure');
   const root = setup.config.repository.root;
 
   const [modified, deleted] = fixture.images.filter((i) => !i.deleted);
@@ -91,8 +94,13 @@ test('a second run moves modified and deleted originals into that day\'s increme
   await sqlRows(services, fixture.database.name, `update images set deleted_at = now() where id = '${deleted.id}'`);
   await new Promise((r) => setTimeout(r, 1100)); // backup ids have one-second resolution
 
-  const second = assertSucceeded(await runBackup(services, setup));
+  const secondRun = await runBackup(services, setup);
+  const second = assertSucceeded(secondRun);
   assert.ok(second.images);
+  // Its RPO figure: how old the first backup was when this one became good.
+  const rpo = (await secondRun.handle.describe()).typedSearchAttributes.get(BACKUP_RPO_SECONDS);
+  const firstAge = (Date.now() - backupTime(first.backupId).getTime()) / 1000;
+  assert.ok(rpo !== undefined && rpo >= 1 && rpo <= firstAge + 1, `BackupRpoSeconds ${rpo}, first backup ${firstAge.toFixed(1)} s old`);
   const increment = join(root, second.images.increment);
   assert.deepEqual(await readFile(join(increment, modified.storagePath)), modifiedBefore);
   assert.deepEqual(await readFile(join(increment, deleted.storagePath)), deletedBefore);
