@@ -9,8 +9,8 @@ const spare: Buffer[] = [];
 
 export async function sha256File(path: string, onBytes?: (total: number) => void): Promise<{ sha256: string; bytes: number }> {
   const hash = createHash('sha256');
-  const buffer = spare.pop() ?? Buffer.allocUnsafeSlow(CHUNK);
   const file = await open(path, 'r');
+  const buffer = spare.pop() ?? Buffer.allocUnsafeSlow(CHUNK);
   let bytes = 0;
   try {
     for (;;) {

@@ -51,6 +51,9 @@ export const RETENTION_OPTIONS: ActivityOptions = {
   retry: { maximumAttempts: 3, initialInterval: '5 seconds', nonRetryableErrorTypes: NON_RETRYABLE_ERROR_TYPES },
 };
 
+/** Reading the retention policy (and the source's name): bookkeeping, for retention and restore tests. */
+export const POLICY_OPTIONS: ActivityOptions = { ...RETENTION_OPTIONS, summary: 'the retention policy' };
+
 /**
  * The proxy for bookkeeping steps (plan, repository lock, run journal, success ping, staging
  * clean-up, retention policy): short local work that runs as local activities, back to back in the

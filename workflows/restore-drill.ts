@@ -10,7 +10,7 @@ import { checklistPassed, type ChecklistItem } from '../core/checklist.js';
 import type { VerificationCheck } from '../core/manifest.js';
 import { BACKUP_KIND } from '../core/search-attributes.js';
 import { drRecovery } from './dr-runbook.js';
-import { RETENTION_OPTIONS } from './options.js';
+import { bookkeeping, POLICY_OPTIONS, RETENTION_OPTIONS } from './options.js';
 import { recordFailure, recordSuccess, recordSummary } from './run-outcome.js';
 import { trackRunProgress, type RunProgressTracker } from './run-progress.js';
 
@@ -46,7 +46,7 @@ export async function restoreTest(input: RestoreTestInput): Promise<RestoreTestR
   const startedAt = new Date();
   upsertSearchAttributes([{ key: BACKUP_KIND, value: `restore-test-${input.kind}` }]);
   const progress = trackRunProgress('read the repository settings', 1);
-  const { source } = await quick.retentionPolicy();
+  const { source } = await bookkeeping(POLICY_OPTIONS).retentionPolicy();
   let outcome: RestoreTestOutcome;
   try {
     outcome = await run(input, info.workflowId, startedAt, progress);

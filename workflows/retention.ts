@@ -6,7 +6,7 @@ import { withRepositoryLock } from './repository-lock.js';
 import type { Activities } from '../activities/index.js';
 import { selectExpiredIncrements, selectRetention, type RetentionDecision } from '../core/gfs-retention.js';
 import { BACKUP_KIND } from '../core/search-attributes.js';
-import { bookkeeping, RETENTION_OPTIONS } from './options.js';
+import { bookkeeping, POLICY_OPTIONS, RETENTION_OPTIONS } from './options.js';
 import { recordFailure, recordSuccess, recordSummary } from './run-outcome.js';
 
 export interface RetentionInput {
@@ -32,7 +32,7 @@ export async function applyRetention(input: RetentionInput = {}): Promise<Retent
 
 async function retention(input: RetentionInput): Promise<RetentionReport> {
   const dryRun = input.dryRun ?? false;
-  const policy = await bookkeeping({ ...RETENTION_OPTIONS, summary: 'the retention policy' }).retentionPolicy();
+  const policy = await bookkeeping(POLICY_OPTIONS).retentionPolicy();
   try {
     const inventory = await bookkeeping(LIST_OPTIONS).listRetentionCandidates();
     const now = new Date();
