@@ -4,6 +4,8 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { DrReport } from '../core/dr-report.js';
+import type { Manifest } from '../core/manifest.js';
+import { readCatalog } from './catalog.js';
 
 /** Every `*.json` in `dir` (none when it does not exist), newest file name first, with its base name. */
 export async function readJsonRecords(dir: string): Promise<Array<{ id: string; record: Record<string, unknown> }>> {
@@ -23,4 +25,15 @@ export async function readJsonRecords(dir: string): Promise<Array<{ id: string; 
 /** The DR runbook's reports (activities/dr.ts drWriteReport), each with its file's base name. */
 export async function readDrReports(root: string): Promise<Array<DrReport & { id: string }>> {
   return (await readJsonRecords(join(root, 'dr-reports'))).map(({ id, record }) => ({ ...(record as unknown as DrReport), id }));
+}
+
+/** The kept restore-test results, newest first (`restore-test history`). */
+export async function readRestoreTestHistory(root: string): Promise<Array<Record<string, unknown>>> {
+  return (await readJsonRecords(join(root, 'restore-tests'))).map((r) => r.record);
+}
+
+/** Everything the repository records about past runs, for the metrics and the HTML report. */
+export async function readRunRecords(root: string): Promise<{ manifests: Manifest[]; restoreTests: Array<Record<string, unknown>>; drReports: Array<DrReport & { id: string }> }> {
+  const [catalog, restoreTests, drReports] = await Promise.all([readCatalog(root), readRestoreTestHistory(root), readDrReports(root)]);
+  return { manifests: catalog.manifests, restoreTests, drReports };
 }

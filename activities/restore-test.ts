@@ -19,7 +19,6 @@ import { withHeartbeat } from './heartbeat.js';
 import { FILE_PARALLELISM, inPool } from './pool.js';
 import type { HeartbeatProgress } from '../core/progress.js';
 import { pgRestoreFromStream, psqlRows, tableRowCounts } from './psql.js';
-import { readJsonRecords } from './records.js';
 
 export interface RestoreTestOutcome {
   kind: string;
@@ -224,9 +223,4 @@ export function createRestoreTestActivities(deps: ActivityDeps) {
       return path;
     },
   };
-}
-
-/** The kept results, newest first (for `restore-test history`). */
-export async function readRestoreTestHistory(root: string): Promise<Array<Record<string, unknown>>> {
-  return (await readJsonRecords(join(root, 'restore-tests'))).map((r) => r.record);
 }

@@ -17,7 +17,7 @@ import { progressQuery } from '../workflows/dr-runbook.js';
 import type { restoreTest, RestoreTestResult } from '../workflows/restore-drill.js';
 import type { FullBackupResult } from '../core/backup-result.js';
 import { waitWithProgress } from './progress.js';
-import { readRestoreTestHistory } from '../activities/restore-test.js';
+import { readRestoreTestHistory } from '../activities/records.js';
 import { startCodecServer } from './codec-server.js';
 import { applySchedules, controlSchedule, listSchedules, type ApplyResult } from './schedules.js';
 import { gatherHealthFacts } from '../activities/health.js';

@@ -3,9 +3,7 @@
 // of core/report-html.ts. Without Temporal the page is still written, saying why run times are
 // missing: the report matters most when something is down.
 import { writeFile } from 'node:fs/promises';
-import { readCatalog } from '../activities/catalog.js';
-import { readDrReports } from '../activities/records.js';
-import { readRestoreTestHistory } from '../activities/restore-test.js';
+import { readRunRecords } from '../activities/records.js';
 import type { Config } from '../config/schema.js';
 import { reportHtml, type ReportInput } from '../core/report-html.js';
 import { connectClient } from './connect.js';
@@ -30,13 +28,13 @@ async function runsSince(config: Config, since: Date): Promise<Pick<ReportInput,
 export async function collectReportInput(config: Config, days: number, now = new Date()): Promise<ReportInput> {
   const since = new Date(now.getTime() - days * 86_400_000);
   const root = config.repository.root;
-  const [catalog, restoreTests, drReports, runs] = await Promise.all([readCatalog(root), readRestoreTestHistory(root), readDrReports(root), runsSince(config, since)]);
+  const [{ manifests, restoreTests, drReports }, runs] = await Promise.all([readRunRecords(root), runsSince(config, since)]);
   return {
     source: config.source.name,
     generatedAt: now.toISOString(),
     since: since.toISOString(),
     rpoTargetMs: config.health.maxDumpAge,
-    manifests: catalog.manifests,
+    manifests,
     ...runs,
     restoreTests: restoreTests as unknown as ReportInput['restoreTests'],
     drReports,

@@ -5,9 +5,7 @@
 import { Runtime, type ActivityInterceptorsFactory } from '@temporalio/worker';
 import type { MetricGauge } from '@temporalio/common';
 import type { Logger } from 'pino';
-import { readCatalog } from '../activities/catalog.js';
-import { readDrReports } from '../activities/records.js';
-import { readRestoreTestHistory } from '../activities/restore-test.js';
+import { readRunRecords } from '../activities/records.js';
 import type { Config } from '../config/schema.js';
 import { METRICS, metricSamples, type MetricFacts, type MetricKey, type RestoreTestRecord } from '../core/metrics.js';
 
@@ -15,8 +13,8 @@ import { METRICS, metricSamples, type MetricFacts, type MetricKey, type RestoreT
 const REFRESH_AFTER = new Set(['commitBackup', 'deleteBackups', 'recordRestoreTest', 'drWriteReport']);
 
 export async function gatherMetricFacts(root: string, now = new Date()): Promise<MetricFacts> {
-  const [catalog, restoreTests, drReports] = await Promise.all([readCatalog(root), readRestoreTestHistory(root), readDrReports(root)]);
-  return { now: now.toISOString(), manifests: catalog.manifests, restoreTests: restoreTests as unknown as RestoreTestRecord[], drReports };
+  const { manifests, restoreTests, drReports } = await readRunRecords(root);
+  return { now: now.toISOString(), manifests, restoreTests: restoreTests as unknown as RestoreTestRecord[], drReports };
 }
 
 export interface WorkerMetrics {
