@@ -13,6 +13,7 @@ import { fail } from './failure.js';
 import { spawnDecrypt } from './gpg.js';
 import { sha256File } from './hash.js';
 import { pgCommand } from './pg-command.js';
+import { dumpReaderBinDir } from './pg-binaries.js';
 
 /**
  * The file of an artifact, refused when it leaves the repository: manifests are data, and a
@@ -44,8 +45,9 @@ export function createArtifactChecker(deps: ActivityDeps) {
    * pg_restore --list reading a dump from stdin. It may stop reading once it has the table of
    * contents; writes after that are dropped, so the caller can keep hashing the whole stream.
    */
-  function startTocReader() {
-    const inv = pgCommand(config.source.database, 'pg_restore', ['--list'], { connect: false, stdin: true });
+  async function startTocReader() {
+    const binDir = await dumpReaderBinDir(commands, config.source.database);
+    const inv = pgCommand(config.source.database, 'pg_restore', ['--list'], { connect: false, stdin: true, binDir });
     const restore = commands.spawn(inv.file, inv.args, { env: inv.env, stdin: 'pipe' });
     const stdin = restore.child.stdin!;
     let open = true;
@@ -82,8 +84,8 @@ export function createArtifactChecker(deps: ActivityDeps) {
   async function checkPlaintext(artifact: Artifact, file: string, checks: VerificationCheck[]): Promise<void> {
     const hash = createHash('sha256');
     let bytes = 0;
+    const tocReader = artifact.kind === 'dump' ? await startTocReader() : undefined;
     const { stream, done } = openPlaintext(artifact, file);
-    const tocReader = artifact.kind === 'dump' ? startTocReader() : undefined;
     let listing: { toc?: string; error?: string } | undefined;
     try {
       for await (const chunk of stream) {

@@ -1,7 +1,9 @@
 // Builds the argv of a PostgreSQL client tool for either transport. Docker mode is the backup
 // doc's `docker exec promptbox-db-1 pg_dump -U promptbox -Fc promptbox`: the tool runs inside
 // the database container, so its version always matches the server. Direct mode connects over
-// TCP with the password in PGPASSWORD (the environment of the child, never its argv).
+// TCP with the password in PGPASSWORD (the environment of the child, never its argv), running the
+// tool from the client installation chosen for that server (activities/pg-binaries.ts).
+import { join } from 'node:path';
 import type { DatabaseConfig } from '../config/schema.js';
 
 export interface PgInvocation {
@@ -16,6 +18,11 @@ export interface PgCommandOptions {
   connect?: boolean;
   /** Whether the tool reads our stdin (docker exec then needs -i). */
   stdin?: boolean;
+  /**
+   * Direct transport: the directory of the client tools to run; default the config's
+   * clientBinDir, else PATH. Docker ignores it: the tool runs inside the container.
+   */
+  binDir?: string;
 }
 
 export function pgCommand(
@@ -33,8 +40,9 @@ export function pgCommand(
     return { file: db.dockerCommand, args: ['exec', ...(opts.stdin ? ['-i'] : []), db.container, tool, ...target], env: {} };
   }
   const target = connect ? ['-w', '-h', db.host, '-p', String(db.port), '-U', db.user, ...toolArgs, ...dbArgs] : toolArgs;
+  const binDir = opts.binDir ?? db.clientBinDir;
   return {
-    file: tool,
+    file: binDir ? join(binDir, tool) : tool,
     args: target,
     // No prompt ever: a missing password must fail, not hang a worker.
     env: { PGCONNECT_TIMEOUT: '10', ...(password !== undefined && connect ? { PGPASSWORD: password } : {}) },

@@ -13,7 +13,8 @@ import { fail } from './failure.js';
 import { withHeartbeat } from './heartbeat.js';
 import type { HeartbeatProgress } from '../core/progress.js';
 import { pgCommand, type PgCommandOptions } from './pg-command.js';
-import { classifyPgError, psqlRows, tableRowCounts } from './psql.js';
+import { classifyPgError, pgBinDirFor, psqlRows, tableRowCounts } from './psql.js';
+import { parseClientVersion, parseServerVersionNum, type PgVersion } from '../core/pg-client-choice.js';
 
 export interface DumpResult {
   /** Relative to the repository root, inside the run's staging area. */
@@ -49,20 +50,20 @@ export function createPostgresActivities(deps: ActivityDeps) {
 
   const query = async (sql: string) => psqlRows(commands, db, sql, await password());
 
-  async function serverVersion(): Promise<{ text: string; major: number }> {
+  async function serverVersion(): Promise<PgVersion> {
     const rows = await query('show server_version_num');
-    const num = Number(rows[0]?.[0]);
-    if (!Number.isFinite(num)) throw fail('CommandFailed', `unexpected server_version_num: ${rows[0]?.[0]}`);
-    const major = Math.floor(num / 10_000);
-    return { text: `${major}.${num % 100}`, major };
+    const version = parseServerVersionNum(rows[0]?.[0]);
+    if (!version) throw fail('CommandFailed', `unexpected server_version_num: ${rows[0]?.[0]}`);
+    return version;
   }
 
-  async function pgDumpVersion(): Promise<{ text: string; major: number }> {
-    const { inv } = await pg('pg_dump', ['--version'], { connect: false });
+  /** The version of the pg_dump in `binDir` (direct) or in the container (docker). */
+  async function pgDumpVersion(binDir: string | undefined): Promise<PgVersion> {
+    const { inv } = await pg('pg_dump', ['--version'], { connect: false, binDir });
     const { stdout } = await commands.run(inv.file, inv.args);
-    const m = /(\d+)(?:\.(\d+))?/.exec(stdout);
-    if (!m) throw fail('CommandFailed', `cannot read pg_dump version from: ${stdout}`);
-    return { text: m[0], major: Number(m[1]) };
+    const version = parseClientVersion(stdout);
+    if (!version) throw fail('CommandFailed', `cannot read pg_dump version from: ${stdout}`);
+    return version;
   }
 
   return {
@@ -78,15 +79,10 @@ export function createPostgresActivities(deps: ActivityDeps) {
 
     /** `pg_dump -Fc` into the run's staging area, hashed while it streams. */
     async dumpDatabase(input: { backupId: string }): Promise<DumpResult> {
+      // Direct: the client chosen for this server's version, which refuses one older than the server.
+      const binDir = await pgBinDirFor(commands, db, await password());
       const server = await serverVersion();
-      const client = await pgDumpVersion();
-      // pg_dump refuses newer servers with a cryptic message; say what to do instead.
-      if (db.transport === 'direct' && client.major < server.major) {
-        throw fail(
-          'PgVersionMismatch',
-          `pg_dump ${client.text} on the worker is older than the server (PostgreSQL ${server.text}); install postgresql-client-${server.major} or use the docker transport`,
-        );
-      }
+      const client = await pgDumpVersion(binDir);
       const tables = await tableRowCounts(commands, db, await password());
 
       const stagingDir = join(root, layout.staging(input.backupId));
@@ -95,7 +91,7 @@ export function createPostgresActivities(deps: ActivityDeps) {
       const finalPath = join(root, staged);
       const tmp = temporaryNameFor(finalPath);
 
-      const { inv, runOpts } = await pg('pg_dump', ['-Fc']);
+      const { inv, runOpts } = await pg('pg_dump', ['-Fc'], { binDir });
       const hash = createHash('sha256');
       let bytes = 0;
       const counter = new Transform({

@@ -29,6 +29,12 @@ const directDatabase = z
     user: z.string().min(1),
     database: z.string().min(1),
     password: secretRef.optional(),
+    /**
+     * The PostgreSQL client tools (pg_dump, pg_restore, psql) to use, and the only ones: refused
+     * when older than the server. Default: the server's major version (or newer) found among
+     * .tools/postgresql-N/bin, /usr/lib/postgresql/N/bin and PATH.
+     */
+    clientBinDir: absolutePath.optional(),
   })
   .strict();
 

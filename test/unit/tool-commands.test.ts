@@ -1,4 +1,4 @@
-// Covers: activities/pg-command.ts, activities/rsync.ts (argv and stats), error classification
+// Covers: activities/pg-command.ts (argv, bin directory), activities/rsync.ts (argv and stats), error classification
 // in activities/psql.ts and activities/gpg.ts
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -28,6 +28,17 @@ test('direct transport passes the password through the environment, never argv, 
   assert.ok(!inv.args.join(' ').includes('hunter2'));
 });
 
+test('direct transport runs the tool from the chosen client directory, else clientBinDir, else PATH; docker ignores it', () => {
+  const base = { transport: 'direct' as const, host: 'db', port: 5432, user: 'pb', database: 'pbdb' };
+  const chosen = pgCommand(base, 'pg_restore', ['--list'], { connect: false, binDir: '/opt/pg16/bin' });
+  assert.deepEqual([chosen.file, ...chosen.args], ['/opt/pg16/bin/pg_restore', '--list']);
+  const configured = pgCommand({ ...base, clientBinDir: '/usr/lib/postgresql/17/bin' }, 'psql', ['-c', 'select 1']);
+  assert.equal(configured.file, '/usr/lib/postgresql/17/bin/psql');
+  assert.equal(pgCommand({ ...base, clientBinDir: '/x/bin' }, 'pg_dump', [], { binDir: '/y/bin' }).file, '/y/bin/pg_dump');
+  const docker = pgCommand({ transport: 'docker', container: 'promptbox-db-1', user: 'promptbox', database: 'promptbox', dockerCommand: 'docker' }, 'pg_dump', ['-Fc'], { binDir: '/opt/pg16/bin' });
+  assert.deepEqual([docker.file, ...docker.args], ['docker', 'exec', 'promptbox-db-1', 'pg_dump', '-U', 'promptbox', '-Fc', 'promptbox']);
+});
+
 test('rsync mirrors with --delete and keeps what it replaces in the day increment', () => {
   const args = rsyncArgs('/srv/storage/', '/b/images/current', '/b/images/incremental/20261129', ['/thumbnails/'], '/b/.staging/x/rsync-tmp');
   assert.ok(args.includes('--delete') && args.includes('--backup'));
@@ -54,6 +65,7 @@ test('tool failures map to typed errors a retry can or cannot fix', () => {
   assert.equal(classifyPgError('pg_dump: error: connection to server at "127.0.0.1", port 5999 failed: Connection refused'), 'DatabaseUnreachable');
   assert.equal(classifyPgError('FATAL:  password authentication failed for user "promptbox"'), 'DatabaseAuthFailed');
   assert.equal(classifyPgError('pg_dump: error: aborting because of server version mismatch'), 'PgVersionMismatch');
+  assert.equal(classifyPgError('pg_restore: error: unsupported version (1.15) in file header'), 'PgVersionMismatch');
   assert.equal(classifyPgError('Error response from daemon: No such container: promptbox-db-1'), 'DatabaseUnreachable');
   assert.equal(classifyPgError('FATAL:  database "promptbx" does not exist'), 'ConfigInvalid');
   assert.equal(classifyGpgError('gpg: decryption failed: Bad session key'), 'WrongPassphrase');
