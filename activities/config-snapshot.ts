@@ -1,8 +1,9 @@
 // Config snapshots (.env, docker-compose.yml): taken only when a file's content differs from
-// the snapshot the latest good backup points at. Values found in .env files are registered as
-// secrets so they are scrubbed from every log line and error message.
+// the snapshot the latest good backup points at. The secret values of .env files (core/env-file.ts)
+// are registered so they are scrubbed from every log line and error message.
 import { chmod, copyFile, readFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
+import { parseEnvFile, secretValues } from '../core/env-file.js';
 import { layout } from '../core/repository-layout.js';
 import type { ConfigSnapshotItem } from '../core/staged.js';
 import { latestGood, readCatalog } from './catalog.js';
@@ -10,18 +11,6 @@ import type { ActivityDeps } from './deps.js';
 import { FILE_MODE, commitFile, ensureDir, exists, temporaryNameFor } from './fs-durable.js';
 import { fail } from './failure.js';
 import { sha256File } from './hash.js';
-
-/** Values of KEY=VALUE lines, quotes removed. */
-export function envFileValues(text: string): string[] {
-  const values: string[] = [];
-  for (const line of text.split(/\r?\n/)) {
-    const m = /^\s*(?:export\s+)?[A-Za-z_][A-Za-z0-9_]*\s*=\s*(.*)$/.exec(line);
-    if (!m) continue;
-    const value = (m[1] as string).trim().replace(/^(['"])(.*)\1$/, '$2');
-    if (value) values.push(value);
-  }
-  return values;
-}
 
 export function createConfigSnapshotActivities(deps: ActivityDeps) {
   const { config, secrets, logger } = deps;
@@ -40,7 +29,7 @@ export function createConfigSnapshotActivities(deps: ActivityDeps) {
         const name = basename(source);
         if (!(await exists(source))) throw fail('SourceMissing', `source.configFiles: ${source} does not exist`);
         if (name.startsWith('.env') || name.endsWith('.env')) {
-          for (const value of envFileValues(await readFile(source, 'utf8'))) secrets.remember(value);
+          for (const value of secretValues(parseEnvFile(await readFile(source, 'utf8')))) secrets.remember(value);
         }
         const { sha256, bytes } = await sha256File(source);
         const last = previous?.config.find((c) => c.source === source);

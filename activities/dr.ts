@@ -2,9 +2,9 @@
 // times against its budget: prepare the environment, start the database and wait until it
 // accepts connections, restore the dump, restore the images checking every file against
 // images.file_hash, start the app and wait for its health endpoint, and verify with the checklist.
-import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { createHash } from 'node:crypto';
+import { chmod, mkdir, readFile, rm } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
 import type { DatabaseConfig } from '../config/schema.js';
 import type { ChecklistItem } from '../core/checklist.js';
 import type { DrPlanInput } from '../core/dr-input.js';
@@ -16,7 +16,9 @@ import { ensureDir, exists, writeFileDurable } from './fs-durable.js';
 import { fail } from './failure.js';
 import { artifactFile, createArtifactChecker } from './artifact-check.js';
 import { sha256File } from './hash.js';
-import { encodePng } from './image-codec.js';
+import { APP_THUMBNAIL_RULE, renderThumbnail, type ThumbnailRule } from './image-codec.js';
+import { verifyRecoveredApp } from './dr-verify.js';
+import { formatEnvFile, parseEnvFile } from '../core/env-file.js';
 import { previousProgress, withHeartbeat } from './heartbeat.js';
 import { FILE_PARALLELISM, inPool } from './pool.js';
 import type { HeartbeatProgress } from '../core/progress.js';
@@ -36,7 +38,12 @@ export interface ImageRestoreResult {
   checked: number;
   missing: string[];
   corrupt: string[];
+  /** Thumbnails absent from the backup, rebuilt from their original as the app makes them (absent in older histories). */
+  thumbnailsRebuilt?: string[];
 }
+
+/** The recovery's environment overrides, beside the restored .env (which stays as backed up). */
+export const RECOVERY_ENV_FILE = '.env.recovery';
 
 const POLL_MS = 500;
 /** rsync's half-copied files during an image restore, inside the target storage, removed after. */
@@ -44,6 +51,36 @@ const RESTORE_TEMP_DIR = '.promptbox-restore-partial';
 /** Files checked between two progress marks of the image check. */
 const CHECK_CHUNK = 32;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** A storage key from the restored database as a path inside the storage root, or undefined if it escapes. */
+function storageFile(storageRoot: string, key: string): string | undefined {
+  const file = resolve(storageRoot, key);
+  return file.startsWith(`${resolve(storageRoot)}/`) ? file : undefined;
+}
+
+/**
+ * One live image after the copy: its original against images.file_hash, and its thumbnail
+ * present, or rebuilt from an intact original as the app would have made it.
+ */
+async function restoredImageVerdict(
+  storageRoot: string,
+  key: string,
+  hash: string,
+  thumbnailKey: string,
+  rule: ThumbnailRule,
+): Promise<{ original: 'ok' | 'missing' | 'corrupt'; thumbnail: 'ok' | 'rebuilt' | 'missing' }> {
+  const file = storageFile(storageRoot, key);
+  const original = !file || !(await exists(file)) ? 'missing' : (await sha256File(file)).sha256 !== hash ? 'corrupt' : 'ok';
+  const thumbnail = storageFile(storageRoot, thumbnailKey);
+  if (!thumbnail) return { original, thumbnail: 'missing' };
+  if (await exists(thumbnail)) return { original, thumbnail: 'ok' };
+  if (original !== 'ok') return { original, thumbnail: 'missing' };
+  // Modes as the restored files have them (rsync --chmod=D0755,F0644): the app may run as another user.
+  await mkdir(dirname(thumbnail), { recursive: true, mode: 0o755 });
+  await writeFileDurable(thumbnail, await renderThumbnail(await readFile(file!), rule));
+  await chmod(thumbnail, 0o644);
+  return { original, thumbnail: 'rebuilt' };
+}
 
 export function createDrActivities(deps: ActivityDeps) {
   const { config, commands, secrets } = deps;
@@ -87,6 +124,34 @@ export function createDrActivities(deps: ActivityDeps) {
     );
   }
 
+  /** The target's overrides, secrets resolved here on the worker, written 0600 beside the .env. */
+  async function writeRecoveryEnvironment(t: Target): Promise<string[]> {
+    const file = join(t.appDir, RECOVERY_ENV_FILE);
+    const names = Object.keys(t.environment);
+    if (!names.length) {
+      await rm(file, { force: true }); // a stale file from an earlier attempt would still be read
+      return [];
+    }
+    const values: Record<string, string> = {};
+    for (const [name, value] of Object.entries(t.environment)) {
+      values[name] = typeof value === 'string' ? value : await secrets.resolve(value, `target.environment.${name}`);
+    }
+    await writeFileDurable(file, formatEnvFile(values, 'Written by promptbox-backup for this recovery: what differs on this host.\nRead after .env, which stays as it was backed up.'));
+    return names;
+  }
+
+  /** THUMBNAIL_SIZE and THUMBNAIL_QUALITY as the recovered app will read them. */
+  async function thumbnailRule(t: Target): Promise<ThumbnailRule> {
+    const read = async (name: string) => parseEnvFile(await readFile(join(t.appDir, name), 'utf8').catch(() => ''));
+    const env = { ...(await read('.env')), ...(await read(RECOVERY_ENV_FILE)) };
+    const size = Number(env.THUMBNAIL_SIZE);
+    const quality = Number(env.THUMBNAIL_QUALITY);
+    return {
+      size: Number.isInteger(size) && size > 0 ? size : APP_THUMBNAIL_RULE.size,
+      quality: Number.isInteger(quality) && quality > 0 && quality <= 100 ? quality : APP_THUMBNAIL_RULE.quality,
+    };
+  }
+
   return {
     /** The newest verified backup with a dump, or the one asked for by id or point in time. */
     async drChooseBackup(input: { backupId?: string; pointInTime?: string }): Promise<ChosenBackup> {
@@ -128,9 +193,10 @@ export function createDrActivities(deps: ActivityDeps) {
         await writeFileDurable(join(t.appDir, name), content);
         restored.push(name);
       }
+      const overrides = await writeRecoveryEnvironment(t);
       await mkdir(t.storageRoot, { recursive: true });
       await mkdir(t.importDir ?? join(t.appDir, 'import'), { recursive: true });
-      return `restored ${restored.join(', ') || 'no config files'} into ${t.appDir}`;
+      return `restored ${restored.join(', ') || 'no config files'} into ${t.appDir}${overrides.length ? `; ${RECOVERY_ENV_FILE} sets ${overrides.join(', ')}` : ''}`;
     },
 
     /** Step 2: start the database and wait until it accepts connections (polled, no fixed sleep). */
@@ -170,11 +236,12 @@ export function createDrActivities(deps: ActivityDeps) {
      */
     async drRestoreImages(input: { target: Target }): Promise<ImageRestoreResult> {
       const t = input.target;
-      const state = previousProgress<{ copied: boolean; index: number; missing: string[]; corrupt: string[] }>() ?? {
+      const state = previousProgress<{ copied: boolean; index: number; missing: string[]; corrupt: string[]; thumbnailsRebuilt: string[] }>() ?? {
         copied: false,
         index: 0,
         missing: [] as string[],
         corrupt: [] as string[],
+        thumbnailsRebuilt: [] as string[],
       };
       let rows: string[][] = [];
       return withHeartbeat(
@@ -190,22 +257,25 @@ export function createDrActivities(deps: ActivityDeps) {
             await rm(partial, { recursive: true, force: true });
             state.copied = true;
           }
-          rows = await psql(t, 'select storage_path, file_hash from images where deleted_at is null order by storage_path');
+          const rule = await thumbnailRule(t);
+          rows = await psql(t, 'select storage_path, file_hash, thumbnail_path from images where deleted_at is null order by storage_path');
           // Checked a chunk at a time, files in parallel; the heartbeat's index resumes a chunk.
           while (state.index < rows.length) {
-            const chunk = rows.slice(state.index, state.index + CHECK_CHUNK) as Array<[string, string]>;
-            const verdicts: Array<'ok' | 'missing' | 'corrupt'> = [];
-            await inPool(chunk, FILE_PARALLELISM, async ([path, hash], i) => {
-              const file = join(t.storageRoot, path);
-              verdicts[i] = !(await exists(file)) ? 'missing' : (await sha256File(file)).sha256 !== hash ? 'corrupt' : 'ok';
+            const chunk = rows.slice(state.index, state.index + CHECK_CHUNK) as Array<[string, string, string]>;
+            const verdicts: Array<{ original: 'ok' | 'missing' | 'corrupt'; thumbnail: 'ok' | 'rebuilt' | 'missing' }> = [];
+            await inPool(chunk, FILE_PARALLELISM, async ([path, hash, thumbnailPath], i) => {
+              verdicts[i] = await restoredImageVerdict(t.storageRoot, path, hash, thumbnailPath, rule);
             });
-            chunk.forEach(([path], i) => {
-              if (verdicts[i] === 'missing') state.missing.push(path);
-              if (verdicts[i] === 'corrupt') state.corrupt.push(path);
+            chunk.forEach(([path, , thumbnailPath], i) => {
+              const v = verdicts[i]!;
+              if (v.original === 'missing') state.missing.push(path);
+              if (v.original === 'corrupt') state.corrupt.push(path);
+              if (v.thumbnail === 'missing') state.missing.push(thumbnailPath);
+              if (v.thumbnail === 'rebuilt') state.thumbnailsRebuilt.push(thumbnailPath);
             });
             state.index += chunk.length;
           }
-          return { checked: rows.length, missing: state.missing, corrupt: state.corrupt };
+          return { checked: rows.length, missing: state.missing, corrupt: state.corrupt, thumbnailsRebuilt: state.thumbnailsRebuilt };
         },
       );
     },
@@ -218,78 +288,17 @@ export function createDrActivities(deps: ActivityDeps) {
       });
     },
 
-    /** Step 6: the checklist items that need the running app. */
+    /** Step 6: the checklist items that need the running app, asked of its real API. */
     async drVerify(input: { target: Target; importWaitMs: number }): Promise<ChecklistItem[]> {
       const t = input.target;
-      const url = (p: string) => new URL(p, t.appUrl);
-      const items: ChecklistItem[] = [];
-      const password = await secrets.resolve(t.admin.password, 'target.admin.password');
-      const login = await fetch(url('/api/auth/login'), {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ username: t.admin.username, password }),
+      return verifyRecoveredApp({
+        appUrl: t.appUrl,
+        admin: { username: t.admin.username, password: await secrets.resolve(t.admin.password, 'target.admin.password') },
+        storageRoot: t.storageRoot,
+        importDir: t.importDir ?? join(t.appDir, 'import'),
+        importWaitMs: input.importWaitMs,
+        query: (sql) => psql(t, sql),
       });
-      const cookie = login.headers.get('set-cookie')?.match(/session=[^;]+/)?.[0];
-      items.push({ item: 'login works', result: login.ok && cookie ? 'pass' : 'fail', evidence: `POST /api/auth/login answered ${login.status}${cookie ? ' with a session cookie' : ' without a session cookie'}` });
-      const get = (p: string) => fetch(url(p), { headers: cookie ? { cookie } : {} });
-
-      const list = await get('/api/images');
-      const images = list.ok ? ((await list.json()) as Array<{ id: string; storage_path: string; file_hash: string }>) : [];
-      const [liveCount] = (await psql(t, 'select count(*) from images where deleted_at is null'))[0] ?? ['0'];
-      items.push({
-        item: 'images listed',
-        result: list.ok && images.length === Number(liveCount) ? 'pass' : 'fail',
-        evidence: `GET /api/images answered ${list.status} with ${images.length} images; the database has ${liveCount} live rows`,
-      });
-
-      const sample = images[Math.floor(images.length / 2)];
-      if (sample) {
-        const served = await get(`/storage/${sample.storage_path}`);
-        const bytes = Buffer.from(await served.arrayBuffer());
-        const onDisk = await readFile(join(t.storageRoot, sample.storage_path)).catch(() => Buffer.alloc(0));
-        const sha = createHash('sha256').update(bytes).digest('hex');
-        items.push({
-          item: 'image served byte-identical',
-          result: served.ok && bytes.equals(onDisk) && sha === sample.file_hash ? 'pass' : 'fail',
-          evidence: `GET /storage/${sample.storage_path}: ${bytes.length} bytes, sha256 ${sha.slice(0, 12)}…, file_hash ${sample.file_hash.slice(0, 12)}…`,
-        });
-        const one = await get(`/api/images/${sample.id}`);
-        const meta = one.ok ? ((await one.json()) as { prompt?: string; raw_metadata?: unknown }) : {};
-        items.push({
-          item: 'metadata readable',
-          result: one.ok && Boolean(meta.prompt) && meta.raw_metadata !== undefined ? 'pass' : 'fail',
-          evidence: `GET /api/images/${sample.id} answered ${one.status}; prompt ${JSON.stringify(meta.prompt ?? null)}`,
-        });
-      } else {
-        items.push({ item: 'image served byte-identical', result: 'skip', evidence: 'no image to fetch' });
-        items.push({ item: 'metadata readable', result: 'skip', evidence: 'no image to read' });
-      }
-
-      // A new, unique image dropped into the watched folder must show up through the app.
-      const pixels = randomBytes(32 * 32 * 3);
-      const png = await encodePng(pixels, 32, 32);
-      const hash = createHash('sha256').update(png).digest('hex');
-      const importDir = t.importDir ?? join(t.appDir, 'import');
-      await ensureDir(importDir);
-      await writeFile(join(importDir, `dr-verify-${hash.slice(0, 12)}.png`), png);
-      const deadline = Date.now() + input.importWaitMs;
-      let seen = false;
-      await withHeartbeat(
-        () => ({ step: 'verify', waitingForImport: hash }),
-        async () => {
-          while (!seen && Date.now() < deadline) {
-            const res = await get('/api/images');
-            if (res.ok) seen = ((await res.json()) as Array<{ file_hash: string }>).some((i) => i.file_hash === hash);
-            if (!seen) await sleep(POLL_MS);
-          }
-        },
-      );
-      items.push({
-        item: 'new image imported',
-        result: seen ? 'pass' : 'fail',
-        evidence: seen ? `image ${hash.slice(0, 12)}… dropped into ${importDir} appeared in /api/images` : `image ${hash.slice(0, 12)}… did not appear within ${input.importWaitMs / 1000}s`,
-      });
-      return items;
     },
 
     /** Stops what the runbook started (abort, cancellation); each command runs even if one fails. */

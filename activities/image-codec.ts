@@ -18,3 +18,21 @@ export async function decodeImage(bytes: Buffer): Promise<void> {
 export async function encodePng(pixels: Buffer, width: number, height: number): Promise<Buffer> {
   return (await sharp())(pixels, { raw: { width, height, channels: 3 } }).png().toBuffer();
 }
+
+/** The app's thumbnail rule (backend-rs/src/media): fit inside size×size, never upscale, Lanczos3, RGB, lossy WebP. */
+export interface ThumbnailRule {
+  size: number;
+  quality: number;
+}
+
+/** The defaults of THUMBNAIL_SIZE and THUMBNAIL_QUALITY in the app's config. */
+export const APP_THUMBNAIL_RULE: ThumbnailRule = { size: 300, quality: 85 };
+
+/** A thumbnail of `original` made as the app makes one on import. */
+export async function renderThumbnail(original: Buffer, rule: ThumbnailRule): Promise<Buffer> {
+  return (await sharp())(original)
+    .resize({ width: rule.size, height: rule.size, fit: 'inside', withoutEnlargement: true, kernel: 'lanczos3' })
+    .removeAlpha()
+    .webp({ quality: rule.quality })
+    .toBuffer();
+}

@@ -8,6 +8,7 @@ import { BACKUP_PARTS, type BackupPart } from '../core/manifest.js';
 import { layout } from '../core/repository-layout.js';
 import { latestGood, readCatalog } from './catalog.js';
 import type { ActivityDeps } from './deps.js';
+import { dumpReaderBinDir } from './pg-binaries.js';
 import { createEncryptActivities } from './encrypt.js';
 import { ensureDir, exists } from './fs-durable.js';
 import { fail } from './failure.js';
@@ -47,7 +48,9 @@ export function createPlanActivities(deps: ActivityDeps) {
       const db = config.source.database;
       const tools: Record<string, string> = { rsync: await toolVersion('rsync', ['--version']) };
       if (db.transport === 'docker') tools.docker = await toolVersion(db.dockerCommand, ['--version']);
-      else tools.pg_dump = await toolVersion('pg_dump', ['--version']);
+      // The newest installed client, found without asking the server (an image-only run needs none);
+      // a dump records the version of the pg_dump it actually ran.
+      else tools.pg_dump = await toolVersion(join((await dumpReaderBinDir(commands, db))!, 'pg_dump'), ['--version']);
       if (config.encryption.enabled) tools.gpg = await toolVersion('gpg', ['--version']);
       if (config.offsite.some((o) => o.type === 'rclone')) tools.rclone = await toolVersion('rclone', ['version']);
 

@@ -7,6 +7,7 @@ export const CHECKLIST_ITEMS = [
   'images listed',
   'image served byte-identical',
   'metadata readable',
+  'thumbnails served',
   'new image imported',
 ] as const;
 export type ChecklistItemName = (typeof CHECKLIST_ITEMS)[number];
@@ -17,6 +18,10 @@ export interface ChecklistItem {
   evidence: string;
 }
 
-export function checklistPassed(items: ChecklistItem[]): boolean {
-  return CHECKLIST_ITEMS.every((name) => items.some((i) => i.item === name && i.result === 'pass'));
+/** The checklist before thumbnails were verified: what recoveries recorded then were judged by. */
+export const CHECKLIST_ITEMS_BEFORE_THUMBNAILS: readonly ChecklistItemName[] = CHECKLIST_ITEMS.filter((i) => i !== 'thumbnails served');
+
+/** Every required item is present and passed. */
+export function checklistPassed(items: ChecklistItem[], required: readonly ChecklistItemName[] = CHECKLIST_ITEMS): boolean {
+  return required.every((name) => items.some((i) => i.item === name && i.result === 'pass'));
 }

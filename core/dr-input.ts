@@ -2,9 +2,28 @@
 // the Temporal CLI or Web UI gets the same clear, field-by-field errors as one from our CLI.
 // Secrets are references (file or environment variable) resolved on the worker.
 import { z } from 'zod';
+import { ENV_NAME, SECRET_NAME, URL_WITH_PASSWORD } from './env-file.js';
 import { absolutePath, databaseSchema, duration, secretRef } from './schema-parts.js';
 
 const argv = z.array(z.string().min(1)).min(1);
+
+/**
+ * Secrets (SECRET_NAME, or a URL with a password) must come as references, never inline in
+ * history. The target's environment, overriding what the restored .env says (database URL, storage and
+ * import paths, listen address...). Plain values for what is not secret, references for what is.
+ */
+const environment = z
+  .record(z.string().regex(ENV_NAME, 'must be an environment variable name'), z.union([z.string(), secretRef]))
+  .superRefine((vars, ctx) => {
+    for (const [name, value] of Object.entries(vars)) {
+      if (typeof value !== 'string') continue;
+      if (/[\r\n]/.test(value)) ctx.addIssue({ code: 'custom', path: [name], message: 'a value cannot span lines' });
+      if (SECRET_NAME.test(name) || URL_WITH_PASSWORD.test(value)) {
+        // The value itself is not echoed: it may be the secret.
+        ctx.addIssue({ code: 'custom', path: [name], message: 'looks like a secret: give it as {"file": ...} or {"env": ...}, never inline' });
+      }
+    }
+  });
 
 export const DR_STEPS = ['prepare', 'startDatabase', 'restoreDatabase', 'restoreImages', 'startApp', 'verify'] as const;
 export type DrStep = (typeof DR_STEPS)[number];
@@ -18,7 +37,7 @@ export const drInputSchema = z
         appDir: absolutePath,
         /** A directory holding the app's files to copy first (e.g. a checkout); optional. */
         appSource: absolutePath.optional(),
-        /** Where the originals are restored (the storage root: original/ab/cd/...). */
+        /** Where originals and thumbnails are restored (the app's STORAGE_PATH: ab/cd/<sha>.png, thumbnails/...). */
         storageRoot: absolutePath,
         /** The new database: a docker compose service, or a server reached directly. */
         database: databaseSchema,
@@ -32,6 +51,12 @@ export const drInputSchema = z
         admin: z.object({ username: z.string().min(1), password: secretRef }).strict(),
         /** The app's watched import folder; default appDir/import. */
         importDir: absolutePath.optional(),
+        /**
+         * Written to appDir/.env.recovery, beside the restored .env (left as the backup has it):
+         * what differs on this host. The start command reads both, later file winning (e.g.
+         * `docker compose --env-file .env --env-file .env.recovery up -d`).
+         */
+        environment: environment.default({}),
       })
       .strict(),
     backup: z

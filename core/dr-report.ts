@@ -42,7 +42,8 @@ export interface DrReport extends DrProgress {
   rto: { actualMs: number; targetMs: number; met: boolean; verdict: string };
   rpo: { dataAgeMs?: number; targetMs: number; met: boolean; verdict: string };
   checklist: ChecklistItem[];
-  images: { checked: number; missing: string[]; corrupt: string[] };
+  /** thumbnailsRebuilt is absent from reports of recoveries made before thumbnails were restored. */
+  images: { checked: number; missing: string[]; corrupt: string[]; thumbnailsRebuilt?: string[] };
 }
 
 export const STEP_TITLES: Record<DrStep, string> = {
@@ -95,17 +96,25 @@ export function drPosition(p: DrProgress): RunPosition {
   };
 }
 
-export function rtoVerdict(progress: DrProgress): DrReport['rto'] {
-  const met = progress.elapsedMs <= progress.rtoTargetMs;
+/**
+ * The RTO is met only by a recovery that gave back a working app: all steps ran and the
+ * checklist passed, within the target. An aborted or failed recovery, or one whose checklist
+ * failed, did not recover anything in time, however quickly it stopped.
+ */
+export function rtoVerdict(progress: DrProgress, checklistPassed: boolean): DrReport['rto'] {
   const over = progress.steps.filter((s) => s.overBudget);
   const overText = over.length
     ? `; over budget: ${over.map((s) => `${s.title} (${formatDuration(s.elapsedMs ?? 0)} of ${formatDuration(s.budgetMs)})`).join(', ')}`
     : '; every step within its budget';
+  const elapsed = `${formatDuration(progress.elapsedMs)} of ${formatDuration(progress.rtoTargetMs)}`;
+  const recovered = progress.outcome === 'succeeded' && checklistPassed;
+  const met = recovered && progress.elapsedMs <= progress.rtoTargetMs;
+  const why = progress.outcome !== 'succeeded' ? ` (recovery ${progress.outcome})` : !checklistPassed ? ' (the checklist failed: the app is not verified working)' : '';
   return {
     actualMs: progress.elapsedMs,
     targetMs: progress.rtoTargetMs,
     met,
-    verdict: `RTO ${met ? 'met' : 'MISSED'}: ${formatDuration(progress.elapsedMs)} of ${formatDuration(progress.rtoTargetMs)}${overText}`,
+    verdict: `RTO ${met ? 'met' : recovered ? 'MISSED' : 'NOT MET'}${why}: ${elapsed}${overText}`,
   };
 }
 
@@ -135,9 +144,10 @@ export function reportMarkdown(r: DrReport, workflowId: string): string {
     '',
     ...r.checklist.map((c) => `- **${c.result}** ${c.item}: ${c.evidence}`),
     '',
-    `## Images: ${r.images.checked} checked, ${r.images.missing.length} missing, ${r.images.corrupt.length} corrupt`,
+    `## Images: ${r.images.checked} checked, ${r.images.missing.length} missing, ${r.images.corrupt.length} corrupt, ${r.images.thumbnailsRebuilt?.length ?? 0} thumbnails rebuilt`,
     ...r.images.missing.map((p) => `- missing: ${p}`),
     ...r.images.corrupt.map((p) => `- corrupt: ${p}`),
+    ...(r.images.thumbnailsRebuilt ?? []).map((p) => `- thumbnail rebuilt: ${p}`),
     '',
   ].join('\n');
 }

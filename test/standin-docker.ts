@@ -4,6 +4,7 @@
 // output (or pg_restore's input) down to a given rate, a fault from outside that makes "during the dump" last seconds.
 import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { DEFAULT_POSTGRES_MAJOR, postgresBinDir } from '../client/local/postgres-cluster.js';
 
 export interface StandInDocker {
   binDir: string;
@@ -14,7 +15,8 @@ export interface StandInDocker {
 
 export async function writeStandInDocker(
   dir: string,
-  db: { host: string; port: number },
+  /** The server the "container" runs; its tools are the server's own version, as in a postgres image. */
+  db: { host: string; port: number; major?: number },
   opts: { dumpBytesPerSecond?: number; restoreBytesPerSecond?: number } = {},
 ): Promise<StandInDocker> {
   const binDir = join(dir, 'bin');
@@ -37,6 +39,7 @@ shift
 [ "$1" = "-i" ] && shift
 [ "$1" = "promptbox-db-1" ] || { echo "Error response from daemon: No such container: $1" >&2; exit 1; }
 shift
+export PATH=${JSON.stringify(postgresBinDir(db.major ?? DEFAULT_POSTGRES_MAJOR))}:"$PATH"
 export PGHOST=${db.host} PGPORT=${db.port} PGPASSWORD="$(cat ${JSON.stringify(passwordFile)})"
 ${opts.dumpBytesPerSecond ? `if [ "$1" = "pg_dump" ] && [ "$2" != "--version" ]; then "$@" | python3 ${JSON.stringify(throttle)} ${opts.dumpBytesPerSecond}; exit $?; fi` : ''}
 ${opts.restoreBytesPerSecond ? `if [ "$1" = "pg_restore" ]; then python3 ${JSON.stringify(throttle)} ${opts.restoreBytesPerSecond} | "$@"; exit $?; fi` : ''}

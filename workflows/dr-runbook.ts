@@ -20,7 +20,7 @@ import {
 import type { Activities } from '../activities/index.js';
 import type { ChosenBackup, ImageRestoreResult } from '../activities/dr.js';
 import { rootFailure } from '../core/alerts.js';
-import type { ChecklistItem } from '../core/checklist.js';
+import { checklistPassed, type ChecklistItem } from '../core/checklist.js';
 import { DR_STEPS, drInputSchema, type DrInput, type DrPlanInput, type DrStep } from '../core/dr-input.js';
 import { progressOf, reportMarkdown, rpoVerdict, rtoVerdict, STEP_TITLES, type DrProgress, type DrReport, type StepState } from '../core/dr-report.js';
 import { NON_RETRYABLE_ERROR_TYPES } from '../core/errors.js';
@@ -175,17 +175,17 @@ export async function drRecovery(rawInput: DrInput): Promise<DrReport> {
         item: 'images present and intact',
         result: images ? (images.missing.length + images.corrupt.length === 0 ? 'pass' : 'fail') : 'skip',
         evidence: images
-          ? `${images.checked} live images checked against images.file_hash: ${images.missing.length} missing, ${images.corrupt.length} corrupt${[...images.missing, ...images.corrupt].length ? ` (${[...images.corrupt, ...images.missing].slice(0, 10).join(', ')})` : ''}`
+          ? `${images.checked} live images checked against images.file_hash: ${images.missing.length} missing, ${images.corrupt.length} corrupt${[...images.missing, ...images.corrupt].length ? ` (${[...images.corrupt, ...images.missing].slice(0, 10).join(', ')})` : ''}; ${images.thumbnailsRebuilt?.length ?? 0} thumbnails rebuilt${images.thumbnailsRebuilt?.length ? ` (${images.thumbnailsRebuilt.slice(0, 10).join(', ')})` : ''}`
           : 'image restore did not run',
       },
       ...verify,
     ];
     const report: DrReport = {
       ...progress,
-      rto: rtoVerdict(progress),
+      rto: rtoVerdict(progress, checklistPassed(checklist)),
       rpo: rpoVerdict(backup?.takenAt, startedAt, input.budgets.rpo),
       checklist,
-      images: images ?? { checked: 0, missing: [], corrupt: [] },
+      images: images ?? { checked: 0, missing: [], corrupt: [], thumbnailsRebuilt: [] },
     };
     upsertSearchAttributes([
       { key: BACKUP_OUTCOME, value: state.outcome },

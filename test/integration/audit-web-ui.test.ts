@@ -15,7 +15,7 @@ import type { DrReport } from '../../core/dr-report.js';
 import { BACKUP_SOURCE, DR_OVER_BUDGET, DR_RPO_SECONDS } from '../../core/search-attributes.js';
 import { launchBrowser } from '../browser.js';
 import { useServices } from '../harness.js';
-import { assertSucceeded, makeConfig, makeFixture, recordHistory, rootFailure, runBackup, testWorker, type TestSetup } from '../helpers.js';
+import { assertSucceeded, makeConfig, makeRealPromptBox, recordHistory, rootFailure, runBackup, testWorker, type TestSetup } from '../helpers.js';
 import { makeSandbox, type Sandbox } from '../../fixtures/dr-sandbox.js';
 
 const services = useServices({ webUi: true });
@@ -55,7 +55,7 @@ let shared: Promise<AuditRuns> | undefined;
 /** One good and one failed backup, then two recoveries of the good one; built once per file. */
 function auditRuns(): Promise<AuditRuns> {
   shared ??= (async () => {
-    const fixture = await makeFixture(services, 4);
+    const fixture = await makeRealPromptBox(services, 4);
     const setup = await makeConfig(services, fixture, 'audit', { overrides: (raw) => void (raw.temporal!.taskQueue = 'promptbox-backup') });
     const good = await runBackup(services, setup);
     const { backupId } = assertSucceeded(good);

@@ -1,25 +1,29 @@
-// Covers: workflows/dr-runbook.ts, activities/dr.ts, core/dr-report.ts, fixtures/standin-app.ts.
-// Recovers a real backup into a fresh sandbox: a new PostgreSQL cluster on another port, a new
-// storage directory, and the stand-in app started by the start-app step.
+// Covers: workflows/dr-runbook.ts, activities/dr.ts, activities/dr-verify.ts,
+// activities/promptbox-api.ts, core/dr-report.ts, fixtures/dr-sandbox.ts.
+// Recovers a backup of the real Prompt Box (its images imported by the app itself) into a fresh
+// sandbox: a new PostgreSQL 16 cluster on another port, new storage and import directories, and
+// the real binary started by the start-app step with the target's environment overrides.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { execa } from 'execa';
+import sharp from 'sharp';
 import { useServices } from '../harness.js';
-import { assertSucceeded, finalAttempt, makeConfig, makeFixture, recordHistory, runBackup, runCli, scheduledCount, sqlRows, testWorker, type TestSetup } from '../helpers.js';
+import { assertSucceeded, finalAttempt, makeConfig, makeRealPromptBox, recordHistory, runBackup, runCli, scheduledCount, sqlRows, testWorker, type TestSetup } from '../helpers.js';
 import { temporalCli } from '../../client/local/temporal-dev-server.js';
 import { checklistPassed } from '../../core/checklist.js';
 import type { DrInput } from '../../core/dr-input.js';
 import { makeSandbox } from '../../fixtures/dr-sandbox.js';
 import type { DrProgress, DrReport } from '../../core/dr-report.js';
-import type { PromptBoxFixture } from '../../fixtures/promptbox.js';
+import type { RealPromptBox } from '../../fixtures/real-promptbox.js';
+import { parseEnvFile } from '../../core/env-file.js';
 import { abortSignal, progressQuery, skipStepSignal } from '../../workflows/dr-runbook.js';
 
 const services = useServices();
 
-async function backedUp(name: string): Promise<{ fixture: PromptBoxFixture; setup: TestSetup }> {
-  const fixture = await makeFixture(services, 8);
+async function backedUp(name: string): Promise<{ fixture: RealPromptBox; setup: TestSetup }> {
+  const fixture = await makeRealPromptBox(services, 8);
   const setup = await makeConfig(services, fixture, name);
   assertSucceeded(await runBackup(services, setup));
   return { fixture, setup };
@@ -68,12 +72,27 @@ test('a full recovery into a fresh sandbox passes every checklist item and resto
     assert.match(report.rto.verdict, /^RTO met: .* of 10m; every step within its budget$/);
     assert.match(report.rpo.verdict, /^RPO met: restored data was .* old at recovery start/);
 
-    const counts = `select (select count(*) from images where prompt <> 'imported'), (select count(*) from image_events), (select count(*) from showcase_images)`;
+    // The recovered database is the source's, and verify's probe image left no trace in it.
+    const counts = `select (select count(*) from images), (select count(*) from images where deleted_at is null), (select count(*) from image_events)`;
     assert.deepEqual(await sandboxRows(sandbox.port, counts), await sqlRows(services, fixture.database.name, counts));
-    const hashes = `select file_hash from images where prompt <> 'imported' order by 1`;
+    const hashes = 'select file_hash, storage_path, thumbnail_path from images order by 1';
     assert.deepEqual(await sandboxRows(sandbox.port, hashes), await sqlRows(services, fixture.database.name, hashes));
+    assert.deepEqual((await readdir(sandbox.input.target.importDir!)).filter((f) => f.endsWith('.png')), [], 'the probe left the import folder');
+    // Every original and thumbnail the app made is back, byte for byte, and served by the app.
+    for (const image of fixture.images) {
+      for (const key of [image.storagePath, image.thumbnailPath]) {
+        assert.deepEqual(await readFile(join(sandbox.storageRoot, key)), await readFile(join(fixture.storageRoot, key)), key);
+        const served = await fetch(new URL(`/storage/${key}`, sandbox.appUrl));
+        assert.equal(served.status, 200, key);
+      }
+    }
+    assert.equal((await readdir(sandbox.storageRoot, { recursive: true })).filter((p) => p.endsWith('.png') || p.endsWith('.webp')).length, 2 * fixture.images.length, 'no probe files left in storage');
+    // The .env is the backup's, untouched; what differs on this host is in .env.recovery.
     const envRestored = await readFile(join(sandbox.input.target.appDir, '.env'), 'utf8');
     assert.equal(envRestored, await readFile(fixture.envFile, 'utf8'));
+    const recoveryEnv = parseEnvFile(await readFile(join(sandbox.input.target.appDir, '.env.recovery'), 'utf8'));
+    assert.equal(recoveryEnv.STORAGE_PATH, sandbox.storageRoot);
+    assert.match(recoveryEnv.DATABASE_URL ?? '', new RegExp(`@127\\.0\\.0\\.1:${sandbox.port}/promptbox$`));
     const md = await readFile(join(setup.config.repository.root, 'dr-reports', 'dr-full.md'), 'utf8');
     assert.match(md, /Outcome: \*\*succeeded\*\*/);
     assert.ok((await stat(join(setup.config.repository.root, 'dr-reports', 'dr-full.json'))).isFile());
@@ -93,6 +112,56 @@ test('a step with a budget shorter than it needs is reported over budget, and th
     assert.equal(step.status, 'done');
     assert.equal(step.overBudget, true);
     assert.match(report.rto.verdict, /over budget: 2 start database \(.* of 20ms\)/);
+  } finally {
+    await sandbox.stop();
+  }
+});
+
+test('a thumbnail missing from the backup is rebuilt as the app makes it, and reported so', async () => {
+  const { fixture, setup } = await backedUp('dr thumbnail rebuilt');
+  const victim = fixture.images.find((i) => !i.deleted)!;
+  await rm(join(setup.config.repository.root, 'images/current', victim.thumbnailPath));
+  const sandbox = await makeSandbox(fixture, services.dir, 'thumbnail');
+  try {
+    const handle = await startDr(setup, sandbox.input, 'dr-thumbnail');
+    const report = (await (await worker(setup)).runUntil(handle.result())) as DrReport;
+    assert.deepEqual(report.images.thumbnailsRebuilt, [victim.thumbnailPath]);
+    assert.ok(checklistPassed(report.checklist), JSON.stringify(report.checklist, null, 1));
+    assert.match(report.checklist.find((c) => c.item === 'images present and intact')!.evidence, /1 thumbnails rebuilt/);
+    // Rebuilt as the app builds them: a WebP of the same size as the one the app made at import.
+    const rebuilt = await sharp(join(sandbox.storageRoot, victim.thumbnailPath)).metadata();
+    const original = await sharp(join(fixture.storageRoot, victim.thumbnailPath)).metadata();
+    assert.deepEqual([rebuilt.format, rebuilt.width, rebuilt.height], ['webp', original.width, original.height]);
+  } finally {
+    await sandbox.stop();
+  }
+});
+
+test('a recovered app that refuses the admin login fails the login and listing items with what it answered, and the step does not crash', async () => {
+  const { fixture, setup } = await backedUp('dr wrong password');
+  const sandbox = await makeSandbox(fixture, services.dir, 'wrong-password');
+  const admin = sandbox.input.target.admin.password as { file: string };
+  await writeFile(admin.file, 'not-the-admin-password', { mode: 0o600 });
+  try {
+    const handle = await startDr(setup, sandbox.input, 'dr-wrong-password');
+    const report = (await (await worker(setup)).runUntil(handle.result())) as DrReport;
+    assert.equal(report.steps.find((s) => s.step === 'verify')?.status, 'done');
+    assert.equal(report.steps.find((s) => s.step === 'verify')?.attempts, 1, 'verify did not crash and retry');
+    const byItem = Object.fromEntries(report.checklist.map((c) => [c.item, c]));
+    assert.equal(byItem['login works']?.result, 'fail');
+    assert.match(byItem['login works']!.evidence, /POST \/api\/auth\/login answered HTTP 401/);
+    assert.equal(byItem['images listed']?.result, 'fail');
+    assert.match(byItem['images listed']!.evidence, /GET \/api\/images\?page=1&per_page=120 answered HTTP 401/);
+    assert.equal(byItem['metadata readable']?.result, 'fail');
+    // What needs no login still passes: the files are there and the importer works.
+    for (const item of ['image served byte-identical', 'thumbnails served', 'new image imported', 'database restored'] as const) {
+      assert.equal(byItem[item]?.result, 'pass', `${item}: ${byItem[item]?.evidence}`);
+    }
+    assert.equal(checklistPassed(report.checklist), false);
+    assert.equal(report.rto.met, false);
+    // The probe was removed without a session too.
+    const left = await sandboxRows(sandbox.port, 'select count(*) from images');
+    assert.deepEqual(left, [[String(fixture.images.length)]]);
   } finally {
     await sandbox.stop();
   }
@@ -142,6 +211,8 @@ test('skip is recorded with its reason, and abort stops what was started and lea
       return handle.result();
     })) as DrReport;
     assert.equal(report.outcome, 'aborted');
+    assert.equal(report.rto.met, false);
+    assert.match(report.rto.verdict, /^RTO NOT MET \(recovery aborted\)/);
     const byStep = Object.fromEntries(report.steps.map((s) => [s.step, s]));
     assert.equal(byStep.restoreDatabase?.status, 'skipped');
     assert.equal(byStep.restoreDatabase?.skipReason, 'restoring the database by hand');
@@ -156,7 +227,7 @@ test('skip is recorded with its reason, and abort stops what was started and lea
 test('the recovery survives a worker restart in the middle of the image restore, without repeating finished steps', async () => {
   const { fixture, setup } = await backedUp('dr worker restart');
   // A large (sparse) file in the mirror makes the image copy take long enough to interrupt.
-  await execa('truncate', ['-s', '2G', join(setup.config.repository.root, 'images/current/original/large.bin')]);
+  await execa('truncate', ['-s', '2G', join(setup.config.repository.root, 'images/current/large.bin')]);
   const sandbox = await makeSandbox(fixture, services.dir, 'restart');
   try {
     const handle = await startDr(setup, sandbox.input, 'dr-restart');

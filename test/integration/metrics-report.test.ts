@@ -43,7 +43,7 @@ async function recordDrill(services: Services, setup: TestSetup, workflowId: str
     return { step, title: STEP_TITLES[step], budgetMs, status: 'done' as const, attempts: 1, startedAt: new Date(start).toISOString(), endedAt: new Date(at).toISOString() };
   });
   const progress = progressOf({ startedAt, backupId, outcome: 'succeeded', rtoTargetMs: 6 * budgetMs, steps }, new Date(at));
-  const report: DrReport = { ...progress, rto: rtoVerdict(progress), rpo: rpoVerdict(new Date(Date.parse(startedAt) - 3 * 3_600_000).toISOString(), startedAt, 86_400_000), checklist: [], images: { checked: 3, missing: [], corrupt: [] } };
+  const report: DrReport = { ...progress, rto: rtoVerdict(progress, true), rpo: rpoVerdict(new Date(Date.parse(startedAt) - 3 * 3_600_000).toISOString(), startedAt, 86_400_000), checklist: [], images: { checked: 3, missing: [], corrupt: [] } };
   await createDrActivities(createActivityDeps(setup.config, services.logger, services.secrets)).drWriteReport({ workflowId, json: report, markdown: reportMarkdown(report, workflowId) });
   return report;
 }

@@ -1,12 +1,13 @@
 // Covers: workflows/restore-drill.ts, activities/restore-test.ts, activities/artifact-check.ts,
-// against the real Temporal server and PostgreSQL.
+// against the real Temporal server, PostgreSQL 16 and the real Prompt Box's data (its images
+// imported by the app itself); the full restore recovers it into a sandbox running the real app.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { useServices } from '../harness.js';
-import { assertSucceeded, makeConfig, makeFixture, recordHistory, runBackup, runWorkflow, sqlRows, type TestSetup } from '../helpers.js';
+import { assertSucceeded, makeConfig, makeRealPromptBox, recordHistory, runBackup, runWorkflow, sqlRows, type TestSetup } from '../helpers.js';
 import { makeSandbox } from '../../fixtures/dr-sandbox.js';
 import type { RestoreTestResult } from '../../workflows/restore-drill.js';
 import type { ConfigInput } from '../../config/schema.js';
@@ -36,7 +37,7 @@ interface Options {
 }
 
 async function backedUp(name: string, opts: Options = {}) {
-  const fixture = await makeFixture(services, 8);
+  const fixture = await makeRealPromptBox(services, 8);
   await opts.prepare?.(fixture);
   const sandbox = opts.sandboxRoot ? await makeSandbox(fixture, opts.sandboxRoot, 'full') : undefined;
   if (sandbox) opts.recovery?.(sandbox.input);
@@ -80,7 +81,7 @@ test('each kind of restore test passes on a good backup, and leaves nothing behi
 
     const full = await restoreTest(setup, 'full');
     assert.equal(full.passed, true, JSON.stringify(full.checklist, null, 1));
-    assert.equal(full.checklist.length, 7);
+    assert.equal(full.checklist.length, 8);
 
     assert.deepEqual(await scratchDatabases(), []);
     assert.deepEqual(await readdir(join(setup.config.repository.root, 'restore-tests', 'scratch')).catch(() => []), []);

@@ -32,9 +32,9 @@ test('progress shows each step against its budget and the RTO left', () => {
 
 test('the RTO verdict names over-budget steps; RPO is the age of the restored data at the start', () => {
   const p = progressOf({ startedAt: at(0), outcome: 'succeeded', rtoTargetMs: 4 * 3_600_000, steps: steps() }, new Date(at(50)));
-  assert.equal(rtoVerdict(p).verdict, 'RTO met: 50m of 4h; over budget: 2 start database (15m of 10m)');
+  assert.equal(rtoVerdict(p, true).verdict, 'RTO met: 50m of 4h; over budget: 2 start database (15m of 10m)');
   const late = progressOf({ startedAt: at(0), outcome: 'succeeded', rtoTargetMs: 30 * 60_000, steps: steps().slice(0, 1) }, new Date(at(45)));
-  assert.deepEqual([rtoVerdict(late).met, rtoVerdict(late).verdict], [false, 'RTO MISSED: 45m of 30m; every step within its budget']);
+  assert.deepEqual([rtoVerdict(late, true).met, rtoVerdict(late, true).verdict], [false, 'RTO MISSED: 45m of 30m; every step within its budget']);
   const rpo = rpoVerdict('2026-11-28T03:00:00.000Z', at(0), 24 * 3_600_000);
   assert.deepEqual([rpo.met, rpo.verdict], [true, 'RPO met: restored data was 24h old at recovery start (target 24h)']);
   assert.equal(rpoVerdict('2026-11-27T03:00:00.000Z', at(0), 24 * 3_600_000).met, false);
@@ -43,7 +43,7 @@ test('the RTO verdict names over-budget steps; RPO is the age of the restored da
 test('the report renders as Markdown with every step and checklist item', () => {
   const p = progressOf({ startedAt: at(0), outcome: 'succeeded', rtoTargetMs: 4 * 3_600_000, steps: steps().slice(0, 2) }, new Date(at(30)));
   const md = reportMarkdown(
-    { ...p, rto: rtoVerdict(p), rpo: rpoVerdict(at(0), at(0), 1), checklist: [{ item: 'login works', result: 'pass', evidence: '200' }], images: { checked: 3, missing: ['a.png'], corrupt: [] } },
+    { ...p, rto: rtoVerdict(p, true), rpo: rpoVerdict(at(0), at(0), 1), checklist: [{ item: 'login works', result: 'pass', evidence: '200' }], images: { checked: 3, missing: ['a.png'], corrupt: [] } },
     'dr-1',
   );
   assert.match(md, /\| 2 start database \| done \| 15m \| 10m \| OVER \|/);
@@ -69,11 +69,21 @@ test('recovery input defaults to the backup doc budgets and names bad fields', (
   for (const f of ['target.appDir', 'target.storageRoot', 'target.database.transport', 'target.admin', 'budgets.verify']) assert.ok(fields.includes(f), `${f} in ${fields}`);
 });
 
+test('an aborted or failed recovery, or one whose checklist failed, never has its RTO met, however quickly it ended', () => {
+  for (const outcome of ['aborted', 'failed'] as const) {
+    const p = progressOf({ startedAt: at(0), outcome, rtoTargetMs: 4 * 3_600_000, steps: steps().slice(0, 1) }, new Date(at(5)));
+    assert.deepEqual([rtoVerdict(p, true).met, rtoVerdict(p, true).verdict], [false, `RTO NOT MET (recovery ${outcome}): 5m of 4h; every step within its budget`]);
+  }
+  const unverified = progressOf({ startedAt: at(0), outcome: 'succeeded', rtoTargetMs: 4 * 3_600_000, steps: steps().slice(0, 1) }, new Date(at(5)));
+  assert.equal(rtoVerdict(unverified, false).met, false);
+  assert.match(rtoVerdict(unverified, false).verdict, /^RTO NOT MET \(the checklist failed: the app is not verified working\)/);
+});
+
 test('a recovery is over budget when the RTO is missed or any one step overran, and its summary says so in one line', () => {
   const report = (all: StepState[], rtoTargetMs: number, end: number): DrReport => {
     const p = progressOf({ startedAt: at(0), backupId: '20261128_030000', outcome: 'succeeded', rtoTargetMs, steps: all }, new Date(at(end)));
     const checklist = [{ item: 'database restored' as const, result: 'pass' as const, evidence: 'rows match' }, { item: 'login works' as const, result: 'fail' as const, evidence: '401' }];
-    return { ...p, rto: rtoVerdict(p), rpo: rpoVerdict('2026-11-28T03:00:00.000Z', at(0), 24 * 3_600_000), checklist, images: { checked: 0, missing: [], corrupt: [] } };
+    return { ...p, rto: rtoVerdict(p, true), rpo: rpoVerdict('2026-11-28T03:00:00.000Z', at(0), 24 * 3_600_000), checklist, images: { checked: 0, missing: [], corrupt: [] } };
   };
   const withinBudget = steps().slice(0, 1);
   assert.equal(drOverBudget(report(withinBudget, 4 * 3_600_000, 50)), false);

@@ -5,7 +5,7 @@ import { scratchDir } from '../scratch.js';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SecretStore } from '../../activities/secrets.js';
-import { envFileValues } from '../../activities/config-snapshot.js';
+import { parseEnvFile, secretValues } from '../../core/env-file.js';
 import { createLogger } from '../../worker/logger.js';
 
 test('log lines never carry a resolved secret, in any field or message', async () => {
@@ -38,6 +38,10 @@ test('missing secrets fail as configuration errors naming the reference', async 
   await assert.rejects(secrets.resolve({ file: '/nonexistent/pw' }, 'encryption'), /cannot read \/nonexistent\/pw/);
 });
 
-test('.env values are recognised so they can be scrubbed', () => {
-  assert.deepEqual(envFileValues('# c\nDB_PASSWORD=abc123\nexport SECRET_KEY="q w e"\nEMPTY=\nnot a line\n'), ['abc123', 'q w e']);
+test('.env secrets are recognised so they can be scrubbed, and plain settings are left readable', () => {
+  const env = parseEnvFile(
+    '# c\nDB_PASSWORD=abc123\nexport SECRET_KEY="q w e"\nEMPTY=\nnot a line\nDB_USER=promptbox\nSTORAGE_BACKEND=fs\n' +
+      'ADMIN_PASSWORD_HASH=$2b$06$abcdefghijklmnopqrstuv\nS3_ACCESS_KEY=AKIA123\nDATABASE_URL=postgresql://pb:url-pw@db:5432/pb\n',
+  );
+  assert.deepEqual(secretValues(env), ['abc123', 'q w e', '$2b$06$abcdefghijklmnopqrstuv', 'AKIA123', 'url-pw', 'postgresql://pb:url-pw@db:5432/pb']);
 });
