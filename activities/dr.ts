@@ -18,6 +18,7 @@ import { artifactFile, createArtifactChecker } from './artifact-check.js';
 import { sha256File } from './hash.js';
 import { APP_THUMBNAIL_RULE, renderThumbnail, type ThumbnailRule } from './image-codec.js';
 import { verifyRecoveredApp } from './dr-verify.js';
+import { checkRecoveryTarget } from './dr-target.js';
 import { formatEnvFile, parseEnvFile } from '../core/env-file.js';
 import { previousProgress, withHeartbeat } from './heartbeat.js';
 import { FILE_PARALLELISM, inPool } from './pool.js';
@@ -175,6 +176,11 @@ export function createDrActivities(deps: ActivityDeps) {
       };
     },
 
+    /** Before step 1, before anything is written: the target is empty and is not the source. */
+    async drCheckTarget(input: { target: Target; overwrite: boolean }): Promise<string> {
+      return checkRecoveryTarget(config.source, input.target, input.overwrite);
+    },
+
     /** Step 1: copy the app, restore .env and the compose file, create the storage and import folders. */
     async drPrepare(input: { target: Target; config: Artifact[] }): Promise<string> {
       const t = input.target;
@@ -199,9 +205,12 @@ export function createDrActivities(deps: ActivityDeps) {
       return `restored ${restored.join(', ') || 'no config files'} into ${t.appDir}${overrides.length ? `; ${RECOVERY_ENV_FILE} sets ${overrides.join(', ')}` : ''}`;
     },
 
-    /** Step 2: start the database and wait until it accepts connections (polled, no fixed sleep). */
-    async drStartDatabase(input: { target: Target }): Promise<string> {
-      return startAndWait(input.target, input.target.startDatabase, 'startDatabase', 'accepting connections', async () => {
+    /**
+     * Step 2: start the database and wait until it accepts connections (polled, no fixed sleep);
+     * then, unless `overwrite`, make sure it holds no tables a restore would clobber.
+     */
+    async drStartDatabase(input: { target: Target; overwrite?: boolean }): Promise<string> {
+      const ready = await startAndWait(input.target, input.target.startDatabase, 'startDatabase', 'accepting connections', async () => {
         try {
           await psql(input.target, 'select 1');
           return true;
@@ -210,6 +219,12 @@ export function createDrActivities(deps: ActivityDeps) {
           return false;
         }
       });
+      if (input.overwrite) return ready;
+      const tables = (await psql(input.target, "select schemaname || '.' || tablename from pg_tables where schemaname not in ('pg_catalog', 'information_schema') order by 1")).map((r) => r[0] as string);
+      if (tables.length) {
+        throw fail('ConfigInvalid', `target database ${input.target.database.database} is not empty (${tables.length} tables: ${tables.slice(0, 5).join(', ')}${tables.length > 5 ? ', ...' : ''}); restore into an empty database, or set "overwrite": true in the input`);
+      }
+      return `${ready}; the database is empty`;
     },
 
     /** Step 3: pg_restore the dump in one transaction, then compare row counts with the manifest. */

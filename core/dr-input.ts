@@ -7,6 +7,9 @@ import { absolutePath, databaseSchema, duration, secretRef } from './schema-part
 
 const argv = z.array(z.string().min(1)).min(1);
 
+/** A directory a recovery fills: never the filesystem root. */
+const notRoot = absolutePath.refine((p) => p.replace(/\/+$/, '') !== '', 'must not be the filesystem root');
+
 /**
  * Secrets (SECRET_NAME, or a URL with a password) must come as references, never inline in
  * history. The target's environment, overriding what the restored .env says (database URL, storage and
@@ -34,11 +37,11 @@ export const drInputSchema = z
     target: z
       .object({
         /** Where the app's files go; .env and docker-compose.yml are restored into it. */
-        appDir: absolutePath,
+        appDir: notRoot,
         /** A directory holding the app's files to copy first (e.g. a checkout); optional. */
         appSource: absolutePath.optional(),
         /** Where originals and thumbnails are restored (the app's STORAGE_PATH: ab/cd/<sha>.png, thumbnails/...). */
-        storageRoot: absolutePath,
+        storageRoot: notRoot,
         /** The new database: a docker compose service, or a server reached directly. */
         database: databaseSchema,
         /** argv run in appDir; default: the backup doc's `docker compose up -d db`. */
@@ -83,6 +86,11 @@ export const drInputSchema = z
     timeoutFactor: z.number().min(1).default(2),
     /** Retries of each step before the workflow stops and waits for an operator decision. */
     stepAttempts: z.number().int().min(1).default(3),
+    /**
+     * Restore over existing data: a non-empty app dir, storage or database, or the source's own
+     * places. Off by default: a recovery fills empty places only.
+     */
+    overwrite: z.boolean().default(false),
     /** Wait for the `approve` signal before the destructive restore steps. */
     approval: z.boolean().default(false),
     /** How long verify waits for a dropped image to show up (the app scans every 30 s). */

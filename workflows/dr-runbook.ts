@@ -12,6 +12,7 @@ import {
   defineQuery,
   defineSignal,
   isCancellation,
+  patched,
   proxyActivities,
   setHandler,
   upsertSearchAttributes,
@@ -128,7 +129,8 @@ export async function drRecovery(rawInput: DrInput): Promise<DrReport> {
     if (approved) return;
     stepState(name).status = 'waiting for approval';
     state.waitingFor = `approval before ${STEP_TITLES[name]} (destructive): send approve`;
-    await condition(() => approved || abortReason !== undefined || decisions.has(name));
+    // Only approve (or skipping the step, or abort) ends the wait: a retry is no approval.
+    await condition(() => approved || abortReason !== undefined || decisions.get(name)?.action === 'skip');
     state.waitingFor = undefined;
     if (abortReason) throw new Aborted(abortReason);
   }
@@ -141,9 +143,10 @@ export async function drRecovery(rawInput: DrInput): Promise<DrReport> {
     backup = await quick.drChooseBackup({ ...input.backup });
     state.backupId = backup.backupId;
     upsertSearchAttributes([{ key: BACKUP_ID, value: backup.backupId }]);
+    if (patched('dr-target-check')) await quick.drCheckTarget({ target: input.target, overwrite: input.overwrite });
 
     await step('prepare', (a) => a.drPrepare({ target: input.target, config: backup!.config }));
-    await step('startDatabase', (a) => a.drStartDatabase({ target: input.target }));
+    await step('startDatabase', (a) => a.drStartDatabase({ target: input.target, overwrite: input.overwrite }));
     await awaitApproval('restoreDatabase');
     dbRestored = await step('restoreDatabase', (a) => a.drRestoreDatabase({ target: input.target, backup: backup! }));
     await awaitApproval('restoreImages');

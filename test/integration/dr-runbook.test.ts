@@ -5,20 +5,21 @@
 // the real binary started by the start-app step with the target's environment overrides.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { execa } from 'execa';
 import sharp from 'sharp';
 import { useServices } from '../harness.js';
-import { assertSucceeded, finalAttempt, makeConfig, makeRealPromptBox, recordHistory, runBackup, runCli, scheduledCount, sqlRows, testWorker, type TestSetup } from '../helpers.js';
+import { assertSucceeded, finalAttempt, makeConfig, makeRealPromptBox, recordHistory, rootFailure, runBackup, runCli, scheduledCount, sqlRows, testWorker, type TestSetup } from '../helpers.js';
+import { startPostgresCluster } from '../../client/local/postgres-cluster.js';
 import { temporalCli } from '../../client/local/temporal-dev-server.js';
 import { checklistPassed } from '../../core/checklist.js';
 import type { DrInput } from '../../core/dr-input.js';
 import { makeSandbox } from '../../fixtures/dr-sandbox.js';
 import type { DrProgress, DrReport } from '../../core/dr-report.js';
-import type { RealPromptBox } from '../../fixtures/real-promptbox.js';
+import { clusterRows, type RealPromptBox } from '../../fixtures/real-promptbox.js';
 import { parseEnvFile } from '../../core/env-file.js';
-import { abortSignal, progressQuery, skipStepSignal } from '../../workflows/dr-runbook.js';
+import { abortSignal, progressQuery, retryStepSignal, skipStepSignal } from '../../workflows/dr-runbook.js';
 
 const services = useServices();
 
@@ -96,6 +97,69 @@ test('a full recovery into a fresh sandbox passes every checklist item and resto
     const md = await readFile(join(setup.config.repository.root, 'dr-reports', 'dr-full.md'), 'utf8');
     assert.match(md, /Outcome: \*\*succeeded\*\*/);
     assert.ok((await stat(join(setup.config.repository.root, 'dr-reports', 'dr-full.json'))).isFile());
+  } finally {
+    await sandbox.stop();
+  }
+});
+
+test('a recovery refuses a target holding data or overlapping the source, and writes nothing there', async () => {
+  const { fixture, setup } = await backedUp('dr refuses targets');
+  const refused = async (name: string, change: (input: DrInput) => Promise<void> | void) => {
+    const sandbox = await makeSandbox(fixture, services.dir, name);
+    try {
+      const input = structuredClone(sandbox.input);
+      await change(input);
+      const handle = await startDr(setup, input, `dr-refused-${name}`);
+      const error = await (await worker(setup)).runUntil(handle.result().then(() => undefined, (err: Error) => err));
+      return { sandbox, cause: rootFailure(error) };
+    } finally {
+      await sandbox.stop();
+    }
+  };
+
+  // An app directory that already holds a .env: refused before step 1, the file untouched.
+  const keep = 'KEEP=the operator wrote this\n';
+  const existing = await refused('existing-env', async (input) => {
+    await mkdir(input.target.appDir, { recursive: true });
+    await writeFile(join(input.target.appDir, '.env'), keep);
+  });
+  assert.equal(existing.cause.type, 'ConfigInvalid');
+  assert.match(existing.cause.message ?? '', /target\.appDir .* is not empty \(\.env\)/);
+  assert.equal(await readFile(join(existing.sandbox.input.target.appDir, '.env'), 'utf8'), keep);
+
+  // The source's own storage and database.
+  const source = await refused('source-storage', (input) => {
+    input.target.storageRoot = join(fixture.storageRoot, 'restored');
+    input.target.database = { transport: 'direct', host: fixture.database.host, port: fixture.database.port, user: fixture.database.user, database: fixture.database.name, password: setup.config.source.database.transport === 'direct' ? setup.config.source.database.password : undefined };
+  });
+  assert.equal(source.cause.type, 'ConfigInvalid');
+  assert.match(source.cause.message ?? '', /target\.storageRoot .* overlaps the source storage root/);
+  assert.match(source.cause.message ?? '', /target\.database is the source database/);
+  assert.deepEqual(await readdir(fixture.storageRoot).then((d) => d.includes('restored')), false, 'nothing written into the source');
+
+  // A database holding other tables: step 2 refuses it and waits for the operator; nothing restored.
+  const sandbox = await makeSandbox(fixture, services.dir, 'busy-database');
+  try {
+    const cluster = await startPostgresCluster({ dir: join(services.dir, 'sandbox-busy-database', 'pg'), port: sandbox.port, superPassword: 'sandbox-super' });
+    await clusterRows(cluster, 'promptbox', 'create table accounting (id int); insert into accounting values (1)');
+    await cluster.stop();
+    const handle = await startDr(setup, sandbox.input, 'dr-refused-busy-database');
+    const parked = await (await worker(setup)).runUntil(async () => {
+      for (let i = 0; i < 300; i += 1) {
+        const p = await handle.query(progressQuery);
+        if (p.waitingFor) {
+          await handle.signal(abortSignal, { reason: 'wrong target' });
+          await handle.result();
+          return p;
+        }
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      throw new Error('the recovery never waited for the operator');
+    });
+    const start = parked.steps.find((s) => s.step === 'startDatabase')!;
+    assert.equal(start.status, 'waiting for operator');
+    assert.match(start.error ?? '', /target database promptbox is not empty \(1 tables: public\.accounting\)/);
+    assert.equal(parked.steps.find((s) => s.step === 'restoreDatabase')?.status, 'pending');
   } finally {
     await sandbox.stop();
   }
@@ -205,6 +269,12 @@ test('skip is recorded with its reason, and abort stops what was started and lea
       const waiting = await waitFor((p) => p.waitingFor?.startsWith('approval before 3 restore database') ?? false);
       assert.equal(waiting.steps.find((s) => s.step === 'startDatabase')?.status, 'done');
       assert.ok(waiting.rtoLeftMs > 0 && waiting.rtoLeftMs <= 600_000);
+      // A retry is no approval: the destructive step still waits.
+      await handle.signal(retryStepSignal, { step: 'restoreDatabase' });
+      await new Promise((r) => setTimeout(r, 1500));
+      const still = await handle.query(progressQuery);
+      assert.match(still.waitingFor ?? '', /^approval before 3 restore database/);
+      assert.equal(still.steps.find((s) => s.step === 'restoreDatabase')?.status, 'waiting for approval');
       await handle.signal(skipStepSignal, { step: 'restoreDatabase', reason: 'restoring the database by hand' });
       await waitFor((p) => p.waitingFor?.startsWith('approval before 4 restore images') ?? false);
       await handle.signal(abortSignal, { reason: 'drill over' });

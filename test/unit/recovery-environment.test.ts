@@ -44,3 +44,9 @@ test('recovery environment overrides: plain values for paths and addresses, refe
   const badName = drInputSchema.safeParse(target({ 'bad-name': '/x' }));
   assert.deepEqual(badName.error?.issues.map((i) => i.path.join('.')), ['target.environment.bad-name']);
 });
+
+test('a recovery never fills the filesystem root, and restores over existing data only when told to', () => {
+  const root = drInputSchema.safeParse({ target: { ...target(undefined).target, storageRoot: '/', appDir: '//' } });
+  assert.deepEqual(root.error?.issues.map((i) => `${i.path.join('.')}: ${i.message}`), ['target.appDir: must not be the filesystem root', 'target.storageRoot: must not be the filesystem root']);
+  assert.equal(drInputSchema.parse(target(undefined)).overwrite, false);
+});
