@@ -1,6 +1,7 @@
 // Image decoding and encoding for restore checks. sharp (libvips) is loaded on first use: it adds
 // about 20 MB to a worker that, most of the time, only backs up.
 import type { Sharp, SharpOptions } from 'sharp';
+import { thumbnailDimensions, type ThumbnailRule } from '../core/thumbnail-rule.js';
 
 type SharpFactory = (input?: Buffer, options?: SharpOptions) => Sharp;
 let loading: Promise<SharpFactory> | undefined;
@@ -19,20 +20,13 @@ export async function encodePng(pixels: Buffer, width: number, height: number): 
   return (await sharp())(pixels, { raw: { width, height, channels: 3 } }).png().toBuffer();
 }
 
-/** The app's thumbnail rule (backend-rs/src/media): fit inside size×size, never upscale, Lanczos3, RGB, lossy WebP. */
-export interface ThumbnailRule {
-  size: number;
-  quality: number;
-}
-
-/** The defaults of THUMBNAIL_SIZE and THUMBNAIL_QUALITY in the app's config. */
-export const APP_THUMBNAIL_RULE: ThumbnailRule = { size: 300, quality: 85 };
-
-/** A thumbnail of `original` made as the app makes one on import. */
+/**
+ * A thumbnail of `original` made as the app makes one on import (core/thumbnail-rule.ts):
+ * its geometry, Lanczos3, alpha dropped, lossy WebP at the rule's quality.
+ */
 export async function renderThumbnail(original: Buffer, rule: ThumbnailRule): Promise<Buffer> {
-  return (await sharp())(original)
-    .resize({ width: rule.size, height: rule.size, fit: 'inside', withoutEnlargement: true, kernel: 'lanczos3' })
-    .removeAlpha()
-    .webp({ quality: rule.quality })
-    .toBuffer();
+  const make = await sharp();
+  const { width = 0, height = 0 } = await make(original).metadata();
+  const size = thumbnailDimensions(width, height, rule.size);
+  return make(original).resize(size.width, size.height, { fit: 'fill', kernel: 'lanczos3' }).removeAlpha().webp({ quality: rule.quality }).toBuffer();
 }

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The benchmark's yardstick: what a careful cron script does for one full backup, with the same
-# tools, flags and order as the fullBackup workflow, and nothing else: dump, mirror the originals
-# with a per-day increment and hash what was copied, copy the config files, encrypt, verify
-# (hashes, decryption, pg_restore --list), move into place.
+# tools, flags and order as the fullBackup workflow, and nothing else: dump, mirror the storage root
+# (originals and thumbnails; temporary files excluded, as the default config does) with a per-day
+# increment and hash the originals that were copied (a thumbnail's name is not its own hash), copy
+# the config files, encrypt, verify (hashes, decryption, pg_restore --list), move into place.
 #   baseline-backup.sh REPO STORAGE_ROOT PASSPHRASE_FILE CONFIG_FILE...
 # The database comes from the libpq environment (PGHOST, PGPORT, PGUSER, PGDATABASE, PGPASSWORD).
 set -euo pipefail
@@ -17,8 +18,8 @@ mkdir -p -m 0700 "$repo/.gnupg"
 pg_dump -Fc > "$staging/db.dump"
 
 rsync --archive --delete --backup --backup-dir="$repo/images/incremental/$id" --temp-dir="$staging/rsync-tmp" \
-  --chmod=D0700,F0600 --exclude=/thumbnails/ --stats --out-format='%i %n' "$storage/" "$repo/images/current/" |
-  sed -n 's/^>f[^ ]* //p' | (cd "$repo/images/current" && xargs -r -d '\n' sha256sum) > "$staging/copied.sha256"
+  --chmod=D0700,F0600 --exclude='*.tmp' --stats --out-format='%i %n' "$storage/" "$repo/images/current/" |
+  sed -n '/^>f[^ ]* thumbnails\//d; s/^>f[^ ]* //p' | (cd "$repo/images/current" && xargs -r -d '\n' sha256sum) > "$staging/copied.sha256"
 
 staged=("$staging/db.dump")
 for f in "$@"; do cp "$f" "$staging/"; staged+=("$staging/$(basename "$f")"); done

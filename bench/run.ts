@@ -104,6 +104,8 @@ try {
     progress('restic');
     rows.push(...(await resticComparison(s, source, { imagesMs: backup.firstImagesMs, checkMs: integrity.ms })));
   });
+  // The large and the scaling sources skip thumbnails: half the files to build, and memory and
+  // time per file do not depend on which kind of file it is.
   const large = { ...size, images: size.images * largeFactor, bytes: size.bytes * largeFactor, thumbnails: false };
   await withSource(s, 'large', large, async (source, pid) => {
     progress('memory at the large size');

@@ -64,7 +64,7 @@ export async function startDemo(log: (line: string) => void): Promise<DemoEnviro
     if (existsSync(fixtureInfo)) {
       fixture = JSON.parse(await readFile(fixtureInfo, 'utf8'));
     } else {
-      log('creating the demo Prompt Box (database, 40 images with metadata, thumbnails, .env, docker-compose.yml)');
+      log("creating the demo Prompt Box's data (the real app's schema, 40 images with A1111/ComfyUI/NovelAI metadata and their thumbnails, .env, docker-compose.yml)");
       const created = await createPromptBox({ dir: home, cluster, images: 40 });
       await writeFile(join(home, 'secrets', 'promptbox-db'), `${created.database.password}\n`, { mode: 0o600 });
       fixture = { storageRoot: created.storageRoot, envFile: created.envFile, composeFile: created.composeFile, dbName: created.database.name, dbUser: created.database.user };

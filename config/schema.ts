@@ -197,8 +197,9 @@ export const configSchema = z
         storage: z
           .object({
             root: absolutePath,
-            // rsync patterns relative to the storage root. Thumbnails are regenerable.
-            excludes: z.array(z.string().min(1)).default(['/thumbnails/', '*.tmp']),
+            // rsync patterns relative to the storage root. Thumbnails are backed up: the app
+            // cannot regenerate them.
+            excludes: z.array(z.string().min(1)).default(['*.tmp']),
           })
           .strict(),
         configFiles: z.array(absolutePath).default([]),

@@ -26,9 +26,14 @@ export function incrementDay(backupId: string): string {
   return backupId.slice(0, 8);
 }
 
-/** Originals are stored as `ab/cd/<sha256>.<ext>`: the hash their content must have, if the name is one. */
+/**
+ * Originals are stored as `ab/cd/<sha256>.<ext>` from the storage root: the hash their content
+ * must have. Thumbnails (`thumbnails/ab/cd/<sha256>.webp`) carry their original's hash, not their
+ * own, and other files none: undefined for both.
+ */
 export function contentHashOf(path: string): string | undefined {
-  return /(?:^|\/)([0-9a-f]{64})\.[A-Za-z0-9]+$/.exec(path)?.[1];
+  const m = /^([0-9a-f]{2})\/([0-9a-f]{2})\/([0-9a-f]{64})\.[A-Za-z0-9]+$/.exec(path);
+  return m && m[3]!.startsWith(`${m[1]}${m[2]}`) ? m[3] : undefined;
 }
 
 export const layout = {

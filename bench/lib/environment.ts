@@ -49,7 +49,7 @@ export interface Source {
   config: Config;
   configFile: string;
   passphraseFile: string;
-  /** Bytes of originals (thumbnails are not backed up). */
+  /** Bytes of originals (their thumbnails, backed up too, come on top). */
   originalBytes(): number;
 }
 

@@ -5,6 +5,7 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
+import { postgresBinDir } from '../../client/local/postgres-cluster.js';
 import { replaceImages } from '../../fixtures/promptbox.js';
 import type { BenchServices, Source } from '../lib/environment.js';
 import { peakRssDuring, timed } from '../lib/measure.js';
@@ -18,11 +19,12 @@ async function warmCache(source: Source): Promise<void> {
   await execa('find', [source.fixture.storageRoot, '-type', 'f', '-exec', 'cat', '{}', '+'], { stdout: 'ignore' });
 }
 
-async function scriptBackup(source: Source, repo: string): Promise<void> {
+async function scriptBackup(s: BenchServices, source: Source, repo: string): Promise<void> {
   const db = source.fixture.database;
   await rm(repo, { recursive: true, force: true });
   await execa('bash', [SCRIPT, repo, source.fixture.storageRoot, source.passphraseFile, source.fixture.envFile, source.fixture.composeFile], {
-    env: { PGHOST: db.host, PGPORT: String(db.port), PGUSER: db.user, PGDATABASE: db.name, PGPASSWORD: db.password },
+    // pg_dump of the server's own version first on PATH: an older one refuses the server.
+    env: { PATH: `${postgresBinDir(s.cluster.major)}:${process.env.PATH}`, PGHOST: db.host, PGPORT: String(db.port), PGUSER: db.user, PGDATABASE: db.name, PGPASSWORD: db.password },
   });
 }
 
@@ -57,7 +59,7 @@ export async function backupScenarios(s: BenchServices, source: Source, workerPi
   let peakRssMb = 0;
   const scriptRepo = join(s.dir, 'script-repo');
   for (let i = 0; i < reps; i += 1) {
-    scriptMs = Math.min(scriptMs, (await timed(() => scriptBackup(source, scriptRepo))).ms);
+    scriptMs = Math.min(scriptMs, (await timed(() => scriptBackup(s, source, scriptRepo))).ms);
     await rm(repo, { recursive: true, force: true });
     const run = await peakRssDuring(workerPid, () => timed(() => fullBackup(s.client, source)));
     fullMs = Math.min(fullMs, run.value.ms);

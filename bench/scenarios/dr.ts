@@ -3,6 +3,7 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
+import { postgresBinDir } from '../../client/local/postgres-cluster.js';
 import { makeSandbox } from '../../fixtures/dr-sandbox.js';
 import { layout } from '../../core/repository-layout.js';
 import type { BenchServices, Source } from '../lib/environment.js';
@@ -28,7 +29,8 @@ export async function drEndToEnd(s: BenchServices, source: Source): Promise<Row[
     const [cmd, ...args] = raw.input.target.startDatabase as [string, ...string[]];
     await execa(cmd, [...args, '-w']);
     const gpg = execa('gpg', ['--homedir', gnupg, '--batch', '--quiet', '--pinentry-mode', 'loopback', '--no-symkey-cache', '--passphrase-file', source.passphraseFile, '--decrypt', dump]);
-    const restore = execa('pg_restore', ['--no-owner', '--no-privileges', '--single-transaction', '--exit-on-error', '-h', db.host, '-p', String(db.port), '-U', db.user, '-d', db.database], {
+    // pg_restore of the server's version: an older one cannot read a newer pg_dump's archive.
+    const restore = execa(join(postgresBinDir(s.cluster.major), 'pg_restore'), ['--no-owner', '--no-privileges', '--single-transaction', '--exit-on-error', '-h', db.host, '-p', String(db.port), '-U', db.user, '-d', db.database], {
       env: { PGPASSWORD: source.fixture.database.password },
     });
     gpg.stdout!.pipe(restore.stdin!);

@@ -45,7 +45,7 @@ export async function integrityThroughput(s: BenchServices, source: Source, work
     peakRssMb,
     rows: [
       {
-        scenario: `integrity check throughput (${files.length} originals, ${(bytes / 2 ** 20).toFixed(0)} MB, plus every dump decrypted and listed)`,
+        scenario: `integrity check throughput (${files.length} originals and thumbnails, ${(bytes / 2 ** 20).toFixed(0)} MB, plus every dump decrypted and listed)`,
         ours: `${mbps(oursMs).toFixed(0)} MB/s (${seconds(oursMs)})`,
         baseline: `${mbps(rawMs).toFixed(0)} MB/s sha256sum ×2 processes`,
         result: ratio(rawMs / oursMs),

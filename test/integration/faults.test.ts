@@ -63,7 +63,7 @@ async function whileRunning(setup: TestSetup, workflowId: string, activity: stri
 async function slowDumpSetup(name: string, cluster = services.postgres) {
   const db = `slow_${name.replace(/\W+/g, '_')}`;
   const fixture = await createPromptBox({ dir: join(services.dir, `slow-${db}`), cluster, images: 6, dbName: db, dbUser: db });
-  await execa('psql', ['-X', '-q', '-d', db, '-c', "insert into image_events (image_id, event_type, payload) select gen_random_uuid(), 'bulk', jsonb_build_object('blob', md5(random()::text) || md5(random()::text) || md5(random()::text) || md5(random()::text)) from generate_series(1, 30000)"], { env: cluster.env });
+  await execa('psql', ['-X', '-q', '-d', db, '-c', "insert into image_events (image_id, kind, payload) select gen_random_uuid(), 'updated', jsonb_build_object('blob', md5(random()::text) || md5(random()::text) || md5(random()::text) || md5(random()::text)) from generate_series(1, 30000)"], { env: cluster.env });
   const docker = await writeStandInDocker(join(services.dir, `docker-${name}`), cluster, { dumpBytesPerSecond: 400_000 });
   await writeFile(docker.passwordFile, fixture.database.password);
   const setup = await makeConfig(services, fixture, name, {
@@ -124,7 +124,7 @@ test('a full backup volume fails clearly, deletes nothing earlier and skips rete
     const good = assertSucceeded(await runBackup(services, setup));
     const before = await allFiles(setup.config.repository.root);
     // A 4 MB original arrives: it cannot fit.
-    const big = join(fixture.storageRoot, 'original', 'ff', 'ff', `${'f'.repeat(64)}.png`);
+    const big = join(fixture.storageRoot, 'ff', 'ff', `${'f'.repeat(64)}.png`);
     await mkdir(join(big, '..'), { recursive: true });
     await writeFile(big, Buffer.alloc(4 * 1024 * 1024, 7));
     await new Promise((r) => setTimeout(r, 1100));
@@ -299,7 +299,7 @@ test('a worker killed with SIGKILL during pg_restore in a DR run: a new worker f
 test('a worker killed with SIGKILL during the image rsync: a new worker finishes the backup, the mirror equals the source, no temporary file is left', async () => {
   const fixture = await makeFixture(services, 4);
   // A large (sparse) original makes the copy last long enough to interrupt.
-  await execa('truncate', ['-s', '1G', join(fixture.storageRoot, 'original', 'large.bin')]);
+  await execa('truncate', ['-s', '1G', join(fixture.storageRoot, 'large.bin')]);
   const setup = await makeConfig(services, fixture, 'rsync worker killed', {
     overrides: (raw) => {
       raw.steps = { ...raw.steps, images: { timeout: '5m', heartbeat: '3s', retry: { maximumAttempts: 3, initialInterval: '1s' } } };
@@ -316,7 +316,7 @@ test('a worker killed with SIGKILL during the image rsync: a new worker finishes
   const repo = setup.config.repository.root;
   assert.equal(JSON.parse(await readFile(join(repo, result.manifest), 'utf8')).verification.passed, true);
   const mirrored = (await allFiles(join(repo, 'images/current'))).sort();
-  assert.deepEqual(mirrored, (await allFiles(fixture.storageRoot)).filter((f) => !f.startsWith('thumbnails/')).sort());
+  assert.deepEqual(mirrored, (await allFiles(fixture.storageRoot)).sort(), 'originals and thumbnails');
   assert.deepEqual((await allFiles(repo)).filter((f) => /(^|\/)\.[^/]*\.[A-Za-z0-9]{6}$|\.partial$|^\.staging\//.test(f)), [], 'no rsync or staging temporary file is left');
   const events = (await handle.fetchHistory()).events ?? [];
   assert.equal(scheduledCount(events, 'dumpDatabase'), 1, 'the dump is not repeated');
@@ -328,7 +328,7 @@ test('a worker killed with SIGKILL during an integrity check: a new worker finis
   assertSucceeded(await runBackup(services, setup));
   const repo = setup.config.repository.root;
   // A large (sparse) file in the mirror makes re-hashing last long enough to interrupt.
-  await execa('truncate', ['-s', '1G', join(repo, 'images/current/original/large.bin')]);
+  await execa('truncate', ['-s', '1G', join(repo, 'images/current/large.bin')]);
   const startWorkerProcess = await spawnWorkerProcess(setup, 'integrity-worker-killed');
   const first = startWorkerProcess();
   const handle = await services.client.workflow.start('restoreTest', { taskQueue: setup.config.temporal.taskQueue, workflowId: 'integrity-worker-killed', args: [{ kind: 'integrity' }] });
@@ -364,7 +364,7 @@ test('the Temporal server stopped and restarted in the middle of a full backup: 
 
 test('the Temporal server stopped and restarted in the middle of a DR run: the recovery resumes and finishes', async () => {
   const fixture = await makeFixture(services, 6);
-  await sqlRows(services, fixture.database.name, "insert into image_events (image_id, event_type, payload) select gen_random_uuid(), 'bulk', jsonb_build_object('blob', md5(random()::text) || md5(random()::text) || md5(random()::text)) from generate_series(1, 30000)");
+  await sqlRows(services, fixture.database.name, "insert into image_events (image_id, kind, payload) select gen_random_uuid(), 'updated', jsonb_build_object('blob', md5(random()::text) || md5(random()::text) || md5(random()::text)) from generate_series(1, 30000)");
   const setup = await makeConfig(services, fixture, 'dr server restart');
   assertSucceeded(await runBackup(services, setup));
   const { sandbox, target, input } = await slowRestoreSandbox(fixture, 'restart-dr');

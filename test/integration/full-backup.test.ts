@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import { appendFile, copyFile, readFile, readdir, stat, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
+import { postgresBinDir } from '../../client/local/postgres-cluster.js';
 import { useServices } from '../harness.js';
 import { assertSucceeded, makeConfig, makeFixture, recordHistory, runBackup, runWorkflow, sqlRows } from '../helpers.js';
 import type { RetentionReport } from '../../workflows/retention.js';
@@ -60,16 +61,18 @@ test('a full backup writes a manifest whose checksums match the files on disk, a
   }
   assert.deepEqual(wrongModes, []);
 
-  // Thumbnails are excluded; originals are mirrored byte for byte.
+  // The storage root is mirrored as the app lays it out: originals and their thumbnails (the app
+  // cannot regenerate a thumbnail).
   const mirrored = await listFiles(join(root, 'images/current'));
-  const originals = await listFiles(join(fixture.storageRoot, 'original'));
-  assert.deepEqual(mirrored, originals.map((p) => `original/${p}`));
+  assert.deepEqual(mirrored, await listFiles(fixture.storageRoot));
+  assert.deepEqual(mirrored, fixture.images.flatMap((i) => [i.storagePath, i.thumbnailPath]).sort());
 
   // Restore: decrypt, pg_restore into a fresh database, compare with the source.
   const plain = join(root, 'restored.dump');
   await execa('gpg', ['--batch', '--pinentry-mode', 'loopback', '--passphrase-file', setup.passphraseFile!, '--output', plain, '--decrypt', join(root, manifest.database.artifact.path)]);
   await execa('createdb', ['restored_full'], { env: services.postgres.env });
-  await execa('pg_restore', ['--no-owner', '-d', 'restored_full', plain], { env: services.postgres.env });
+  // The server's own pg_restore: an older one cannot read a newer pg_dump's archive.
+  await execa(join(postgresBinDir(services.postgres.major), 'pg_restore'), ['--no-owner', '-d', 'restored_full', plain], { env: services.postgres.env });
   const countsSql = `select 'images', count(*) from images union all select 'image_events', count(*) from image_events union all select 'showcase_images', count(*) from showcase_images union all select 'hashes', count(distinct file_hash) from images order by 1`;
   assert.deepEqual(await sqlRows(services, 'restored_full', countsSql), await sqlRows(services, fixture.database.name, countsSql));
   const hashesSql = 'select file_hash, deleted_at is not null from images order by 1';
@@ -107,11 +110,10 @@ test('a second run moves modified and deleted originals into that day\'s increme
   assert.equal(second.images.movedToIncrement, 2);
 
   const mirror = join(root, 'images/current');
-  const source = join(fixture.storageRoot, 'original');
-  const mirroredFiles = await listFiles(join(mirror, 'original'));
-  assert.deepEqual(mirroredFiles, await listFiles(source));
+  const mirroredFiles = await listFiles(mirror);
+  assert.deepEqual(mirroredFiles, await listFiles(fixture.storageRoot));
   for (const rel of mirroredFiles) {
-    assert.equal(await sha256(join(mirror, 'original', rel)), await sha256(join(source, rel)), rel);
+    assert.equal(await sha256(join(mirror, rel)), await sha256(join(fixture.storageRoot, rel)), rel);
   }
   // The tampered original no longer hashes to its name: reported, not hidden.
   assert.ok(second.warnings.some((w) => w.includes(modified.storagePath)), JSON.stringify(second.warnings));

@@ -19,7 +19,7 @@ test('a minimal config gets the documented defaults', () => {
   const config = parseConfig(minimal, 'minimal', {});
   assert.equal(config.source.database.transport, 'direct');
   assert.equal(config.source.database.transport === 'direct' && config.source.database.port, 5432);
-  assert.deepEqual(config.source.storage.excludes, ['/thumbnails/', '*.tmp']);
+  assert.deepEqual(config.source.storage.excludes, ['*.tmp'], 'thumbnails are backed up: the app cannot regenerate them');
   assert.equal(config.schedules.timezone, 'UTC');
   assert.equal(config.schedules.database?.cron, '0 3 * * *');
   assert.deepEqual([config.retention.daily, config.retention.weekly, config.retention.monthly], [7, 4, 12]);

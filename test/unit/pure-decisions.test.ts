@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { formatDuration, parseDuration } from '../../core/duration.js';
 import { ERRORS, NON_RETRYABLE_ERROR_TYPES, exitCodeFor } from '../../core/errors.js';
-import { backupIdFor, backupTime, isBackupId, layout } from '../../core/repository-layout.js';
+import { backupIdFor, backupTime, contentHashOf, isBackupId, layout } from '../../core/repository-layout.js';
 import { redactText } from '../../core/redact.js';
 
 test('durations parse the forms config files use and reject the rest', () => {
@@ -25,6 +25,16 @@ test('backup ids are the UTC start second and round-trip', () => {
   assert.ok(!isBackupId('2026-12-31'));
   assert.equal(layout.dump('promptbox', '20260329_013005', true), 'db/promptbox_20260329_013005.dump.gpg');
   assert.equal(layout.imagesIncrement('20260329_013005'), 'images/incremental/20260329');
+});
+
+test("only originals are content-addressed: a thumbnail bears its original's hash, not its own", () => {
+  const sha = 'ab12'.padEnd(64, '0');
+  assert.equal(contentHashOf(`ab/12/${sha}.png`), sha);
+  assert.equal(contentHashOf(`ab/12/${sha}.JPG`), sha);
+  assert.equal(contentHashOf(`thumbnails/ab/12/${sha}.webp`), undefined);
+  assert.equal(contentHashOf(`cd/34/${sha}.png`), undefined, 'not where the app would store it');
+  assert.equal(contentHashOf(`${sha}.png`), undefined);
+  assert.equal(contentHashOf('large.bin'), undefined);
 });
 
 test('the error table has unique exit codes and drives retryability', () => {
