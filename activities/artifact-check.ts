@@ -30,6 +30,25 @@ export async function artifactFile(root: string, rel: string): Promise<string> {
   return file;
 }
 
+/**
+ * Why an artifact is not in place as its manifest records it, or undefined when it is: a regular
+ * file inside the repository with the recorded size. Cheap enough for every reader of the
+ * catalog; the sha256 is left to verification and the integrity restore test.
+ */
+export async function artifactProblem(root: string, artifact: Artifact): Promise<string | undefined> {
+  let file: string;
+  try {
+    file = await artifactFile(root, artifact.path);
+  } catch (err) {
+    return (err as Error).message;
+  }
+  const info = await lstat(file).catch(() => undefined);
+  if (!info) return `${artifact.path}: missing`;
+  if (!info.isFile()) return `${artifact.path}: not a regular file`;
+  if (info.size !== artifact.bytes) return `${artifact.path}: ${info.size} bytes, recorded ${artifact.bytes}`;
+  return undefined;
+}
+
 export function createArtifactChecker(deps: ActivityDeps) {
   const { config, commands } = deps;
 

@@ -1,9 +1,13 @@
 // Reads and writes the repository's catalog: one manifest per good backup. A manifest that does
-// not parse, or has an unknown format version, is never treated as a good backup.
+// not parse, or has an unknown format version, is never treated as a good backup. Readers that
+// name or count backups (plan, retention, health, status) use the trusted catalog: a manifest is
+// data, and one whose artifacts are gone, or that claims a time still to come, must not pass for
+// the newest backup.
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { manifestSchema, type BackupPart, type Manifest } from '../core/manifest.js';
-import { isBackupId, layout } from '../core/repository-layout.js';
+import { manifestArtifacts, manifestSchema, type BackupPart, type Manifest } from '../core/manifest.js';
+import { backupTime, isBackupId, layout } from '../core/repository-layout.js';
+import { artifactProblem } from './artifact-check.js';
 import { writeFileDurable } from './fs-durable.js';
 
 export interface Catalog {
@@ -38,6 +42,32 @@ export async function readCatalog(root: string): Promise<Catalog> {
     }
   }
   return catalog;
+}
+
+/** Backups whose artifacts are not all in place as their manifests record them, with why. */
+export async function damagedBackups(root: string, catalog: Catalog): Promise<Array<{ backupId: string; problem: string }>> {
+  const damaged: Array<{ backupId: string; problem: string }> = [];
+  for (const m of catalog.manifests) {
+    const problems = (await Promise.all(manifestArtifacts(m).map((a) => artifactProblem(root, a)))).filter((p): p is string => Boolean(p));
+    if (problems.length) damaged.push({ backupId: m.backupId, problem: problems.join('; ') });
+  }
+  return damaged;
+}
+
+export interface TrustedCatalog extends Catalog {
+  /** Good backups by their manifests whose artifacts are not as recorded. */
+  damaged: Array<{ backupId: string; problem: string }>;
+  /** Backup ids after `now`: a skewed clock, a restored repository or tampering. */
+  futureDated: string[];
+}
+
+/** The catalog without damaged and future-dated backups, which are listed apart. */
+export async function readTrustedCatalog(root: string, now: Date): Promise<TrustedCatalog> {
+  const catalog = await readCatalog(root);
+  const damaged = await damagedBackups(root, catalog);
+  const futureDated = catalog.manifests.filter((m) => backupTime(m.backupId) > now).map((m) => m.backupId);
+  const untrusted = new Set([...damaged.map((d) => d.backupId), ...futureDated]);
+  return { manifests: catalog.manifests.filter((m) => !untrusted.has(m.backupId)), invalid: catalog.invalid, damaged, futureDated };
 }
 
 /** The newest good backup that took `part` (any backup when no part is given). */

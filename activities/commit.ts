@@ -1,16 +1,28 @@
 // Moves a verified run's artifacts from staging to their final names and writes the manifest
 // last: a manifest exists only for artifacts that are in place with the recorded sha256.
 // Never overwrites an artifact that is already there with other content.
-import { rename } from 'node:fs/promises';
+import { readdir, rename } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Manifest } from '../core/manifest.js';
-import { layout } from '../core/repository-layout.js';
+import { isBackupId, layout } from '../core/repository-layout.js';
 import type { StagedArtifact } from '../core/staged.js';
 import { writeManifest } from './catalog.js';
 import type { ActivityDeps } from './deps.js';
 import { ensureDir, exists, fsyncPath, removeTree } from './fs-durable.js';
 import { fail } from './failure.js';
 import { sha256File } from './hash.js';
+
+/**
+ * Removes every run's staging area. Only for the holder of the repository lock that took it over
+ * from a run no longer running: nobody else writes there, and a terminated run never ran its own
+ * clean-up, so its plaintext dump would stay forever. Returns the backup ids removed.
+ */
+export async function discardAbandonedStaging(root: string): Promise<string[]> {
+  const names = await readdir(join(root, '.staging')).catch(() => [] as string[]);
+  const abandoned = names.filter(isBackupId);
+  for (const backupId of abandoned) await removeTree(join(root, layout.staging(backupId)));
+  return abandoned;
+}
 
 export function createCommitActivities(deps: ActivityDeps) {
   const { config, logger } = deps;

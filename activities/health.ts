@@ -1,12 +1,13 @@
-// Gathers the facts the health check decides on: good dumps from the catalog, the run journal,
-// free space on the backup volume, and file counts and bytes of the image mirror and its source.
-// Used by the healthCheck workflow and directly by the CLI.
+// Gathers the facts the health check decides on: good dumps from the catalog (only those whose
+// artifacts are in place, with the damaged, future-dated and invalid manifests listed apart), the
+// run journal, free space on the backup volume, and file counts and bytes of the image mirror and
+// its source. Used by the healthCheck workflow and directly by the CLI.
 import { readdir, stat, statfs } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Config } from '../config/schema.js';
 import type { HealthFacts } from '../core/health.js';
 import { layout } from '../core/repository-layout.js';
-import { readCatalog } from './catalog.js';
+import { readTrustedCatalog } from './catalog.js';
 import type { ActivityDeps } from './deps.js';
 import { exists } from './fs-durable.js';
 import { withHeartbeat } from './heartbeat.js';
@@ -46,7 +47,7 @@ export async function tally(dir: string, excludes: string[], progress = { files:
 
 export async function gatherHealthFacts(config: Config, now = new Date()): Promise<HealthFacts> {
   const root = config.repository.root;
-  const catalog = await readCatalog(root);
+  const catalog = await readTrustedCatalog(root, now);
   const fs = await statfs(root).catch(() => undefined);
   const progress = { files: 0 };
   const [mirror, source] = await withHeartbeat(
@@ -62,6 +63,9 @@ export async function gatherHealthFacts(config: Config, now = new Date()): Promi
     dumps: catalog.manifests
       .filter((m) => m.database)
       .map((m) => ({ backupId: m.backupId, finishedAt: m.finishedAt, bytes: m.database!.artifact.bytes })),
+    damaged: catalog.damaged,
+    futureDated: catalog.futureDated,
+    invalidManifests: catalog.invalid.map((i) => `${i.file}: ${i.reason}`),
     runs: await readRunJournal(root),
     freeBytes: fs ? fs.bavail * fs.bsize : 0,
     ...(catalog.manifests.some((m) => m.images) ? { mirror, source } : {}),

@@ -3,10 +3,11 @@
 // data moves, and tells the workflow the worker's plan (names and budgets, no secrets).
 import { access, constants } from 'node:fs/promises';
 import { join } from 'node:path';
+import { overlappingRoots } from '../config/load.js';
 import type { StepsConfig } from '../config/schema.js';
 import { BACKUP_PARTS, type BackupPart } from '../core/manifest.js';
 import { layout } from '../core/repository-layout.js';
-import { latestGood, readCatalog } from './catalog.js';
+import { latestGood, readTrustedCatalog } from './catalog.js';
 import type { ActivityDeps } from './deps.js';
 import { dumpReaderBinDir } from './pg-binaries.js';
 import { createEncryptActivities } from './encrypt.js';
@@ -22,12 +23,15 @@ export interface BackupPlan {
   tools: Record<string, string>;
   /** Names of the off-site targets to copy to after a verified backup. */
   offsite: string[];
-  /** The newest good backup holding each part, before this run: the run's RPO figure is its age. */
+  /**
+   * The newest good backup holding each part, before this run: the run's RPO figure is its age.
+   * Only backups whose artifacts are in place and that are not dated in the future count.
+   */
   previousGood?: Partial<Record<BackupPart, string>>;
 }
 
 async function previousGoodBackups(root: string): Promise<Partial<Record<BackupPart, string>>> {
-  const catalog = await readCatalog(root);
+  const catalog = await readTrustedCatalog(root, new Date());
   return Object.fromEntries(BACKUP_PARTS.flatMap((part) => {
     const newest = latestGood(catalog, part);
     return newest ? [[part, newest.backupId]] : [];
@@ -60,6 +64,9 @@ export function createPlanActivities(deps: ActivityDeps) {
       for (const file of config.source.configFiles) {
         if (!(await exists(file))) throw fail('SourceMissing', `source.configFiles: ${file} does not exist`);
       }
+      // Before the repository is laid out: paths may have changed since the config was loaded.
+      const overlap = overlappingRoots(config);
+      if (overlap) throw fail('ConfigInvalid', overlap);
       const root = config.repository.root;
       try {
         for (const dir of [layout.dbDir, layout.configDir, layout.manifestsDir, '.staging']) await ensureDir(join(root, dir));

@@ -1,10 +1,12 @@
 // One writer per repository: backups and retention take the lock (an atomically created
 // directory naming its owner run) so they never race on the same files. A lock whose owner run
-// is no longer running on the Temporal server (terminated, timed out) is taken over; a live
-// owner makes the newcomer fail at once with RepositoryBusy, doing nothing.
+// is no longer running on the Temporal server (terminated, timed out) is taken over, and the
+// staging areas that run and any earlier one left behind are removed; a live owner makes the
+// newcomer fail at once with RepositoryBusy, doing nothing.
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Connection, WorkflowClient } from '@temporalio/client';
+import { Connection, WorkflowClient, WorkflowNotFoundError } from '@temporalio/client';
+import { discardAbandonedStaging } from './commit.js';
 import type { ActivityDeps } from './deps.js';
 import { ensureDir } from './fs-durable.js';
 import { fail } from './failure.js';
@@ -31,8 +33,11 @@ export function createRepositoryLockActivities(deps: ActivityDeps) {
       const client = new WorkflowClient({ connection, namespace: config.temporal.namespace });
       const d = await client.getHandle(owner.workflowId, owner.runId).describe();
       return d.status.name === 'RUNNING';
-    } catch {
-      return false; // unknown to the server: nobody holds it
+    } catch (err) {
+      // Unknown to the server: nobody holds it. Any other error is no proof the owner stopped,
+      // and taking over would remove a live run's staging area: fail, and let the retry ask again.
+      if (err instanceof WorkflowNotFoundError) return false;
+      throw err;
     } finally {
       await connection.close();
     }
@@ -56,6 +61,12 @@ export function createRepositoryLockActivities(deps: ActivityDeps) {
           throw fail('RepositoryBusy', `the repository is locked by ${owner.purpose} ${owner.workflowId} (since ${owner.acquiredAt}); this run did nothing`);
         }
         logger.warn({ owner }, 'taking over a stale repository lock');
+        if (owner) {
+          // Another newcomer may have taken it over meanwhile and be writing its staging area: look again.
+          if ((await readOwner())?.runId !== owner.runId) continue;
+          const discarded = await discardAbandonedStaging(config.repository.root);
+          if (discarded.length) logger.warn({ discarded }, 'removed the staging areas of runs that no longer run');
+        }
         await rm(lockDir, { recursive: true, force: true });
       }
       throw fail('RepositoryBusy', 'the repository lock changed hands while this run tried to take it');

@@ -1,21 +1,22 @@
-// Carries out retention in the repository: lists what retention decides on, then deletes the
-// safe way round: each manifest first (so a crash never leaves a manifest pointing at missing
-// files), then only the artifacts no surviving manifest references (an unchanged config snapshot
-// is shared by many backups), then expired image increment folders.
+// Carries out retention in the repository: lists what retention decides on (with, for each
+// backup, whether its artifacts are in place as recorded: a damaged one must not count), then
+// deletes the safe way round: each manifest first (so a crash never leaves a manifest pointing at
+// missing files), then only the artifacts no surviving manifest references (an unchanged config
+// snapshot is shared by many backups), then expired image increment folders.
 import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { RetentionPolicy } from '../core/gfs-retention.js';
 import { manifestArtifacts } from '../core/manifest.js';
 import { backupTime, layout } from '../core/repository-layout.js';
 import { latestBackupRunFailed, type RunRecord } from '../core/run-journal.js';
-import { latestGood, readCatalog } from './catalog.js';
+import { damagedBackups, latestGood, readCatalog, readTrustedCatalog } from './catalog.js';
 import type { ActivityDeps } from './deps.js';
 import { fsyncPath } from './fs-durable.js';
 import { fail } from './failure.js';
 import { readRunJournal } from './run-journal.js';
 
 export interface RetentionInventory {
-  candidates: Array<{ backupId: string; time: string; hasDump: boolean; hasImages: boolean; hasConfigSnapshot: boolean }>;
+  candidates: Array<{ backupId: string; time: string; hasDump: boolean; hasImages: boolean; hasConfigSnapshot: boolean; problem?: string }>;
   incrementDays: string[];
   latestRunFailed?: RunRecord;
   invalidManifests: string[];
@@ -52,6 +53,8 @@ export function createRetentionActivities(deps: ActivityDeps) {
       const catalog = await readCatalog(root);
       const incrementDays = await readdir(join(root, 'images/incremental')).catch(() => [] as string[]);
       const failed = latestBackupRunFailed(await readRunJournal(root));
+      const damaged = new Map((await damagedBackups(root, catalog)).map((d) => [d.backupId, d.problem]));
+      if (damaged.size) logger.warn({ damaged: Object.fromEntries(damaged) }, 'backups whose artifacts are not as recorded: retention neither counts nor deletes them');
       return {
         candidates: catalog.manifests.map((m) => ({
           backupId: m.backupId,
@@ -59,6 +62,7 @@ export function createRetentionActivities(deps: ActivityDeps) {
           hasDump: Boolean(m.database),
           hasImages: Boolean(m.images),
           hasConfigSnapshot: m.config.some((c) => c.changed),
+          ...(damaged.has(m.backupId) ? { problem: damaged.get(m.backupId) } : {}),
         })),
         incrementDays,
         ...(failed ? { latestRunFailed: failed } : {}),
@@ -68,8 +72,9 @@ export function createRetentionActivities(deps: ActivityDeps) {
 
     async deleteBackups(input: { remove: string[]; increments: string[] }): Promise<RetentionDeletion> {
       const catalog = await readCatalog(root);
-      // Defence in depth: whatever the caller decided, the newest good dump is never deleted.
-      const newestDump = latestGood(catalog, 'database')?.backupId;
+      // Defence in depth: whatever the caller decided, the newest dump that is in place and not
+      // from the future is never deleted.
+      const newestDump = latestGood(await readTrustedCatalog(root, new Date()), 'database')?.backupId;
       if (newestDump && input.remove.includes(newestDump)) {
         throw fail('VerificationFailed', `refusing to delete ${newestDump}: it is the newest good dump`);
       }

@@ -98,6 +98,7 @@ function formatRetention(r: RetentionReport): string {
     ...(r.dryRun || r.blocked ? r.wouldRemove : r.remove).map((id) => `  ${r.dryRun || r.blocked ? 'would remove' : 'removed'} ${id}`),
     ...r.expiredIncrements.map((d) => `  ${r.dryRun ? 'would remove' : 'removed'} images/incremental/${d}`),
     ...r.invalidManifests.map((m) => `  invalid manifest (ignored): ${m}`),
+    ...r.ignored.map((i) => `  ignored ${i.backupId} (neither counted nor deleted): ${i.reason}`),
   ].join('\n');
 }
 

@@ -1,9 +1,10 @@
 // Recent backup runs as Temporal recorded them (visibility, by our search attributes), and the
-// newest good backup as the repository's catalog records it.
+// newest good backup as the repository's catalog records it: only one whose artifacts are in
+// place with the recorded sizes and that is not dated in the future; the others are listed.
 import type { Client } from '@temporalio/client';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { readCatalog, latestGood } from '../activities/catalog.js';
+import { latestGood, readTrustedCatalog } from '../activities/catalog.js';
 import { tally } from '../activities/health.js';
 import { estimateCapacity, type CapacityRow } from '../core/capacity.js';
 import { layout } from '../core/repository-layout.js';
@@ -27,6 +28,8 @@ export interface StatusReport {
   capacity: CapacityRow[];
   latestGood?: { backupId: string; finishedAt: string; dump: string; bytes: number };
   invalidManifests: Array<{ file: string; reason: string }>;
+  /** Backups their manifests call good that cannot be relied on: artifacts not as recorded, or dated in the future. */
+  untrusted: Array<{ backupId: string; reason: string }>;
 }
 
 /** This source's runs, newest first (at most `limit`, started at or after `since`). */
@@ -53,7 +56,7 @@ export async function listRuns(client: Client, config: Config, limit: number, si
 export async function collectStatus(client: Client, config: Config, limit: number): Promise<StatusReport> {
   const runs = await listRuns(client, config, limit);
   const root = config.repository.root;
-  const catalog = await readCatalog(root);
+  const catalog = await readTrustedCatalog(root, new Date());
   const good = latestGood(catalog, 'database');
   const incrementDays = await readdir(join(root, 'images/incremental')).catch(() => [] as string[]);
   const capacity = estimateCapacity(
@@ -75,6 +78,10 @@ export async function collectStatus(client: Client, config: Config, limit: numbe
       bytes: good.database!.artifact.bytes,
     },
     invalidManifests: catalog.invalid,
+    untrusted: [
+      ...catalog.damaged.map((d) => ({ backupId: d.backupId, reason: d.problem })),
+      ...catalog.futureDated.map((backupId) => ({ backupId, reason: 'dated in the future' })),
+    ],
   };
 }
 
@@ -83,6 +90,7 @@ export function formatStatus(report: StatusReport): string {
     report.latestGood
       ? `Latest good backup: ${report.latestGood.backupId} (finished ${report.latestGood.finishedAt}, ${report.latestGood.dump})`
       : 'Latest good backup: none yet',
+    ...report.untrusted.map((u) => `  not trusted ${u.backupId}: ${u.reason}`),
     ...report.invalidManifests.map((m) => `  invalid manifest ${m.file}: ${m.reason}`),
     '',
     'Storage the configured retention will need (from measured sizes):',

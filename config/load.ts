@@ -1,6 +1,7 @@
 // Loads the configuration from a JSON file plus environment overrides and validates it,
 // reporting every bad field at once (with the file it came from) rather than the first one.
-import { readFileSync } from 'node:fs';
+import { readFileSync, realpathSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
 import { z } from 'zod';
 import { configSchema, type Config } from './schema.js';
 
@@ -39,6 +40,43 @@ function describeIssues(error: z.ZodError): string[] {
   return error.issues.map((issue) => `${issue.path.length ? issue.path.join('.') : '(top level)'}: ${issue.message}`);
 }
 
+/**
+ * `path` with symbolic links resolved as far as it exists, the rest as written: a repository
+ * root that is created later still resolves through the links above it.
+ */
+function resolveThroughLinks(path: string): string {
+  const rest: string[] = [];
+  for (let current = resolve(path); ; current = dirname(current)) {
+    try {
+      return join(realpathSync(current), ...rest);
+    } catch {
+      if (dirname(current) === current) return resolve(path);
+      rest.unshift(basename(current));
+    }
+  }
+}
+
+/**
+ * Why the repository and the storage root overlap, or undefined when they are apart. The image
+ * mirror copies the storage root into the repository: a repository inside it would be mirrored
+ * into itself, unencrypted staging dumps included, and a storage root inside the repository
+ * would contain its own mirror. Checked at load time and again by the plan on the worker, where
+ * the paths may have changed since.
+ */
+export function overlappingRoots(config: Pick<Config, 'repository' | 'source'>): string | undefined {
+  const repo = resolveThroughLinks(config.repository.root);
+  const store = resolveThroughLinks(config.source.storage.root);
+  const field = (name: string, given: string, real: string) => `${name} (${given}${real === resolve(given) ? '' : `, ${real} after resolving symbolic links`})`;
+  const repository = field('repository.root', config.repository.root, repo);
+  const storage = field('source.storage.root', config.source.storage.root, store);
+  const within = (inner: string, outer: string) => inner.startsWith(outer.endsWith('/') ? outer : `${outer}/`);
+  const fix = 'the image mirror would copy the repository, unencrypted staging dumps included, into itself; use two separate directories';
+  if (repo === store) return `${repository} and ${storage} are the same directory: ${fix}`;
+  if (within(repo, store)) return `${repository} is inside ${storage}: ${fix}`;
+  if (within(store, repo)) return `${storage} is inside ${repository}: ${fix}`;
+  return undefined;
+}
+
 /** Validates an already-parsed object; `source` names where it came from in errors. */
 export function parseConfig(raw: unknown, source: string, env: NodeJS.ProcessEnv = process.env): Config {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
@@ -51,6 +89,8 @@ export function parseConfig(raw: unknown, source: string, env: NodeJS.ProcessEnv
   }
   const result = configSchema.safeParse(merged);
   if (!result.success) throw new ConfigError(source, describeIssues(result.error));
+  const overlap = overlappingRoots(result.data);
+  if (overlap) throw new ConfigError(source, [overlap]);
   return result.data;
 }
 

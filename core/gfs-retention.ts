@@ -10,6 +10,11 @@
 // taken only when config changed, so this keeps few extra dumps), and the newest config snapshot
 // always stays. Image-only runs are kept for `imageIncrementDays`. While the latest backup run
 // failed, nothing is deleted.
+//
+// Only backups that can be restored count: one whose artifacts are not in place as its manifest
+// records them, or that is dated after `now` (clock skew, a restored repository, tampering), would
+// otherwise take a period's slot, or pass for the newest dump, and push real dumps out. Such a
+// backup is ignored: neither counted nor deleted, and reported for an operator to look at.
 import { dayOf, isoWeekOf, monthOf, periodLabel, type Period } from './periods.js';
 
 export interface RetentionCandidate {
@@ -19,6 +24,8 @@ export interface RetentionCandidate {
   hasImages: boolean;
   /** True when this backup took a new config snapshot. */
   hasConfigSnapshot: boolean;
+  /** Why its artifacts are not as its manifest records them (missing, another size); absent when they are. */
+  problem?: string;
 }
 
 export interface RetentionPolicy {
@@ -36,6 +43,8 @@ export interface RetentionDecision {
   /** Set when deletion is suspended; `remove` is then empty and `wouldRemove` says what would go. */
   blocked?: string;
   wouldRemove: string[];
+  /** Backups neither counted nor deleted, and why. */
+  ignored: Array<{ backupId: string; reason: string }>;
 }
 
 const DAY_MS = 86_400_000;
@@ -45,7 +54,15 @@ export function selectRetention(
   policy: RetentionPolicy,
   context: { now: Date; latestRunFailed: boolean },
 ): RetentionDecision {
-  const newestFirst = [...candidates].sort((a, b) => b.time.getTime() - a.time.getTime() || (a.backupId < b.backupId ? 1 : -1));
+  const ignored: RetentionDecision['ignored'] = [];
+  const newestFirst = [...candidates]
+    .sort((a, b) => b.time.getTime() - a.time.getTime() || (a.backupId < b.backupId ? 1 : -1))
+    .filter((c) => {
+      const future = c.time.getTime() > context.now.getTime() ? `dated in the future (${c.time.toISOString()}, now ${context.now.toISOString()})` : undefined;
+      const reasons = [c.problem, future].filter((r): r is string => Boolean(r));
+      if (reasons.length) ignored.push({ backupId: c.backupId, reason: reasons.join('; ') });
+      return reasons.length === 0;
+    });
   const reasons = new Map<string, string[]>(newestFirst.map((c) => [c.backupId, []]));
   const keep = (c: RetentionCandidate, why: string) => reasons.get(c.backupId)!.push(why);
 
@@ -87,6 +104,7 @@ export function selectRetention(
     remove: blocked ? [] : wouldRemove,
     wouldRemove,
     ...(blocked ? { blocked } : {}),
+    ignored,
   };
 }
 

@@ -8,8 +8,14 @@ export type HealthStatus = 'ok' | 'warning' | 'critical';
 
 export interface HealthFacts {
   now: string;
-  /** Good backups with a dump, oldest first. */
+  /** Good backups with a dump, oldest first: only those whose artifacts are in place, none dated after `now`. */
   dumps: Array<{ backupId: string; finishedAt: string; bytes: number }>;
+  /** Backups whose manifests say good but whose artifacts are not as recorded. (Facts gathered by older workers lack the last three.) */
+  damaged?: Array<{ backupId: string; problem: string }>;
+  /** Backup ids dated after `now`: a skewed clock, a restored repository or tampering. */
+  futureDated?: string[];
+  /** Manifests that do not parse or have an unknown format version, as `file: reason`. */
+  invalidManifests?: string[];
   runs: RunRecord[];
   freeBytes: number;
   mirror?: { files: number; bytes: number };
@@ -72,6 +78,22 @@ export function evaluateHealth(facts: HealthFacts, t: HealthConfig): HealthRepor
         detail: `${kib(newest.bytes)} against a median of ${kib(m)} over the last ${previous.length} (band ${kib(low)} - ${kib(high)})`,
       });
     }
+  }
+  // A manifest vouches for files a restore needs: one that lost them is a backup lost.
+  if (facts.damaged) {
+    checks.push({
+      name: 'backup artifacts',
+      status: facts.damaged.length ? 'critical' : 'ok',
+      detail: facts.damaged.length
+        ? facts.damaged.map((d) => `${d.backupId}: ${d.problem}`).join('; ')
+        : 'every artifact the manifests name is in place with its recorded size',
+    });
+  }
+  if (facts.futureDated?.length) {
+    checks.push({ name: 'future-dated backups', status: 'warning', detail: `${facts.futureDated.join(', ')} (not counted; check the clock and where these manifests came from)` });
+  }
+  if (facts.invalidManifests?.length) {
+    checks.push({ name: 'invalid manifests', status: 'warning', detail: `${facts.invalidManifests.join('; ')} (not counted)` });
   }
   const latestByKind = new Map<string, RunRecord>();
   for (const r of facts.runs) {

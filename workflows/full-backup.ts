@@ -162,6 +162,8 @@ async function backupSteps(
           executeChild(applyRetention, { workflowId: `${info.workflowId}-retention`, args: [{ dryRun: false }] }),
         );
         retention = { deletedBackups: report.remove };
+        // Results recorded before retention reported ignored backups have none.
+        for (const i of report.ignored ?? []) warnings.push(`retention ignored ${i.backupId} (neither counted nor deleted): ${i.reason}`);
       } catch (err) {
         retention = { deletedBackups: [], error: (err as Error).message };
         warnings.push(`retention failed: ${retention.error}`);

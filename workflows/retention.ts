@@ -1,7 +1,8 @@
 // applyRetention: GFS retention of the repository (core/gfs-retention.ts has the rule). Runs
 // after every successful backup and on its own schedule. A dry run reports what would go and
-// why each survivor stays, and deletes nothing.
-import { patched, proxyActivities, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+// why each survivor stays, and deletes nothing. Backups it ignores (artifacts not as recorded,
+// dated in the future) are reported as warnings.
+import { log, patched, proxyActivities, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import { withRepositoryLock } from './repository-lock.js';
 import type { Activities } from '../activities/index.js';
 import { selectExpiredIncrements, selectRetention, type RetentionDecision } from '../core/gfs-retention.js';
@@ -41,12 +42,13 @@ async function retention(input: RetentionInput): Promise<RetentionReport> {
       policy.policy,
       { now, latestRunFailed: Boolean(inventory.latestRunFailed) },
     );
+    if (decision.ignored.length) log.warn('retention ignored backups it cannot trust; they are neither counted nor deleted', { ignored: decision.ignored });
     const expiredIncrements = decision.blocked ? [] : selectExpiredIncrements(inventory.incrementDays, now, policy.policy.imageIncrementDays);
     let deletedFiles: string[] = [];
     if (!dryRun && (decision.remove.length || expiredIncrements.length)) {
       deletedFiles = (await deleteBackups({ remove: decision.remove, increments: expiredIncrements })).deletedFiles;
     }
-    recordSummary(`retention${dryRun ? ' (dry run) would remove' : ' removed'} ${decision.remove.length} backup(s) and ${expiredIncrements.length} image increment(s)${decision.blocked ? `; blocked: ${decision.blocked}` : ''}`);
+    recordSummary(`retention${dryRun ? ' (dry run) would remove' : ' removed'} ${decision.remove.length} backup(s) and ${expiredIncrements.length} image increment(s)${decision.blocked ? `; blocked: ${decision.blocked}` : ''}${decision.ignored.length ? `; ignored ${decision.ignored.length} backup(s) it cannot trust` : ''}`);
     if (!dryRun) await recordSuccess('retention', 'succeeded');
     return { ...decision, dryRun, expiredIncrements, deletedFiles, invalidManifests: inventory.invalidManifests };
   } catch (err) {

@@ -144,3 +144,25 @@ test('a backup that took a config snapshot stays for the config window, even whe
   });
   assert.deepEqual(d.remove, ['20261129_020000']);
 });
+
+test('a backup dated in the future or whose artifacts are not as recorded takes no slot, is never deleted and is reported', () => {
+  const now = new Date('2026-11-29T12:00:00Z');
+  const history = [
+    dump('2026-11-29T20:00:00Z'), // later today: a manifest from the future (clock skew, tampering)
+    dump('2026-11-29T10:00:00Z'),
+    dump('2026-11-29T09:00:00Z'),
+    dump('2026-11-28T10:00:00Z', { problem: 'db/promptbox_20261128_100000.dump: missing' }),
+    dump('2026-11-27T10:00:00Z'),
+  ];
+  const d = selectRetention(history, { ...policy, daily: 2, weekly: 0, monthly: 0 }, { now, latestRunFailed: false });
+  // The two newest days with a real dump stay, whatever the other manifests claim.
+  assert.deepEqual(Object.fromEntries(d.keep.map((k) => [k.backupId, k.reasons])), {
+    '20261129_100000': ['daily (day 2026-11-29)', 'newest good dump'],
+    '20261127_100000': ['daily (day 2026-11-27)'],
+  });
+  assert.deepEqual(d.remove, ['20261129_090000']);
+  assert.deepEqual(d.wouldRemove, ['20261129_090000']);
+  assert.deepEqual(d.ignored.map((i) => i.backupId), ['20261129_200000', '20261128_100000']);
+  assert.match(d.ignored[0]!.reason, /dated in the future/);
+  assert.match(d.ignored[1]!.reason, /db\/promptbox_20261128_100000\.dump: missing/);
+});

@@ -92,3 +92,17 @@ test('the capacity estimate multiplies measured sizes by the retention counts', 
     ['total', 74_300],
   ]);
 });
+
+test('a good backup whose artifacts are not as recorded is critical; future-dated backups and invalid manifests warn', () => {
+  const damaged = evaluateHealth(facts(week(200_000), { damaged: [{ backupId: '20261129_030000', problem: 'db/promptbox_20261129_030000.dump: missing' }] }), thresholds);
+  assert.equal(damaged.status, 'critical');
+  assert.match(damaged.summary, /backup artifacts: 20261129_030000: db\/promptbox_20261129_030000\.dump: missing/);
+  const intact = evaluateHealth(facts(week(200_000), { damaged: [] }), thresholds);
+  assert.ok(intact.checks.some((c) => c.name === 'backup artifacts' && c.status === 'ok'));
+  const future = evaluateHealth(facts([[1, 200_000]], { futureDated: ['20991231_000000'] }), thresholds);
+  assert.equal(future.status, 'warning');
+  assert.match(future.summary, /future-dated backups: 20991231_000000/);
+  const invalid = evaluateHealth(facts([[1, 200_000]], { invalidManifests: ['/r/manifests/x.json: not JSON'] }), thresholds);
+  assert.equal(invalid.status, 'warning');
+  assert.match(invalid.summary, /invalid manifests: \/r\/manifests\/x\.json: not JSON/);
+});
