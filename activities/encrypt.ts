@@ -1,8 +1,9 @@
 // Encrypts staged artifacts with GnuPG (AES256) before they leave the staging area, and checks
 // the passphrase against the repository's passphrase-check token first: encrypting with a wrong
 // passphrase "works", and would silently make every later backup unreadable.
-import { rm } from 'node:fs/promises';
+import { readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { passphraseFileProblem } from '../core/passphrase-file.js';
 import { layout } from '../core/repository-layout.js';
 import type { PlainStaged, StagedArtifact } from '../core/staged.js';
 import type { ActivityDeps } from './deps.js';
@@ -24,15 +25,31 @@ export function createEncryptActivities(deps: ActivityDeps) {
     return config.encryption.passphraseFile;
   }
 
+  /** The passphrase file, refused when missing, empty or open to group or others (core/passphrase-file.ts). */
+  async function usablePassphraseFile(): Promise<string> {
+    const file = passphraseFile();
+    let mode: number;
+    let content: string;
+    try {
+      [{ mode }, content] = await Promise.all([stat(file), readFile(file, 'utf8')]);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      throw fail('ConfigInvalid', code === 'ENOENT' ? `encryption.passphraseFile: ${file} does not exist` : `encryption.passphraseFile: cannot read ${file} (${code ?? err})`);
+    }
+    const problem = passphraseFileProblem('encryption.passphraseFile', file, mode, content);
+    if (problem) throw fail('ConfigInvalid', problem);
+    return file;
+  }
+
   return {
     /**
-     * Fails with WrongPassphrase unless the passphrase file decrypts the repository's token.
-     * The first encrypted backup of a repository creates the token.
+     * Fails with WrongPassphrase unless the passphrase file decrypts the repository's token, and
+     * with ConfigInvalid for a file that cannot serve. The first encrypted backup of a repository
+     * creates the token.
      */
     async checkPassphrase(): Promise<void> {
-      const file = passphraseFile();
+      const file = await usablePassphraseFile();
       const token = join(root, layout.passphraseCheck);
-      if (!(await exists(file))) throw fail('ConfigInvalid', `encryption.passphraseFile: ${file} does not exist`);
       if (!(await exists(token))) {
         const plain = temporaryNameFor(token);
         await writeFileDurable(plain, PASSPHRASE_TOKEN);

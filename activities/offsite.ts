@@ -32,19 +32,26 @@ function sshCommand(t: Extract<OffsiteTarget, { type: 'ssh' }>): string {
   return ['ssh', '-i', t.identityFile, '-p', String(t.port), '-o', 'BatchMode=yes', '-o', 'IdentitiesOnly=yes', '-o', `UserKnownHostsFile=${t.knownHostsFile}`, '-o', 'StrictHostKeyChecking=yes'].join(' ');
 }
 
-function rsyncArgs(t: Extract<OffsiteTarget, { type: 'ssh' }>, from: string, to: string, extra: string[] = []): string[] {
+// Paths, destinations and remotes come after "--", where neither rsync nor rclone reads options:
+// the config allows a remote or destination that begins with "-".
+export function rsyncArgs(t: Extract<OffsiteTarget, { type: 'ssh' }>, from: string, to: string, extra: string[] = []): string[] {
   if (/\s/.test(t.identityFile + t.knownHostsFile)) throw fail('ConfigInvalid', `offsite ${t.name}: identityFile and knownHostsFile must not contain spaces`);
-  return ['--archive', '--partial', '--mkpath', ...extra, '-e', sshCommand(t), `${from.replace(/\/+$/, '')}/`, `${to.replace(/\/+$/, '')}/`];
+  // rsync passes the user and host of user@host:/path to ssh as arguments of its own, which "--"
+  // does not reach: ssh would read a host like "-Ffile" as an option.
+  if (/^-|@-/.test(t.destination)) throw fail('ConfigInvalid', `offsite ${t.name}: the user and host of destination must not begin with "-"`);
+  return ['--archive', '--partial', '--mkpath', ...extra, '-e', sshCommand(t), '--', `${from.replace(/\/+$/, '')}/`, `${to.replace(/\/+$/, '')}/`];
 }
 
-function rcloneExcludes(t: Extract<OffsiteTarget, { type: 'rclone' }>): string[] {
-  return [...NEVER_COPIED.map((d) => `${d}**`), ...t.excludes].flatMap((e) => ['--exclude', e]);
+/** `rclone <command...> <options> -- <from> <to>`, with the target's config file and excludes. */
+export function rcloneArgs(command: string[], t: Extract<OffsiteTarget, { type: 'rclone' }>, from: string, to: string, extra: string[] = []): string[] {
+  const excludes = [...NEVER_COPIED.map((d) => `${d}**`), ...t.excludes].map((e) => `--exclude=${e}`);
+  return [...command, ...extra, `--config=${t.configFile}`, ...excludes, '--', from, to];
 }
 
 /** Copies an off-site copy back into `dir` (the first step of a restore from off-site). */
 export async function fetchOffsite(commands: CommandRunner, t: OffsiteTarget, dir: string): Promise<void> {
   if (t.type === 'ssh') await commands.run('rsync', rsyncArgs(t, t.destination, dir));
-  else await commands.run('rclone', ['copy', t.remote, dir, '--config', t.configFile, '--transfers', String(t.transfers)]);
+  else await commands.run('rclone', rcloneArgs(['copy'], t, t.remote, dir, ['--transfers', String(t.transfers)]));
 }
 
 export function findOffsite(config: Config, name: string): OffsiteTarget {
@@ -65,10 +72,9 @@ export function createOffsiteActivities(deps: ActivityDeps) {
       if (differences.length) throw fail('VerificationFailed', `offsite ${t.name}: ${differences.length} file(s) differ after the copy: ${differences.slice(0, 5).join('; ')}`);
       return `rsync over SSH to ${t.destination}; a checksum comparison of every file found no difference`;
     }
-    const common = ['--config', t.configFile, ...rcloneExcludes(t)];
-    await commands.run('rclone', ['sync', root, t.remote, '--transfers', String(t.transfers), ...common]);
+    await commands.run('rclone', rcloneArgs(['sync'], t, root, t.remote, ['--transfers', String(t.transfers)]));
     const verify = t.verify === 'download' ? ['check', '--download'] : [t.verify];
-    const { stderr } = await commands.run('rclone', [...verify, root, t.remote, '--one-way', ...common], {
+    const { stderr } = await commands.run('rclone', rcloneArgs(verify, t, root, t.remote, ['--one-way']), {
       classify: () => 'VerificationFailed',
     });
     const summary = stderr.split('\n').filter((l) => /matching files|differences found/.test(l)).join('; ');

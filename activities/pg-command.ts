@@ -1,8 +1,9 @@
 // Builds the argv of a PostgreSQL client tool for either transport. Docker mode is the backup
-// doc's `docker exec promptbox-db-1 pg_dump -U promptbox -Fc promptbox`: the tool runs inside
-// the database container, so its version always matches the server. Direct mode connects over
-// TCP with the password in PGPASSWORD (the environment of the child, never its argv), running the
-// tool from the client installation chosen for that server (activities/pg-binaries.ts).
+// doc's `docker exec promptbox-db-1 pg_dump -U promptbox -Fc promptbox`, the database given as
+// `--dbname=promptbox`: the tool runs inside the database container, so its version always
+// matches the server. Direct mode connects over TCP with the password in PGPASSWORD (the
+// environment of the child, never its argv), running the tool from the client installation
+// chosen for that server (activities/pg-binaries.ts).
 import { join } from 'node:path';
 import type { DatabaseConfig } from '../config/schema.js';
 
@@ -33,8 +34,9 @@ export function pgCommand(
   password?: string,
 ): PgInvocation {
   const connect = opts.connect ?? true;
-  // pg_restore's positional argument is its input file: it takes the database as -d.
-  const dbArgs = tool === 'pg_restore' ? ['-d', db.database] : [db.database];
+  // Always an option's value, never a positional: the tools would read a positional beginning with
+  // "-" as an option (the config refuses such names too), and pg_restore's positional is its input file.
+  const dbArgs = [`--dbname=${db.database}`];
   if (db.transport === 'docker') {
     const target = connect ? ['-U', db.user, ...toolArgs, ...dbArgs] : toolArgs;
     return { file: db.dockerCommand, args: ['exec', ...(opts.stdin ? ['-i'] : []), db.container, tool, ...target], env: {} };

@@ -2,7 +2,8 @@
 import { readFile } from 'node:fs/promises';
 import type { Client } from '@temporalio/client';
 import type { Config } from '../config/schema.js';
-import { DR_STEPS, type DrInput, type DrStep } from '../core/dr-input.js';
+import { ConfigError } from '../config/load.js';
+import { DR_STEPS, describeInputIssues, drInputSchema, type DrInput, type DrStep } from '../core/dr-input.js';
 import { drPosition, type DrProgress, type DrReport } from '../core/dr-report.js';
 import { formatDuration } from '../core/duration.js';
 import { backupIdFor } from '../core/repository-layout.js';
@@ -28,8 +29,32 @@ export function formatReport(r: DrReport): string {
   return [formatProgress(r), `  ${r.rto.verdict}`, `  ${r.rpo.verdict}`, ...r.checklist.map((c) => `  ${c.result.padEnd(4)} ${c.item}: ${c.evidence}`)].join('\n');
 }
 
+/**
+ * The recovery input, validated here as the workflow would: a refused input (an inline password,
+ * say) is reported with exit 3 and never started, since history would keep it for good.
+ */
+async function readDrInput(inputFile: string): Promise<DrInput> {
+  const source = `the recovery input ${inputFile}`;
+  let text: string;
+  try {
+    text = await readFile(inputFile, 'utf8');
+  } catch (err) {
+    throw new ConfigError(source, [`--input: cannot read it (${(err as NodeJS.ErrnoException).code ?? err})`]);
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch {
+    // Not JSON.parse's message: it quotes the text around the error, which may be a secret.
+    throw new ConfigError(source, ['(top level): not valid JSON']);
+  }
+  const parsed = drInputSchema.safeParse(raw);
+  if (!parsed.success) throw new ConfigError(source, describeInputIssues(parsed.error));
+  return raw as DrInput;
+}
+
 export async function startDr(client: Client, config: Config, inputFile: string, id?: string) {
-  const input = JSON.parse(await readFile(inputFile, 'utf8')) as DrInput;
+  const input = await readDrInput(inputFile);
   return client.workflow.start('drRecovery', {
     taskQueue: config.temporal.taskQueue,
     workflowId: id ?? `dr-${config.source.name}-${backupIdFor(new Date())}`,

@@ -1,6 +1,7 @@
 // What an operator gives drRecovery, validated with zod in the workflow itself so a launch from
-// the Temporal CLI or Web UI gets the same clear, field-by-field errors as one from our CLI.
-// Secrets are references (file or environment variable) resolved on the worker.
+// the Temporal CLI or Web UI gets the same clear, field-by-field errors as one from our CLI (which
+// validates first, so that a refused input never reaches history). Secrets are references (file or
+// environment variable) resolved on the worker.
 import { z } from 'zod';
 import { ENV_NAME, SECRET_NAME, URL_WITH_PASSWORD } from './env-file.js';
 import { absolutePath, databaseSchema, duration, secretRef } from './schema-parts.js';
@@ -100,3 +101,14 @@ export const drInputSchema = z
 
 export type DrInput = z.input<typeof drInputSchema>;
 export type DrPlanInput = z.output<typeof drInputSchema>;
+
+/**
+ * One line per refused field, for `dr start` and for the workflow's own failure. The value is never
+ * quoted: an input is often refused because a secret was typed inline, and this text goes to the
+ * terminal and into Temporal history. zod's messages name types, limits and expected values only,
+ * and the custom ones here and in core/schema-parts.ts are written not to echo what they refuse
+ * (test/unit/dr-report.test.ts puts a secret in every field to check).
+ */
+export function describeInputIssues(error: z.ZodError): string[] {
+  return error.issues.map((issue) => `${issue.path.length ? issue.path.join('.') : '(top level)'}: ${issue.message}`);
+}

@@ -6,7 +6,9 @@ import { parseDuration } from './duration.js';
 export const duration = z.union([z.number().int().positive(), z.string()]).transform((value, ctx) => {
   const ms = typeof value === 'number' ? value : parseDuration(value);
   if (ms === undefined || ms <= 0) {
-    ctx.addIssue({ code: 'custom', message: `not a duration: ${JSON.stringify(value)} (use e.g. "90s", "30m", "3h")` });
+    // The value is not quoted back: a recovery input's error goes into Temporal history, and what
+    // was typed into the wrong field may be a secret.
+    ctx.addIssue({ code: 'custom', message: 'not a duration (use milliseconds, or e.g. "90s", "30m", "3h")' });
     return z.NEVER;
   }
   return ms;
@@ -15,19 +17,40 @@ export const duration = z.union([z.number().int().positive(), z.string()]).trans
 export const absolutePath = z.string().min(1).refine((p) => p.startsWith('/'), 'must be an absolute path');
 
 /** A secret is never a value: an environment variable name or a file, read on the worker. */
-export const secretRef = z.union([
-  z.object({ env: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name') }).strict(),
-  z.object({ file: absolutePath }).strict(),
-]);
+export const secretRef = z.union(
+  [
+    z.object({ env: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name') }).strict(),
+    z.object({ file: absolutePath }).strict(),
+  ],
+  { error: 'must be {"env": "NAME"} or {"file": "/absolute/path"}, never the secret itself' },
+);
 export type SecretRef = z.infer<typeof secretRef>;
+
+/**
+ * A user or database name, which the PostgreSQL tools get as arguments: one beginning with "-"
+ * would be read as an option (`--file=/x` makes pg_dump write a plaintext dump there). A database
+ * name holding "=" or a postgresql:// prefix is read by libpq as a connection string, which can
+ * point the tools (and the password) at another server.
+ */
+function pgName(kind: 'user' | 'database') {
+  return z
+    .string()
+    .min(1)
+    .superRefine((name, ctx) => {
+      if (name.startsWith('-')) ctx.addIssue({ code: 'custom', message: 'must not begin with "-": the tools would read it as an option' });
+      else if (kind === 'database' && (name.includes('=') || /^postgres(ql)?:\/\//i.test(name))) {
+        ctx.addIssue({ code: 'custom', message: 'must be a database name, not a connection string ("=" or postgresql://)' });
+      }
+    });
+}
 
 const directDatabase = z
   .object({
     transport: z.literal('direct'),
     host: z.string().min(1),
     port: z.number().int().min(1).max(65535).default(5432),
-    user: z.string().min(1),
-    database: z.string().min(1),
+    user: pgName('user'),
+    database: pgName('database'),
     password: secretRef.optional(),
     /**
      * The PostgreSQL client tools (pg_dump, pg_restore, psql) to use, and the only ones: refused
@@ -44,8 +67,8 @@ const dockerDatabase = z
   .object({
     transport: z.literal('docker'),
     container: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'must be a docker container name'),
-    user: z.string().min(1),
-    database: z.string().min(1),
+    user: pgName('user'),
+    database: pgName('database'),
     dockerCommand: z.string().min(1).default('docker'),
   })
   .strict();

@@ -1,9 +1,9 @@
 // pino JSON logs with secrets removed twice over: known secret-bearing fields are redacted by
-// path, and every known secret value (resolved passwords, .env values) is scrubbed from each
-// line before it is written, wherever it appears.
+// path, and every known secret value (resolved passwords, .env secrets) is scrubbed from the
+// string values of each line before it is written, leaving every line JSON (core/redact.ts).
 import { createWriteStream } from 'node:fs';
 import pino, { type Logger } from 'pino';
-import { REDACTED } from '../core/redact.js';
+import { REDACTED, redactJsonLine } from '../core/redact.js';
 import type { SecretStore } from '../activities/secrets.js';
 
 const REDACT_PATHS = ['password', '*.password', 'passphrase', '*.passphrase', 'PGPASSWORD', '*.PGPASSWORD', 'env.*'];
@@ -12,7 +12,7 @@ export function createLogger(opts: { level: string; file?: string; secrets: Secr
   const sink = opts.file ? createWriteStream(opts.file, { flags: 'a', mode: 0o600 }) : process.stderr;
   const scrubbing = {
     write(line: string) {
-      sink.write(opts.secrets.redact(line));
+      sink.write(redactJsonLine(line, opts.secrets.values()));
     },
   };
   return pino(

@@ -22,7 +22,7 @@ import type { Activities } from '../activities/index.js';
 import type { ChosenBackup, ImageRestoreResult } from '../activities/dr.js';
 import { rootFailure } from '../core/alerts.js';
 import { checklistPassed, type ChecklistItem } from '../core/checklist.js';
-import { DR_STEPS, drInputSchema, type DrInput, type DrPlanInput, type DrStep } from '../core/dr-input.js';
+import { DR_STEPS, describeInputIssues, drInputSchema, type DrInput, type DrPlanInput, type DrStep } from '../core/dr-input.js';
 import { progressOf, reportMarkdown, rpoVerdict, rtoVerdict, STEP_TITLES, type DrProgress, type DrReport, type StepState } from '../core/dr-report.js';
 import { NON_RETRYABLE_ERROR_TYPES } from '../core/errors.js';
 import { BACKUP_ID, BACKUP_KIND, BACKUP_OUTCOME, DR_OVER_BUDGET, DR_RPO_SECONDS, DR_RTO_SECONDS, DR_STEP } from '../core/search-attributes.js';
@@ -45,10 +45,7 @@ class Aborted extends Error {}
 export async function drRecovery(rawInput: DrInput): Promise<DrReport> {
   const parsed = drInputSchema.safeParse(rawInput);
   if (!parsed.success) {
-    throw ApplicationFailure.nonRetryable(
-      `invalid drRecovery input: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
-      'ConfigInvalid',
-    );
+    throw ApplicationFailure.nonRetryable(`invalid drRecovery input: ${describeInputIssues(parsed.error).join('; ')}`, 'ConfigInvalid');
   }
   const input: DrPlanInput = parsed.data;
   const info = workflowInfo();

@@ -2,6 +2,7 @@
 // attributes) and waits until it answers: the SDK would give a spawned server only 5 s, too
 // little on a 2-core machine.
 import { existsSync } from 'node:fs';
+import { chmod } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { Connection } from '@temporalio/client';
 import { execa, type ResultPromise } from 'execa';
@@ -23,7 +24,22 @@ export interface DevServer {
   stop(): Promise<void>;
 }
 
+/**
+ * The history database holds every workflow's inputs and results: owner-only, like the repository.
+ * The server creates its schema only in a file that does not exist yet, so a new one is narrowed
+ * once the server answers (before any workflow can have written to it); SQLite then gives the -wal
+ * and -shm files it creates the database's mode. Files left by an earlier run are narrowed first.
+ */
+async function makeHistoryPrivate(dbFile: string): Promise<void> {
+  for (const file of [dbFile, `${dbFile}-wal`, `${dbFile}-shm`, `${dbFile}-journal`]) {
+    await chmod(file, 0o600).catch((err: NodeJS.ErrnoException) => {
+      if (err.code !== 'ENOENT') throw err;
+    });
+  }
+}
+
 export async function startDevServer(opts: { dbFile: string; port: number; uiPort?: number; logFile?: string }): Promise<DevServer> {
+  await makeHistoryPrivate(opts.dbFile);
   const args = [
     'server', 'start-dev',
     '--db-filename', opts.dbFile,
@@ -54,6 +70,7 @@ export async function startDevServer(opts: { dbFile: string; port: number; uiPor
       await connection.close();
     }
   });
+  await makeHistoryPrivate(opts.dbFile);
   return {
     address,
     uiUrl: opts.uiPort ? `http://127.0.0.1:${opts.uiPort}` : undefined,

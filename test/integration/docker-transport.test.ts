@@ -34,8 +34,8 @@ test('the docker transport runs pg_dump through docker exec exactly as the backu
   });
   const result = assertSucceeded(await runBackup(services, setup));
   const calls = (await readFile(recordFile, 'utf8')).split('\n').filter(Boolean);
-  // The backup doc: docker exec promptbox-db-1 pg_dump -U promptbox -Fc promptbox > file
-  assert.ok(calls.includes('exec promptbox-db-1 pg_dump -U promptbox -Fc promptbox'), calls.join('\n'));
+  // The backup doc: docker exec promptbox-db-1 pg_dump -U promptbox -Fc promptbox > file (the database as a --dbname= value)
+  assert.ok(calls.includes('exec promptbox-db-1 pg_dump -U promptbox -Fc --dbname=promptbox'), calls.join('\n'));
   // pg_restore --list reads the dump from stdin inside the container (its version matches the server's).
   assert.ok(calls.includes('exec -i promptbox-db-1 pg_restore --list'), calls.join('\n'));
   assert.ok(calls.every((c) => !c.includes(fixture.database.password)), 'no password on the docker command line');

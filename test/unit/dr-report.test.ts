@@ -1,7 +1,7 @@
 // Covers: core/dr-report.ts, core/dr-input.ts, core/checklist.ts, core/audit-summary.ts
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { drInputSchema } from '../../core/dr-input.js';
+import { describeInputIssues, drInputSchema } from '../../core/dr-input.js';
 import { progressOf, reportMarkdown, rpoVerdict, rtoVerdict, STEP_TITLES, type StepState } from '../../core/dr-report.js';
 import { CHECKLIST_ITEMS, checklistPassed } from '../../core/checklist.js';
 import { backupSummary, drOverBudget, drSummary } from '../../core/audit-summary.js';
@@ -67,6 +67,40 @@ test('recovery input defaults to the backup doc budgets and names bad fields', (
   const bad = drInputSchema.safeParse({ target: { appDir: 'relative', database: { transport: 'ftp' } }, budgets: { verify: 'soon' } });
   const fields = bad.error?.issues.map((i) => i.path.join('.')) ?? [];
   for (const f of ['target.appDir', 'target.storageRoot', 'target.database.transport', 'target.admin', 'budgets.verify']) assert.ok(fields.includes(f), `${f} in ${fields}`);
+});
+
+test('a refused recovery input is described field by field without echoing a value: it may be a secret typed inline', () => {
+  const secret = 'hunter2-inline-7f3a';
+  const bad = drInputSchema.safeParse({
+    target: {
+      appDir: secret,
+      storageRoot: '/srv/pb/storage',
+      appUrl: secret,
+      database: { transport: 'direct', host: 'db', port: secret, user: 'pb', database: 'pb', password: secret },
+      admin: { username: 'admin', password: secret },
+      environment: { DB_PASSWORD: secret, LISTEN_ADDR: `x\n${secret}` },
+      startApp: [secret, ''],
+    },
+    backup: { backupId: secret, pointInTime: secret },
+    budgets: { verify: secret, rto: -1 },
+    timeoutFactor: secret,
+    approval: secret,
+    password: secret,
+  });
+  assert.ok(bad.error);
+  const lines = describeInputIssues(bad.error);
+  const text = lines.join('\n');
+  assert.ok(!text.includes('hunter2'), text);
+  for (const field of [
+    'target.appDir', 'target.appUrl', 'target.database.port', 'target.database.password', 'target.admin.password',
+    'target.environment.DB_PASSWORD', 'target.environment.LISTEN_ADDR', 'target.startApp.1', 'backup.backupId',
+    'backup.pointInTime', 'budgets.verify', 'budgets.rto', 'timeoutFactor', 'approval',
+  ]) {
+    assert.ok(lines.some((l) => l.startsWith(`${field}: `)), `${field} in\n${text}`);
+  }
+  assert.ok(lines.includes('(top level): Unrecognized key: "password"'), text);
+  assert.ok(lines.includes('target.admin.password: must be {"env": "NAME"} or {"file": "/absolute/path"}, never the secret itself'), text);
+  assert.ok(lines.some((l) => /^budgets\.verify: not a duration/.test(l)), text);
 });
 
 test('an aborted or failed recovery, or one whose checklist failed, never has its RTO met, however quickly it ended', () => {

@@ -1,16 +1,19 @@
-// Covers: activities/pg-command.ts (argv, bin directory), activities/rsync.ts (argv and stats), error classification
-// in activities/psql.ts and activities/gpg.ts
+// Covers: activities/pg-command.ts (argv, bin directory), activities/rsync.ts (argv and stats),
+// activities/offsite.ts (argv), the name rules of core/schema-parts.ts databaseSchema, error
+// classification in activities/psql.ts and activities/gpg.ts
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseConfig } from '../../config/load.js';
 import { pgCommand } from '../../activities/pg-command.js';
 import { parseRsyncStats, rsyncArgs } from '../../activities/rsync.js';
+import { rcloneArgs, rsyncArgs as offsiteRsyncArgs } from '../../activities/offsite.js';
+import { drInputSchema } from '../../core/dr-input.js';
 import { classifyPgError } from '../../activities/psql.js';
 import { classifyGpgError } from '../../activities/gpg.js';
 
 test('docker transport is the backup doc command, with no password anywhere', () => {
   const inv = pgCommand({ transport: 'docker', container: 'promptbox-db-1', user: 'promptbox', database: 'promptbox', dockerCommand: 'docker' }, 'pg_dump', ['-Fc']);
-  assert.deepEqual([inv.file, ...inv.args], ['docker', 'exec', 'promptbox-db-1', 'pg_dump', '-U', 'promptbox', '-Fc', 'promptbox']);
+  assert.deepEqual([inv.file, ...inv.args], ['docker', 'exec', 'promptbox-db-1', 'pg_dump', '-U', 'promptbox', '-Fc', '--dbname=promptbox']);
   assert.deepEqual(inv.env, {});
   const list = pgCommand({ transport: 'docker', container: 'promptbox-db-1', user: 'promptbox', database: 'promptbox', dockerCommand: 'docker' }, 'pg_restore', ['--list'], { connect: false, stdin: true });
   assert.deepEqual([list.file, ...list.args], ['docker', 'exec', '-i', 'promptbox-db-1', 'pg_restore', '--list']);
@@ -23,7 +26,7 @@ test('direct transport passes the password through the environment, never argv, 
     {},
   ).source.database;
   const inv = pgCommand(db, 'pg_dump', ['-Fc'], {}, 'hunter2-long');
-  assert.deepEqual([inv.file, ...inv.args], ['pg_dump', '-w', '-h', '10.0.0.5', '-p', '5433', '-U', 'pb', '-Fc', 'pbdb']);
+  assert.deepEqual([inv.file, ...inv.args], ['pg_dump', '-w', '-h', '10.0.0.5', '-p', '5433', '-U', 'pb', '-Fc', '--dbname=pbdb']);
   assert.equal(inv.env.PGPASSWORD, 'hunter2-long');
   assert.ok(!inv.args.join(' ').includes('hunter2'));
 });
@@ -36,7 +39,62 @@ test('direct transport runs the tool from the chosen client directory, else clie
   assert.equal(configured.file, '/usr/lib/postgresql/17/bin/psql');
   assert.equal(pgCommand({ ...base, clientBinDir: '/x/bin' }, 'pg_dump', [], { binDir: '/y/bin' }).file, '/y/bin/pg_dump');
   const docker = pgCommand({ transport: 'docker', container: 'promptbox-db-1', user: 'promptbox', database: 'promptbox', dockerCommand: 'docker' }, 'pg_dump', ['-Fc'], { binDir: '/opt/pg16/bin' });
-  assert.deepEqual([docker.file, ...docker.args], ['docker', 'exec', 'promptbox-db-1', 'pg_dump', '-U', 'promptbox', '-Fc', 'promptbox']);
+  assert.deepEqual([docker.file, ...docker.args], ['docker', 'exec', 'promptbox-db-1', 'pg_dump', '-U', 'promptbox', '-Fc', '--dbname=promptbox']);
+});
+
+test('every tool gets the database as a --dbname= value, never as an argument it could read as an option', () => {
+  const dbs = [
+    { transport: 'docker' as const, container: 'promptbox-db-1', user: 'promptbox', database: 'pb', dockerCommand: 'docker' },
+    { transport: 'direct' as const, host: 'db', port: 5432, user: 'promptbox', database: 'pb' },
+  ];
+  for (const db of dbs) {
+    for (const tool of ['pg_dump', 'pg_restore', 'psql'] as const) {
+      const { args } = pgCommand(db, tool, ['--no-owner']);
+      const what = `${db.transport} ${tool}: ${args.join(' ')}`;
+      assert.equal(args.at(-1), '--dbname=pb', what);
+      assert.ok(!args.includes('pb') && !args.includes('-d'), what);
+    }
+  }
+});
+
+test('database, user and container names that begin with "-" are refused by the config, naming the field', () => {
+  const config = (database: Record<string, unknown>) => ({ source: { name: 'pb', database, storage: { root: '/s' } }, repository: { root: '/r' } });
+  const direct = { transport: 'direct', host: 'db', user: 'pb', database: 'pbdb' };
+  const docker = { transport: 'docker', container: 'promptbox-db-1', user: 'pb', database: 'pbdb' };
+  for (const [database, field, why] of [
+    [{ ...direct, database: '--file=/tmp/leak.sql' }, 'source.database.database', /must not begin with "-"/],
+    [{ ...docker, database: '-Fp' }, 'source.database.database', /must not begin with "-"/],
+    [{ ...direct, user: '--no-password' }, 'source.database.user', /must not begin with "-"/],
+    [{ ...docker, user: '-x' }, 'source.database.user', /must not begin with "-"/],
+    [{ ...docker, container: '--privileged' }, 'source.database.container', /docker container name/],
+    // libpq reads these as connection strings: another server, another user, another password.
+    [{ ...direct, database: 'dbname=pbdb host=elsewhere' }, 'source.database.database', /connection string/],
+    [{ ...docker, database: 'postgresql://x@elsewhere/pbdb' }, 'source.database.database', /connection string/],
+  ] as const) {
+    assert.throws(() => parseConfig(config(database), 'x', {}), (err: Error) => {
+      assert.match(err.message, new RegExp(`${field.replaceAll('.', '\\.')}: .*`), err.message);
+      assert.match(err.message.split('\n').find((l) => l.includes(field)) ?? '', why, err.message);
+      return true;
+    }, JSON.stringify(database));
+  }
+  // The same rules for a recovery's target database.
+  const dr = drInputSchema.safeParse({ target: { appDir: '/a', storageRoot: '/s', database: { ...docker, database: '--file=/tmp/x' }, admin: { username: 'a', password: { env: 'P' } } } });
+  assert.deepEqual(dr.error?.issues.map((i) => i.path.join('.')), ['target.database.database']);
+});
+
+test('off-site copies pass repository paths, destinations and remotes after "--", where no tool reads options', () => {
+  const ssh = { type: 'ssh' as const, name: 'nas', destination: 'backup@nas:/srv/pb', port: 22, identityFile: '/k/id', knownHostsFile: '/k/hosts' };
+  const args = offsiteRsyncArgs(ssh, '/b/repo', ssh.destination, ['--delete']);
+  assert.deepEqual(args.slice(-3), ['--', '/b/repo/', 'backup@nas:/srv/pb/']);
+  // rsync hands the host to ssh itself, where "--" does not reach: a host or user that reads as an option is refused.
+  for (const destination of ['-oProxyCommand@nas:/x', 'backup@-F.:/x']) {
+    assert.throws(() => offsiteRsyncArgs({ ...ssh, destination }, '/b/repo', destination), /must not begin with "-"/, destination);
+  }
+  const rclone = { type: 'rclone' as const, name: 'cloud', remote: '-cloud:pb', configFile: '/k/rclone.conf', transfers: 4, verify: 'check' as const, excludes: ['-x'] };
+  const sync = rcloneArgs(['sync'], rclone, '/b/repo', rclone.remote, ['--transfers', '4']);
+  assert.equal(sync[0], 'sync');
+  assert.deepEqual(sync.slice(-3), ['--', '/b/repo', '-cloud:pb']);
+  assert.ok(sync.includes('--exclude=-x') && sync.includes('--config=/k/rclone.conf'), sync.join(' '));
 });
 
 test('rsync mirrors with --delete and keeps what it replaces in the day increment', () => {
