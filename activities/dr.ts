@@ -3,7 +3,7 @@
 // accepts connections, restore the dump, restore the images checking every file against
 // images.file_hash, start the app and wait for its health endpoint, and verify with the checklist.
 import { createHash } from 'node:crypto';
-import { chmod, mkdir, readFile, rm } from 'node:fs/promises';
+import { appendFile, chmod, mkdir, readFile, rm } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import type { DatabaseConfig } from '../config/schema.js';
 import type { ChecklistItem } from '../core/checklist.js';
@@ -21,6 +21,7 @@ import { APP_THUMBNAIL_RULE, type ThumbnailRule } from '../core/thumbnail-rule.j
 import { verifyRecoveredApp } from './dr-verify.js';
 import { checkRecoveryTarget } from './dr-target.js';
 import { formatEnvFile, parseEnvFile } from '../core/env-file.js';
+import { addName, noNames, type BoundedNames } from '../core/bounded-names.js';
 import { previousProgress, withHeartbeat } from './heartbeat.js';
 import { FILE_PARALLELISM, inPool } from './pool.js';
 import type { HeartbeatProgress } from '../core/progress.js';
@@ -36,12 +37,21 @@ export interface ChosenBackup {
   config: Artifact[];
 }
 
+/**
+ * Step 4's outcome. The lists hold the first names only (core/bounded-names.ts); the counts are
+ * the totals and `listFile` (relative to the repository) names every file. Results recorded
+ * before the lists were bounded have full lists and no counts.
+ */
 export interface ImageRestoreResult {
   checked: number;
   missing: string[];
   corrupt: string[];
   /** Thumbnails absent from the backup, rebuilt from their original as the app makes them (absent in older histories). */
   thumbnailsRebuilt?: string[];
+  missingCount?: number;
+  corruptCount?: number;
+  thumbnailsRebuiltCount?: number;
+  listFile?: string;
 }
 
 /** The recovery's environment overrides, beside the restored .env (which stays as backed up). */
@@ -78,8 +88,14 @@ async function restoredImageVerdict(
   if (await exists(thumbnail)) return { original, thumbnail: 'ok' };
   if (original !== 'ok') return { original, thumbnail: 'missing' };
   // Modes as the restored files have them (rsync --chmod=D0755,F0644): the app may run as another user.
+  let rendered: Buffer;
+  try {
+    rendered = await renderThumbnail(await readFile(file!), rule);
+  } catch {
+    return { original, thumbnail: 'missing' }; // an original our decoder cannot read: reported, not fatal
+  }
   await mkdir(dirname(thumbnail), { recursive: true, mode: 0o755 });
-  await writeFileDurable(thumbnail, await renderThumbnail(await readFile(file!), rule));
+  await writeFileDurable(thumbnail, rendered);
   await chmod(thumbnail, 0o644);
   return { original, thumbnail: 'rebuilt' };
 }
@@ -250,15 +266,17 @@ export function createDrActivities(deps: ActivityDeps) {
      * Step 4: copy the originals back, then check every live row's file against images.file_hash.
      * The check resumes from the last heartbeat after a worker restart.
      */
-    async drRestoreImages(input: { target: Target }): Promise<ImageRestoreResult> {
+    async drRestoreImages(input: { target: Target; workflowId?: string }): Promise<ImageRestoreResult> {
       const t = input.target;
-      const state = previousProgress<{ copied: boolean; index: number; missing: string[]; corrupt: string[]; thumbnailsRebuilt: string[] }>() ?? {
+      const state = previousProgress<{ copied: boolean; index: number; missing: BoundedNames; corrupt: BoundedNames; rebuilt: BoundedNames }>() ?? {
         copied: false,
         index: 0,
-        missing: [] as string[],
-        corrupt: [] as string[],
-        thumbnailsRebuilt: [] as string[],
+        missing: noNames(),
+        corrupt: noNames(),
+        rebuilt: noNames(),
       };
+      // Every name, one `kind<TAB>path` line each, beside the DR report; the payload keeps counts.
+      const listFile = `dr-reports/${(input.workflowId ?? 'recovery').replace(/[^A-Za-z0-9_.-]/g, '_')}.images.tsv`;
       let rows: string[][] = [];
       return withHeartbeat(
         (): HeartbeatProgress => ({ ...state, step: 'restoreImages', filesDone: state.index, ...(rows.length ? { filesTotal: rows.length } : {}) }),
@@ -271,9 +289,11 @@ export function createDrActivities(deps: ActivityDeps) {
             await ensureDir(partial);
             await runArgv(['rsync', '--archive', '--chmod=D0755,F0644', `--temp-dir=${partial}`, `${join(root, layout.imagesCurrent)}/`, `${t.storageRoot}/`], t.appDir);
             await rm(partial, { recursive: true, force: true });
+            await rm(join(root, listFile), { force: true });
             state.copied = true;
           }
           const rule = await thumbnailRule(t);
+          await ensureDir(join(root, dirname(listFile)));
           rows = await psql(t, 'select storage_path, file_hash, thumbnail_path from images where deleted_at is null order by storage_path');
           // Checked a chunk at a time, files in parallel; the heartbeat's index resumes a chunk.
           while (state.index < rows.length) {
@@ -282,16 +302,36 @@ export function createDrActivities(deps: ActivityDeps) {
             await inPool(chunk, FILE_PARALLELISM, async ([path, hash, thumbnailPath], i) => {
               verdicts[i] = await restoredImageVerdict(t.storageRoot, path, hash, thumbnailPath, rule);
             });
+            const lines: string[] = [];
+            const note = (list: BoundedNames, kind: string, path: string) => {
+              addName(list, path);
+              lines.push(`${kind}\t${path}\n`);
+            };
             chunk.forEach(([path, , thumbnailPath], i) => {
               const v = verdicts[i]!;
-              if (v.original === 'missing') state.missing.push(path);
-              if (v.original === 'corrupt') state.corrupt.push(path);
-              if (v.thumbnail === 'missing') state.missing.push(thumbnailPath);
-              if (v.thumbnail === 'rebuilt') state.thumbnailsRebuilt.push(thumbnailPath);
+              if (v.original !== 'ok') note(v.original === 'missing' ? state.missing : state.corrupt, v.original, path);
+              if (v.thumbnail === 'missing') note(state.missing, 'missing', thumbnailPath);
+              if (v.thumbnail === 'rebuilt') note(state.rebuilt, 'rebuilt', thumbnailPath);
             });
+            // A chunk re-checked after a lost worker appends its lines again: the file is de-duplicated at the end.
+            if (lines.length) await appendFile(join(root, listFile), lines.join(''), { mode: 0o600 });
             state.index += chunk.length;
           }
-          return { checked: rows.length, missing: state.missing, corrupt: state.corrupt, thumbnailsRebuilt: state.thumbnailsRebuilt };
+          const listed = state.missing.count + state.corrupt.count + state.rebuilt.count > 0;
+          if (listed) {
+            const unique = [...new Set((await readFile(join(root, listFile), 'utf8')).split('\n').filter(Boolean))];
+            await writeFileDurable(join(root, listFile), `${unique.join('\n')}\n`);
+          }
+          return {
+            checked: rows.length,
+            missing: state.missing.first,
+            corrupt: state.corrupt.first,
+            thumbnailsRebuilt: state.rebuilt.first,
+            missingCount: state.missing.count,
+            corruptCount: state.corrupt.count,
+            thumbnailsRebuiltCount: state.rebuilt.count,
+            ...(listed ? { listFile } : {}),
+          };
         },
       );
     },

@@ -42,8 +42,20 @@ export interface DrReport extends DrProgress {
   rto: { actualMs: number; targetMs: number; met: boolean; verdict: string };
   rpo: { dataAgeMs?: number; targetMs: number; met: boolean; verdict: string };
   checklist: ChecklistItem[];
-  /** thumbnailsRebuilt is absent from reports of recoveries made before thumbnails were restored. */
-  images: { checked: number; missing: string[]; corrupt: string[]; thumbnailsRebuilt?: string[] };
+  /**
+   * The lists hold the first names (core/bounded-names.ts), the counts the totals, `listFile` every
+   * name. Reports of older recoveries have full lists and no counts, nor thumbnailsRebuilt.
+   */
+  images: {
+    checked: number;
+    missing: string[];
+    corrupt: string[];
+    thumbnailsRebuilt?: string[];
+    missingCount?: number;
+    corruptCount?: number;
+    thumbnailsRebuiltCount?: number;
+    listFile?: string;
+  };
 }
 
 export const STEP_TITLES: Record<DrStep, string> = {
@@ -118,6 +130,15 @@ export function rtoVerdict(progress: DrProgress, checklistPassed: boolean): DrRe
   };
 }
 
+/** The totals of an image restore, from its counts or (older results) its full lists. */
+export function imageCounts(images: DrReport['images']): { missing: number; corrupt: number; rebuilt: number } {
+  return {
+    missing: images.missingCount ?? images.missing.length,
+    corrupt: images.corruptCount ?? images.corrupt.length,
+    rebuilt: images.thumbnailsRebuiltCount ?? images.thumbnailsRebuilt?.length ?? 0,
+  };
+}
+
 export function rpoVerdict(dataTakenAt: string | undefined, recoveryStartedAt: string, targetMs: number): DrReport['rpo'] {
   if (!dataTakenAt) return { targetMs, met: false, verdict: 'RPO unknown: no backup was restored' };
   const dataAgeMs = Date.parse(recoveryStartedAt) - Date.parse(dataTakenAt);
@@ -144,7 +165,8 @@ export function reportMarkdown(r: DrReport, workflowId: string): string {
     '',
     ...r.checklist.map((c) => `- **${c.result}** ${c.item}: ${c.evidence}`),
     '',
-    `## Images: ${r.images.checked} checked, ${r.images.missing.length} missing, ${r.images.corrupt.length} corrupt, ${r.images.thumbnailsRebuilt?.length ?? 0} thumbnails rebuilt`,
+    `## Images: ${r.images.checked} checked, ${imageCounts(r.images).missing} missing, ${imageCounts(r.images).corrupt} corrupt, ${imageCounts(r.images).rebuilt} thumbnails rebuilt`,
+    ...(r.images.listFile ? [`Every file named in ${r.images.listFile} in the repository; the first ones:`] : []),
     ...r.images.missing.map((p) => `- missing: ${p}`),
     ...r.images.corrupt.map((p) => `- corrupt: ${p}`),
     ...(r.images.thumbnailsRebuilt ?? []).map((p) => `- thumbnail rebuilt: ${p}`),

@@ -23,7 +23,8 @@ import type { ChosenBackup, ImageRestoreResult } from '../activities/dr.js';
 import { rootFailure } from '../core/alerts.js';
 import { checklistPassed, type ChecklistItem } from '../core/checklist.js';
 import { DR_STEPS, describeInputIssues, drInputSchema, type DrInput, type DrPlanInput, type DrStep } from '../core/dr-input.js';
-import { progressOf, reportMarkdown, rpoVerdict, rtoVerdict, STEP_TITLES, type DrProgress, type DrReport, type StepState } from '../core/dr-report.js';
+import { imageCounts, progressOf, reportMarkdown, rpoVerdict, rtoVerdict, STEP_TITLES, type DrProgress, type DrReport, type StepState } from '../core/dr-report.js';
+import { describeNames } from '../core/bounded-names.js';
 import { NON_RETRYABLE_ERROR_TYPES } from '../core/errors.js';
 import { BACKUP_ID, BACKUP_KIND, BACKUP_OUTCOME, DR_OVER_BUDGET, DR_RPO_SECONDS, DR_RTO_SECONDS, DR_STEP } from '../core/search-attributes.js';
 import { drOverBudget, drSummary } from '../core/audit-summary.js';
@@ -147,7 +148,7 @@ export async function drRecovery(rawInput: DrInput): Promise<DrReport> {
     await awaitApproval('restoreDatabase');
     dbRestored = await step('restoreDatabase', (a) => a.drRestoreDatabase({ target: input.target, backup: backup! }));
     await awaitApproval('restoreImages');
-    images = await step('restoreImages', (a) => a.drRestoreImages({ target: input.target }));
+    images = await step('restoreImages', (a) => a.drRestoreImages({ target: input.target, workflowId: info.workflowId }));
     await step('startApp', (a) => a.drStartApp({ target: input.target }));
     verify = (await step('verify', (a) => a.drVerify({ target: input.target, importWaitMs: input.importWait }))) ?? [];
     state.outcome = 'succeeded';
@@ -165,6 +166,7 @@ export async function drRecovery(rawInput: DrInput): Promise<DrReport> {
 
   async function finish(writeReport: boolean): Promise<DrReport> {
     const progress = progressOf(state, new Date());
+    const counts = images && imageCounts(images);
     const checklist: ChecklistItem[] = [
       {
         item: 'database restored',
@@ -173,9 +175,9 @@ export async function drRecovery(rawInput: DrInput): Promise<DrReport> {
       },
       {
         item: 'images present and intact',
-        result: images ? (images.missing.length + images.corrupt.length === 0 ? 'pass' : 'fail') : 'skip',
+        result: images ? (counts!.missing + counts!.corrupt === 0 ? 'pass' : 'fail') : 'skip',
         evidence: images
-          ? `${images.checked} live images checked against images.file_hash: ${images.missing.length} missing, ${images.corrupt.length} corrupt${[...images.missing, ...images.corrupt].length ? ` (${[...images.corrupt, ...images.missing].slice(0, 10).join(', ')})` : ''}; ${images.thumbnailsRebuilt?.length ?? 0} thumbnails rebuilt${images.thumbnailsRebuilt?.length ? ` (${images.thumbnailsRebuilt.slice(0, 10).join(', ')})` : ''}`
+          ? `${images.checked} live images checked against images.file_hash: ${describeNames(counts!.missing, images.missing)} missing, ${describeNames(counts!.corrupt, images.corrupt)} corrupt; ${describeNames(counts!.rebuilt, images.thumbnailsRebuilt ?? [])} thumbnails rebuilt${images.listFile ? `; all named in ${images.listFile}` : ''}`
           : 'image restore did not run',
       },
       ...verify,

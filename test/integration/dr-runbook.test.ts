@@ -19,7 +19,8 @@ import { makeSandbox } from '../../fixtures/dr-sandbox.js';
 import type { DrProgress, DrReport } from '../../core/dr-report.js';
 import { clusterRows, type RealPromptBox } from '../../fixtures/real-promptbox.js';
 import { parseEnvFile } from '../../core/env-file.js';
-import { abortSignal, progressQuery, retryStepSignal, skipStepSignal } from '../../workflows/dr-runbook.js';
+import { abortSignal, approveSignal, progressQuery, retryStepSignal, skipStepSignal } from '../../workflows/dr-runbook.js';
+import { NAMES_IN_PAYLOAD } from '../../core/bounded-names.js';
 
 const services = useServices();
 
@@ -191,7 +192,7 @@ test('a thumbnail missing from the backup is rebuilt as the app makes it, and re
     const report = (await (await worker(setup)).runUntil(handle.result())) as DrReport;
     assert.deepEqual(report.images.thumbnailsRebuilt, [victim.thumbnailPath]);
     assert.ok(checklistPassed(report.checklist), JSON.stringify(report.checklist, null, 1));
-    assert.match(report.checklist.find((c) => c.item === 'images present and intact')!.evidence, /1 thumbnails rebuilt/);
+    assert.match(report.checklist.find((c) => c.item === 'images present and intact')!.evidence, new RegExp(`1 \\(${victim.thumbnailPath}\\) thumbnails rebuilt`));
     // Rebuilt as the app builds them: a WebP of the same size as the one the app made at import.
     const rebuilt = await sharp(join(sandbox.storageRoot, victim.thumbnailPath)).metadata();
     const original = await sharp(join(fixture.storageRoot, victim.thumbnailPath)).metadata();
@@ -247,6 +248,40 @@ test('an image corrupted in the backup is detected and named in the report', asy
     const item = report.checklist.find((c) => c.item === 'images present and intact')!;
     assert.equal(item.result, 'fail');
     assert.ok(item.evidence.includes(victim.storagePath), item.evidence);
+  } finally {
+    await sandbox.stop();
+  }
+});
+
+test('a recovery with 30,000 images missing from storage completes, with counts and the first names in its payloads and every name in a file', async () => {
+  const { fixture, setup } = await backedUp('dr storage lost');
+  const sandbox = await makeSandbox(fixture, services.dir, 'storage-lost');
+  try {
+    const handle = await startDr(setup, { ...sandbox.input, approval: true }, 'dr-storage-lost');
+    const report = (await (await worker(setup)).runUntil(async () => {
+      const waitFor = async (prefix: string) => {
+        for (let i = 0; i < 600 && !(await handle.query(progressQuery)).waitingFor?.startsWith(prefix); i += 1) await new Promise((r) => setTimeout(r, 100));
+      };
+      // The operator restores the database by hand: one naming 30,000 images that storage lost.
+      await waitFor('approval before 3');
+      await handle.signal(skipStepSignal, { step: 'restoreDatabase', reason: 'restored by hand' });
+      await waitFor('approval before 4');
+      await sandboxRows(sandbox.port, `set role promptbox; create table images (storage_path text, file_hash text, thumbnail_path text, deleted_at timestamptz);
+        insert into images select h || '.png', h, 'thumbnails/' || h || '.webp', null from (select md5(g::text) || md5(g::text) as h from generate_series(1, 30000) g) t`);
+      for (const step of ['startApp', 'verify'] as const) await handle.signal(skipStepSignal, { step, reason: 'images are lost: judged by counts' });
+      await handle.signal(approveSignal);
+      return handle.result();
+    })) as DrReport;
+    assert.equal(report.steps.find((s) => s.step === 'restoreImages')?.status, 'done');
+    assert.deepEqual([report.images.checked, report.images.missingCount, report.images.corruptCount], [30_000, 60_000, 0]);
+    assert.equal(report.images.missing.length, NAMES_IN_PAYLOAD);
+    const listed = (await readFile(join(setup.config.repository.root, report.images.listFile!), 'utf8')).split('\n').filter(Boolean);
+    assert.equal(listed.length, 60_000);
+    assert.ok(listed.every((l) => l.startsWith('missing\t')));
+    const item = report.checklist.find((c) => c.item === 'images present and intact')!;
+    assert.equal(item.result, 'fail');
+    assert.match(item.evidence, /60000 \(.*, \.\.\. and 59990 more\) missing/);
+    assert.ok(item.evidence.length < 2_000, 'the evidence stays short');
   } finally {
     await sandbox.stop();
   }
