@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import type { ErrorType } from '../core/errors.js';
 import { fail } from './failure.js';
 import { cancellationSignal } from './heartbeat.js';
+import { endGroupOnCancel } from './process-group.js';
 import type { SecretStore } from './secrets.js';
 
 export interface CommandOptions {
@@ -23,6 +24,19 @@ export interface CommandResult {
 }
 
 const STDERR_TAIL = 2_000;
+const FORCE_KILL_AFTER_MS = 5_000;
+
+/**
+ * Starts a command in its own process group, ended as a whole when the activity is cancelled
+ * (activities/process-group.ts). Being detached also keeps execa's exit hook away: it re-raised a
+ * worker's SIGTERM, so the worker died (143) instead of stopping cleanly.
+ */
+function startInGroup<O extends Options>(file: string, args: string[], options: O) {
+  const cancelSignal = cancellationSignal();
+  const child = execa(file, args, { ...options, cancelSignal, forceKillAfterDelay: FORCE_KILL_AFTER_MS, detached: true });
+  endGroupOnCancel(child, cancelSignal, FORCE_KILL_AFTER_MS);
+  return child;
+}
 
 export class CommandRunner {
   constructor(
@@ -36,29 +50,20 @@ export class CommandRunner {
     finish: () => Promise<CommandResult>;
   } {
     this.logger.debug({ cmd: file, args: args.map((a) => this.secrets.redact(a)) }, 'run');
-    const child = execa(file, args, {
+    const child = startInGroup(file, args, {
       env: opts.env,
       cwd: opts.cwd,
       stdin: opts.stdin ?? 'ignore',
       stdout: 'pipe',
       buffer: { stdout: false, stderr: true },
       reject: false,
-      cancelSignal: cancellationSignal(),
-      forceKillAfterDelay: 5_000,
     } satisfies Options);
     return { child, finish: async () => this.check(file, await child, opts) };
   }
 
   async run(file: string, args: string[], opts: CommandOptions & { input?: string } = {}): Promise<CommandResult> {
     this.logger.debug({ cmd: file, args: args.map((a) => this.secrets.redact(a)) }, 'run');
-    const result = await execa(file, args, {
-      env: opts.env,
-      cwd: opts.cwd,
-      input: opts.input,
-      reject: false,
-      cancelSignal: cancellationSignal(),
-      forceKillAfterDelay: 5_000,
-    });
+    const result = await startInGroup(file, args, { env: opts.env, cwd: opts.cwd, input: opts.input, reject: false });
     return this.check(file, result, opts);
   }
 

@@ -166,7 +166,10 @@ async function main(argv: string[]): Promise<number> {
         await backupOnce(demo.config, values.reason ?? 'demo run', values.json);
         if (values['keep-running']) {
           note(`Temporal Web UI: ${demo.uiUrl} (Ctrl-C to stop)`);
-          await untilInterrupted();
+          // Signal listeners do not keep node alive: without the race, a dead dev server ended the
+          // process at once, exit 0, skipping the `finally` that stops the demo PostgreSQL.
+          const serverDied = await Promise.race([untilInterrupted().then(() => undefined), demo.temporalExited]);
+          if (serverDied) throw new Error(`${serverDied}; the demo PostgreSQL has been stopped`);
         } else {
           note(`Browse this run later with: promptbox-backup run --keep-running (data in ${demo.home})`);
         }
@@ -191,9 +194,8 @@ async function main(argv: string[]): Promise<number> {
     case 'worker': {
       const running = await startWorker(requireConfig(values));
       note('worker running; Ctrl-C to stop');
-      const stopping = untilInterrupted().then(() => running.worker.shutdown());
+      // SIGINT/SIGTERM end run() once running steps are cancelled and cleaned up (worker/stop-signals.ts).
       await running.worker.run();
-      await stopping;
       await running.close();
       return EXIT_OK;
     }

@@ -19,6 +19,8 @@ export interface DemoEnvironment {
   config: Config;
   configFile: string;
   uiUrl?: string;
+  /** Settles, with what happened, if the dev server exits before `stop`: nothing then keeps the process alive. */
+  temporalExited: Promise<string>;
   stop: () => Promise<void>;
 }
 
@@ -92,7 +94,10 @@ export async function startDemo(log: (line: string) => void): Promise<DemoEnviro
     };
     const configFile = join(home, 'demo-config.json');
     await writeFile(configFile, `${JSON.stringify(raw, null, 2)}\n`, { mode: 0o600 });
-    return { home, config: parseConfig(raw, configFile, {}), configFile, uiUrl: temporal.uiUrl, stop };
+    const temporalExited = temporal.process.then(
+      (r) => `the Temporal dev server ${r.signal ? `was killed by ${r.signal}` : `exited with ${r.exitCode}`} (its log: ${join(home, 'temporal.log')})`,
+    );
+    return { home, config: parseConfig(raw, configFile, {}), configFile, uiUrl: temporal.uiUrl, temporalExited, stop };
   } catch (err) {
     await stop();
     throw err;

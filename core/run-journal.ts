@@ -12,6 +12,12 @@ export interface RunRecord {
   error?: { type?: string; message: string };
 }
 
+/**
+ * The error recorded for a run cancelled on request (Web UI, CLI, API): the cancellation itself
+ * carries no message, and the run still counts as failed, since it did not produce what it was for.
+ */
+export const CANCELLED_ERROR = { type: 'Cancelled', message: 'cancelled on request (Web UI, CLI or API) before it finished' } as const;
+
 export const BACKUP_RUN_KINDS: readonly RunKind[] = ['full', 'database', 'images', 'config', 'partial'];
 
 /** The most recent backup run (of any backup kind) failed. */

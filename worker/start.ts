@@ -1,11 +1,13 @@
 // Starts a worker process from a validated config: scrubbed pino log, SDK logs routed into it,
-// a native connection to the configured Temporal cluster and, when configured, Prometheus metrics.
+// a native connection to the configured Temporal cluster, when configured Prometheus metrics, and
+// SIGINT/SIGTERM stopping it cleanly until closed.
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import type { Logger } from 'pino';
 import { SecretStore } from '../activities/secrets.js';
 import type { Config } from '../config/schema.js';
 import { createLogger } from './logger.js';
 import { startWorkerMetrics } from './metrics.js';
+import { stopOnSignals } from './stop-signals.js';
 import { createBackupWorker, installRuntimeLogger } from './worker.js';
 
 export interface RunningWorker {
@@ -21,10 +23,12 @@ export async function startWorker(config: Config): Promise<RunningWorker> {
   const connection = await NativeConnection.connect({ address: config.temporal.address });
   const metrics = config.metrics ? await startWorkerMetrics({ ...config, metrics: config.metrics }, logger) : undefined;
   const worker = await createBackupWorker({ config, logger, secrets, connection, ...(metrics ? { metrics } : {}) });
+  const stopListening = stopOnSignals(worker, logger);
   return {
     worker,
     logger,
     close: async () => {
+      stopListening();
       metrics?.stop();
       await connection.close();
     },

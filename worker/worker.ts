@@ -30,6 +30,8 @@ export function installRuntimeLogger(logger: Logger, metrics?: MetricsConfig): v
         logger[toPino[entry.level]]({ sdk: true, ...entry.meta }, entry.message);
       }),
       ...(metrics ? { telemetryOptions: { metrics: { prometheus: { bindAddress: metrics.address } } } } : {}),
+      // The process decides what a signal stops (worker/stop-signals.ts), exactly once.
+      shutdownSignals: [],
     });
   } catch (err) {
     throw metrics ? new Error(`metrics.address ${metrics.address}: ${(err as Error).message}`) : err;

@@ -2,10 +2,10 @@
 // journal and, on failure, alert. Runs in a non-cancellable scope, so a cancelled run is still
 // recorded and still alerts. Every run also leaves a one-line summary for the Web UI.
 import type { SearchAttributeUpdatePair } from '@temporalio/common';
-import { CancellationScope, patched, proxyActivities, setCurrentDetails, upsertMemo, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { CancellationScope, isCancellation, patched, proxyActivities, setCurrentDetails, upsertMemo, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
 import { rootFailure, type Alert } from '../core/alerts.js';
-import type { RunKind, RunRecord } from '../core/run-journal.js';
+import { CANCELLED_ERROR, type RunKind, type RunRecord } from '../core/run-journal.js';
 import { BACKUP_OUTCOME } from '../core/search-attributes.js';
 import { ALERT_OPTIONS, bookkeeping, JOURNAL_OPTIONS } from './options.js';
 
@@ -34,7 +34,7 @@ const EVENTS: Partial<Record<RunKind, Alert['event']>> = { retention: 'retention
 /** Records and alerts a failure; never throws itself, so the original failure stays the result. */
 export async function recordFailure(kind: RunKind, source: string, err: unknown, backupId?: string, summary?: string, details?: string[]): Promise<void> {
   upsertSearchAttributes([{ key: BACKUP_OUTCOME, value: 'failed' }]);
-  const error = rootFailure(err);
+  const error = isCancellation(err) ? { ...CANCELLED_ERROR } : rootFailure(err);
   const record: RunRecord = {
     kind,
     workflowId: workflowInfo().workflowId,
