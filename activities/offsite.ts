@@ -3,6 +3,8 @@
 // configured remote (optionally a crypt remote), each verified after it is made, by content
 // (rsync --checksum dry run; rclone check or cryptcheck). A copy of an empty repository is
 // refused: with --delete it would wipe the off-site copy.
+import { stat } from 'node:fs/promises';
+import { exposedKeyFileProblem } from '../core/passphrase-file.js';
 import type { Config, OffsiteTarget } from '../config/schema.js';
 import type { ErrorType } from '../core/errors.js';
 import type { CommandRunner } from './command.js';
@@ -60,11 +62,25 @@ export function findOffsite(config: Config, name: string): OffsiteTarget {
   return t;
 }
 
+/**
+ * The SSH identity and the rclone config (it holds crypt passwords) must be the worker's alone:
+ * ssh itself ignores an exposed key with a message that names no setting; we name the field.
+ */
+async function refuseExposedKeyFile(t: OffsiteTarget): Promise<void> {
+  const [field, file, what] = t.type === 'ssh' ? [`offsite ${t.name}: identityFile`, t.identityFile, 'the SSH private key'] : [`offsite ${t.name}: configFile`, t.configFile, "rclone's remotes and crypt passwords"];
+  const mode = await stat(file).then((s) => s.mode, (err: NodeJS.ErrnoException) => {
+    throw fail('ConfigInvalid', `${field}: cannot read ${file} (${err.code ?? err.message})`);
+  });
+  const exposed = exposedKeyFileProblem(field, file, mode, what);
+  if (exposed) throw fail('ConfigInvalid', exposed);
+}
+
 export function createOffsiteActivities(deps: ActivityDeps) {
   const { config, commands, logger } = deps;
   const root = config.repository.root;
 
   async function copy(t: OffsiteTarget): Promise<string> {
+    await refuseExposedKeyFile(t);
     if (t.type === 'ssh') {
       await commands.run('rsync', rsyncArgs(t, root, t.destination, ['--delete', ...NEVER_COPIED.map((d) => `--exclude=/${d}`)]), { classify: classifySshError });
       const { stdout } = await commands.run('rsync', rsyncArgs(t, root, t.destination, ['--delete', '--checksum', '--dry-run', '--itemize-changes', ...NEVER_COPIED.map((d) => `--exclude=/${d}`)]));

@@ -3,9 +3,11 @@
 // The same key file must be on every worker and client (config temporal.payloadKeyFile); the
 // key id in each payload's metadata names which key sealed it, so a wrong key fails clearly.
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import type { Payload, PayloadCodec } from '@temporalio/common';
 import proto from '@temporalio/proto';
+import { ConfigError } from '../config/load.js';
+import { exposedKeyFileProblem } from '../core/passphrase-file.js';
 
 // A CommonJS module: its namespaces are reached through the default export under ESM.
 const { temporal } = proto;
@@ -17,6 +19,8 @@ const TAG_BYTES = 16;
 
 /** Reads a 256-bit key: 32 raw bytes, 64 hex characters or 44 base64 characters. */
 export function readPayloadKey(file: string): Buffer {
+  const exposed = exposedKeyFileProblem('temporal.payloadKeyFile', file, statSync(file).mode, 'the payload key');
+  if (exposed) throw new ConfigError('the configuration', [exposed]);
   const raw = readFileSync(file);
   const text = raw.toString('utf8').trim();
   const key = raw.length === 32 ? raw : /^[0-9a-f]{64}$/i.test(text) ? Buffer.from(text, 'hex') : Buffer.from(text, 'base64');

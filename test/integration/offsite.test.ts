@@ -98,6 +98,29 @@ test('off-site copies over SSH and to a crypt remote are made, verified, recorde
   }
 });
 
+test('an SSH key or rclone config that others can read is refused naming the field, before any copy', async () => {
+  await startPeers();
+  const fixture = await makeFixture(services, 2);
+  const exposedKey = join(services.dir, 'exposed_key');
+  const exposedRclone = join(services.dir, 'exposed-rclone.conf');
+  await writeFile(exposedKey, await readFile(ssh.identityFile), { mode: 0o644 });
+  await writeFile(exposedRclone, await readFile(webdav.rcloneConfig), { mode: 0o640 });
+  const setup = await makeConfig(services, fixture, 'offsite exposed keys', {
+    overrides: (raw) => {
+      raw.offsite = [
+        { type: 'ssh', name: 'backup-host', destination: `${ssh.user}@127.0.0.1:${join(services.dir, 'never-copied')}`, port: ssh.port, identityFile: exposedKey, knownHostsFile: ssh.knownHostsFile },
+        { type: 'rclone', name: 'cloud', remote: 'vault:never', configFile: exposedRclone, verify: 'download' },
+      ];
+    },
+  });
+  const result = assertSucceeded(await runBackup(services, setup));
+  assert.deepEqual(result.offsite.map((o) => o.verified), [false, false]);
+  const warnings = result.warnings.join('\n');
+  assert.match(warnings, /offsite backup-host: identityFile: .*exposed_key is mode 0644: group or others can read or change the SSH private key \(chmod 600 it\)/);
+  assert.match(warnings, /offsite cloud: configFile: .*exposed-rclone\.conf is mode 0640/);
+  assert.equal(await readdir(join(services.dir, 'never-copied')).catch(() => 'absent'), 'absent', 'nothing was copied with the exposed key');
+});
+
 test('a copy that cannot be made is a warning and an alert; the local backup stays good', async () => {
   await startPeers();
   const fixture = await makeFixture(services, 3);
