@@ -287,7 +287,7 @@ export function createDrActivities(deps: ActivityDeps) {
             // never sit among the restored originals.
             const partial = join(t.storageRoot, RESTORE_TEMP_DIR);
             await ensureDir(partial);
-            await runArgv(['rsync', '--archive', '--chmod=D0755,F0644', `--temp-dir=${partial}`, `${join(root, layout.imagesCurrent)}/`, `${t.storageRoot}/`], t.appDir);
+            await runArgv(['rsync', '--archive', '--sparse', '--chmod=D0755,F0644', `--temp-dir=${partial}`, `${join(root, layout.imagesCurrent)}/`, `${t.storageRoot}/`], t.appDir);
             await rm(partial, { recursive: true, force: true });
             await rm(join(root, listFile), { force: true });
             state.copied = true;

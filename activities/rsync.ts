@@ -1,6 +1,7 @@
 // The incremental image backup, as the backup doc does it: rsync mirrors the originals into
 // images/current with --delete, and every file that run replaces or deletes is moved into
-// images/incremental/<yyyymmdd> instead of being lost (--backup --backup-dir).
+// images/incremental/<yyyymmdd> instead of being lost (--backup --backup-dir). The step ends
+// with what it wrote flushed to disk: the manifest that follows vouches for the mirror.
 import { createInterface } from 'node:readline';
 import { join } from 'node:path';
 import { contentHashOf, layout } from '../core/repository-layout.js';
@@ -47,12 +48,27 @@ export function rsyncArgs(source: string, mirror: string, increment: string, exc
     `--temp-dir=${tempDir}`,
     // Repository invariant: directories 0700, files 0600, whatever the source's modes.
     '--chmod=D0700,F0600',
+    // Holes stay holes: a sparse file (a VM image, a preallocated upload) takes no more room in
+    // the mirror than in the source. Local copies are whole-file, so every hole is kept.
+    '--sparse',
     ...excludes.map((pattern) => `--exclude=${pattern}`),
     '--stats',
     '--out-format=%i %n',
     `${source.replace(/\/+$/, '')}/`,
     `${mirror}/`,
   ];
+}
+
+/**
+ * Flushes the mirror and the increment before the manifest vouches for them: `sync -f` is one
+ * syncfs(2) per path, which commits every file rsync wrote, renamed or moved there, and their
+ * directories, in one journal commit. An fsync per file would cost one commit per file (tens of
+ * thousands on a first backup) and still leave the renames in the directories to fsync. syncfs
+ * also flushes other writers' data on that file system: the backup disk's, rarely anyone else's.
+ * Since Linux 5.8 it reports write-back errors, so a failed flush fails the step.
+ */
+export function flushArgs(mirror: string, increment: string): string[] {
+  return ['--file-system', mirror, increment];
 }
 
 export function createRsyncActivities(deps: ActivityDeps) {
@@ -67,6 +83,8 @@ export function createRsyncActivities(deps: ActivityDeps) {
       const increment = join(root, layout.imagesIncrement(input.backupId));
       await ensureDir(mirror);
       await ensureDir(join(root, 'images/incremental'));
+      // rsync creates a missing --backup-dir with the umask's mode (0755), not the repository's.
+      await ensureDir(increment);
       const tempDir = join(root, layout.staging(input.backupId), 'rsync-tmp');
       await ensureDir(tempDir);
 
@@ -95,6 +113,7 @@ export function createRsyncActivities(deps: ActivityDeps) {
             }
           }
           await finish();
+          await commands.run('sync', flushArgs(mirror, increment));
           // Originals are content-addressed: a copied file must hash to its own name.
           await inPool(copied, FILE_PARALLELISM, async (rel) => {
             const expected = contentHashOf(rel);

@@ -6,9 +6,9 @@
 #   - PostgreSQL 16, the version Prompt Box runs, into .tools/postgresql-16 (Debian ships 15, kept as
 #     the second server version the tests cover).
 # `setup.sh bench` adds restic (the benchmark's yardstick) and the real Prompt Box; `setup.sh test`
-# adds restic (the suite runs a smoke benchmark), Debian's Chromium (browser tests) and the real
-# Prompt Box (scripts/build-promptbox.sh: backend-rs built from source, cached by commit). The main
-# job needs none of these.
+# adds restic (the suite runs a smoke benchmark), Debian's Chromium (browser tests), systemd-analyze
+# (package systemd: the unit file's check) and the real Prompt Box (scripts/build-promptbox.sh:
+# backend-rs built from source, cached by commit). The main job needs none of these.
 # Quiet when all is in place; prints one line per thing it installs.
 set -euo pipefail
 
@@ -55,7 +55,11 @@ install_debian_packages() {
   command -v rclone >/dev/null || missing+=(rclone)
   command -v ssh >/dev/null || missing+=(openssh-client)
   command -v sshd >/dev/null || [ -x /usr/sbin/sshd ] || missing+=(openssh-server)
-  if [ "$PROFILE" = test ]; then [ -x /usr/bin/chromium ] || missing+=(chromium); fi
+  if [ "$PROFILE" = test ]; then
+    [ -x /usr/bin/chromium ] || missing+=(chromium)
+    # systemd-analyze verifies the worker's unit file (test/e2e/systemd-unit.test.ts).
+    [ -x /usr/bin/systemd-analyze ] || missing+=(systemd)
+  fi
   if [ "$PROFILE" != run ]; then command -v restic >/dev/null || missing+=(restic); fi
   [ ${#missing[@]} -eq 0 ] && return 0
   log "installing Debian packages: ${missing[*]}"

@@ -8,6 +8,7 @@ import type { Activities } from '../activities/index.js';
 import type { RestoreTestOutcome } from '../activities/restore-test.js';
 import { CHECKLIST_ITEMS, CHECKLIST_ITEMS_BEFORE_THUMBNAILS, checklistPassed, type ChecklistItem } from '../core/checklist.js';
 import type { VerificationCheck } from '../core/manifest.js';
+import { scratchNameFor } from '../core/scratch-name.js';
 import { BACKUP_KIND } from '../core/search-attributes.js';
 import { drRecovery } from './dr-runbook.js';
 import { bookkeeping, POLICY_OPTIONS, RETENTION_OPTIONS } from './options.js';
@@ -49,7 +50,7 @@ export async function restoreTest(input: RestoreTestInput): Promise<RestoreTestR
   const { source } = await bookkeeping(POLICY_OPTIONS).retentionPolicy();
   let outcome: RestoreTestOutcome;
   try {
-    outcome = await run(input, info.workflowId, startedAt, progress);
+    outcome = await run(input, info.workflowId, info.runId, startedAt, progress);
   } catch (err) {
     await recordFailure('restore-test', source, err);
     throw err;
@@ -74,19 +75,23 @@ export async function restoreTest(input: RestoreTestInput): Promise<RestoreTestR
   return result;
 }
 
-async function run(input: RestoreTestInput, workflowId: string, startedAt: Date, progress: RunProgressTracker): Promise<RestoreTestOutcome> {
+async function run(input: RestoreTestInput, workflowId: string, runId: string, startedAt: Date, progress: RunProgressTracker): Promise<RestoreTestOutcome> {
   const which = input.partial ?? (startedAt.getUTCMonth() % 2 === 0 ? 'database' : 'images');
   const title = input.kind === 'integrity' ? 'integrity check' : input.kind === 'partial' ? `partial restore of the ${which}` : 'full restore (DR runbook in a sandbox)';
   return progress.step(title, () => {
     if (input.kind !== 'full') progress.budget(LONG_TIMEOUT_MS);
-    return runChecks(input, which, workflowId, startedAt);
+    return runChecks(input, which, workflowId, runId, startedAt);
   });
 }
 
-async function runChecks(input: RestoreTestInput, which: 'database' | 'images', workflowId: string, startedAt: Date): Promise<RestoreTestOutcome> {
+async function runChecks(input: RestoreTestInput, which: 'database' | 'images', workflowId: string, runId: string, startedAt: Date): Promise<RestoreTestOutcome> {
   if (input.kind === 'integrity') return long.integrityCheck();
   if (input.kind === 'partial') {
-    const scratch = `pbb_restore_test_${workflowId.replace(/[^a-z0-9]/gi, '_').toLowerCase()}`.slice(0, 60);
+    // Runs recorded before names were unique per run keep the name they created, so that their
+    // clean-up drops what they made.
+    const scratch = patched('scratch-name-per-run')
+      ? scratchNameFor(workflowId, runId)
+      : `pbb_restore_test_${workflowId.replace(/[^a-z0-9]/gi, '_').toLowerCase()}`.slice(0, 60);
     if (which === 'database') {
       try {
         return await long.partialDatabaseRestore({ scratch });

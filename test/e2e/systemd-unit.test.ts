@@ -29,12 +29,17 @@ function directives(text: string): Map<string, string[]> {
 
 const here = (path: string) => path.replaceAll(INSTALLED_AT, root);
 
-test('systemd-analyze verify accepts the unit without a warning', { skip: !existsSync('/usr/bin/systemd-analyze') && 'systemd-analyze is not installed' }, async () => {
+// scripts/setup.sh test installs it: in CI a missing tool fails the test rather than skipping it unseen.
+const ANALYZE = '/usr/bin/systemd-analyze';
+const analyzeMissing = !existsSync(ANALYZE);
+
+test('systemd-analyze verify accepts the unit without a warning', { skip: analyzeMissing && process.env.CI !== 'true' && 'systemd-analyze is not installed (scripts/setup.sh test installs it)' }, async () => {
+  assert.ok(!analyzeMissing, `${ANALYZE} is missing: scripts/setup.sh test installs it (Debian package systemd)`);
   const dir = await mkdtemp(join(tmpdir(), 'pbb-unit-'));
   try {
     const copy = join(dir, 'promptbox-backup-worker.service');
     await writeFile(copy, here(await readFile(unitPath, 'utf8')));
-    const run = await execa('systemd-analyze', ['verify', '--man=no', copy], { reject: false });
+    const run = await execa(ANALYZE, ['verify', '--man=no', copy], { reject: false });
     assert.equal(run.exitCode, 0, run.stderr);
     assert.equal(run.stderr, '', 'unknown keys and bad values are only warnings: there must be none');
   } finally {

@@ -4,7 +4,7 @@
 // in headless Chromium (screenshots in test-artifacts/).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { execa } from 'execa';
 import type { Page } from 'playwright-core';
@@ -12,6 +12,8 @@ import { startDr } from '../../client/dr.js';
 import { temporalCli } from '../../client/local/temporal-dev-server.js';
 import { freePort, waitFor } from '../../client/local/ports.js';
 import type { DrReport } from '../../core/dr-report.js';
+import { backupIdFor, backupTime } from '../../core/repository-layout.js';
+import type { PromptBoxFixture } from '../../fixtures/promptbox.js';
 import { BACKUP_SOURCE, DR_OVER_BUDGET, DR_RPO_SECONDS } from '../../core/search-attributes.js';
 import { launchBrowser } from '../browser.js';
 import { useServices } from '../harness.js';
@@ -48,6 +50,12 @@ interface AuditRuns {
   drInBudgetReport: DrReport;
   /** Started as our CLI's `dr start` does, with a step budget far too short: over budget, yet succeeded. */
   drOverBudget: string;
+  /** A recovery of a backup taken two days before (in a repository made to look so). */
+  drOfOldData: string;
+  /** A backup whose previous good backup (in that repository) was two days old. */
+  gapClosingBackup: string;
+  /** A config snapshot of a 1.1 GB file. */
+  largeBackup: string;
 }
 
 let shared: Promise<AuditRuns> | undefined;
@@ -90,11 +98,47 @@ function auditRuns(): Promise<AuditRuns> {
       });
       return { ...inBudget, drOverBudget };
     });
+    // What the README's remaining three questions must find, each in a repository of its own.
+    const aged = await repositoryTwoDaysOld(fixture);
+    const drOfOldData = await (await testWorker(services, aged)).runUntil(() =>
+      recover('audit-old-data', async ({ input }) => {
+        const inputFile = join(services.dir, 'old-data.json');
+        await writeFile(inputFile, JSON.stringify(input));
+        const handle = await startDr(services.client, aged.config, inputFile, 'dr-promptbox-old-data');
+        await handle.result();
+        return handle.workflowId;
+      }),
+    );
+    const gapClosing = await runBackup(services, aged);
+    assertSucceeded(gapClosing);
+    const bigFile = join(services.dir, 'audit-big.conf');
+    await execa('truncate', ['-s', '1100M', bigFile]);
+    const big = await makeConfig(services, fixture, 'audit large backup', { encrypted: false, overrides: (raw) => void (raw.source.configFiles = [bigFile]) });
+    const large = await runBackup(services, big, 'configSnapshot');
+    assertSucceeded(large);
     await recordHistory(services, runs.drInBudget, 'dr-recovery-with-summary');
     await recordHistory(services, failed.handle.workflowId, 'full-backup-failed-with-summary');
-    return { setup, backupId, backupWorkflowId: good.handle.workflowId, failedWorkflowId: failed.handle.workflowId, ...runs };
+    return {
+      setup, backupId, backupWorkflowId: good.handle.workflowId, failedWorkflowId: failed.handle.workflowId, ...runs,
+      drOfOldData, gapClosingBackup: gapClosing.handle.workflowId, largeBackup: large.handle.workflowId,
+    };
   })();
   return shared;
+}
+
+/** A repository whose one good backup looks two days old: its manifest renamed and its times moved back. */
+async function repositoryTwoDaysOld(fixture: PromptBoxFixture): Promise<TestSetup> {
+  const setup = await makeConfig(services, fixture, 'audit aged repository');
+  const { backupId, manifest } = assertSucceeded(await runBackup(services, setup));
+  const root = setup.config.repository.root;
+  const TWO_DAYS_MS = 2 * 86_400_000;
+  const earlier = (iso: string) => new Date(Date.parse(iso) - TWO_DAYS_MS).toISOString();
+  const doc = JSON.parse(await readFile(join(root, manifest!), 'utf8'));
+  const agedId = backupIdFor(new Date(backupTime(backupId).getTime() - TWO_DAYS_MS));
+  Object.assign(doc, { backupId: agedId, startedAt: earlier(doc.startedAt), finishedAt: earlier(doc.finishedAt) });
+  await writeFile(join(root, 'manifests', `${agedId}.json`), JSON.stringify(doc, null, 2), { mode: 0o600 });
+  await rm(join(root, manifest!));
+  return setup;
 }
 
 /**
@@ -169,13 +213,13 @@ test('each audit query in the README returns exactly the expected runs, newest f
     backupId: runs.backupId,
   };
   const expected: Record<string, string[]> = {
-    'last successful full restore': [runs.drOverBudget, runs.drInBudget],
+    'last successful full restore': [runs.drOfOldData, runs.drOverBudget, runs.drInBudget],
     'failed backups this month': [runs.failedWorkflowId],
     'DR drills over budget': [runs.drOverBudget],
-    'backups that closed a gap longer than the 24 h RPO': [],
-    'recoveries whose data was older than the 24 h RPO': [],
+    'backups that closed a gap longer than the 24 h RPO': [runs.gapClosingBackup],
+    'recoveries whose data was older than the 24 h RPO': [runs.drOfOldData],
     'every run that took or restored one backup': [runs.drOverBudget, runs.drInBudget, runs.backupWorkflowId],
-    'backups of one source larger than 1 GB': [],
+    'backups of one source larger than 1 GB': [runs.largeBackup],
   };
   const queries = await readmeQueries();
   assert.deepEqual([...queries.keys()].map((q) => Object.keys(expected).find((e) => q.startsWith(e))), Object.keys(expected), 'README questions');

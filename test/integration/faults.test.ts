@@ -204,8 +204,12 @@ test('a corrupted manifest is caught by the integrity check, named and alerted; 
       const step = progress.steps.find((s) => s.step === 'restoreDatabase');
       assert.equal(step?.status, 'waiting for operator');
       assert.match(step?.error ?? '', /sha256 .* differs from the manifest/);
-      const rows = await execa('psql', ['-X', '-A', '-t', '-h', '127.0.0.1', '-p', String(sandbox.port), '-U', 'postgres', '-d', 'promptbox', '-c', "select count(*) from information_schema.tables where table_schema = 'public'"], { env: { PGPASSWORD: 'sandbox-super' }, reject: false });
-      assert.notEqual(rows.stdout.trim(), '8', 'nothing of the corrupted dump was restored');
+      // The aborted recovery stopped the target's database: start it again to look inside. The
+      // query must succeed, so an unreachable database cannot pass for an empty one.
+      const [pgCtl, ...startArgs] = pgCtlArgv({ dir: join(services.dir, 'sandbox-flipped-dump', 'pg'), port: sandbox.port }, 'start');
+      await execa(pgCtl as string, startArgs);
+      const rows = await execa('psql', ['-X', '-A', '-t', '-h', '127.0.0.1', '-p', String(sandbox.port), '-U', 'postgres', '-d', 'promptbox', '-c', "select count(*) from information_schema.tables where table_schema = 'public'"], { env: { PGPASSWORD: 'sandbox-super' } });
+      assert.equal(rows.stdout.trim(), '0', 'nothing of the corrupted dump was restored: the target database is as empty as compose made it');
     } finally {
       await sandbox.stop();
     }

@@ -7,7 +7,8 @@ import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { useServices } from '../harness.js';
-import { assertSucceeded, makeConfig, makeRealPromptBox, recordHistory, runBackup, runWorkflow, sqlRows, type TestSetup } from '../helpers.js';
+import { assertSucceeded, finalAttempt, makeConfig, makeFixture, makeRealPromptBox, recordHistory, runBackup, runWorkflow, sqlRows, testWorker, type TestSetup } from '../helpers.js';
+import { backupIdFor } from '../../core/repository-layout.js';
 import { makeSandbox } from '../../fixtures/dr-sandbox.js';
 import type { RestoreTestResult } from '../../workflows/restore-drill.js';
 import type { ConfigInput } from '../../config/schema.js';
@@ -151,4 +152,39 @@ test('a failing full restore still tears its sandbox down: nothing left running 
   } finally {
     await sandbox?.stop();
   }
+});
+
+test('two partial database restore tests running at the same time both pass, each dropping only its own scratch database', async () => {
+  const fixture = await makeFixture(services, 6);
+  const setup = await makeConfig(services, fixture, 'concurrent partial restores', { overrides: scratchAccess });
+  assertSucceeded(await runBackup(services, setup));
+
+  // Workflow ids as the CLI gives them, started a second apart: equal for their first 40 characters.
+  const now = Date.now();
+  const ids = [0, 1].map((s) => `restore-test-partial-${setup.config.source.name}-${backupIdFor(new Date(now + s * 1000))}-concurrent`);
+  const worker = await testWorker(services, setup);
+  const handles = await Promise.all(
+    ids.map((workflowId) =>
+      services.client.workflow.start('restoreTest', { taskQueue: setup.config.temporal.taskQueue, workflowId, args: [{ kind: 'partial', partial: 'database' }], workflowExecutionTimeout: '5 minutes' }),
+    ),
+  );
+  const results = (await worker.runUntil(Promise.all(handles.map((h) => h.result())))) as RestoreTestResult[];
+  services.logger.flush();
+  for (const r of results) assert.equal(r.passed, true, JSON.stringify(r.failures));
+
+  // What each run created (restored into) and dropped, from its own history.
+  const histories = await Promise.all(handles.map(async (h) => (await h.fetchHistory()).events ?? []));
+  const scratchOf = (events: (typeof histories)[number], activity: string): string[] =>
+    events
+      .filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === activity)
+      .map((e) => JSON.parse(Buffer.from(e.activityTaskScheduledEventAttributes!.input!.payloads![0]!.data!).toString()).scratch as string);
+  // A shared name failed the second run's `create database` ("already exists"): it passed only on
+  // its retry, after the first had dropped the database.
+  for (const events of histories) assert.equal(finalAttempt(events, 'partialDatabaseRestore'), 1, 'each restore passes at its first attempt');
+  const restored = histories.map((events) => scratchOf(events, 'partialDatabaseRestore'));
+  const dropped = histories.map((events) => scratchOf(events, 'dropScratchDatabase'));
+  assert.deepEqual(dropped, restored, 'each run drops exactly the database it restored into');
+  assert.notEqual(restored[0]![0], restored[1]![0], 'the two runs use different scratch databases');
+  for (const [i, r] of results.entries()) assert.ok(r.checklist[0]!.evidence.endsWith(`scratch database ${restored[i]![0]}`), r.checklist[0]!.evidence);
+  assert.deepEqual(await scratchDatabases(), []);
 });
