@@ -35,3 +35,8 @@ export function cancellationSignal(): AbortSignal | undefined {
 export function previousProgress<T>(): T | undefined {
   return activityContext()?.info.heartbeatDetails as T | undefined;
 }
+
+/** The workflow this activity runs for, to name files it writes per run. */
+export function currentWorkflowId(): string | undefined {
+  return activityContext()?.info.workflowExecution?.workflowId;
+}

@@ -6,6 +6,7 @@ import { dirname, join, relative } from 'node:path';
 import type { DatabaseConfig } from '../config/schema.js';
 import type { ChecklistItem } from '../core/checklist.js';
 import { drInputSchema, type DrInput, type DrPlanInput } from '../core/dr-input.js';
+import { NAMES_IN_PAYLOAD } from '../core/bounded-names.js';
 import { manifestArtifacts, type VerificationCheck } from '../core/manifest.js';
 import { contentHashOf, layout } from '../core/repository-layout.js';
 import { createArtifactChecker } from './artifact-check.js';
@@ -15,7 +16,7 @@ import { writeFileDurable } from './fs-durable.js';
 import { fail } from './failure.js';
 import { sha256File } from './hash.js';
 import { decodeImage } from './image-codec.js';
-import { withHeartbeat } from './heartbeat.js';
+import { currentWorkflowId, withHeartbeat } from './heartbeat.js';
 import { FILE_PARALLELISM, inPool } from './pool.js';
 import type { HeartbeatProgress } from '../core/progress.js';
 import { pgRestoreFromStream, psqlRows, tableRowCounts } from './psql.js';
@@ -24,9 +25,23 @@ export interface RestoreTestOutcome {
   kind: string;
   passed: boolean;
   checklist: ChecklistItem[];
-  /** Failed checks only (passing ones are counted), each naming its artifact. */
+  /**
+   * Failed checks only (passing ones are counted), each naming its artifact: the first ones
+   * (core/bounded-names.ts); `failureCount` is the total and `failuresFile` (relative to the
+   * repository) holds them all. Results recorded before the bound have every failure and no count.
+   */
   failures: VerificationCheck[];
+  failureCount?: number;
+  failuresFile?: string;
   checked: number;
+}
+
+/** Keeps a payload small whatever the damage: the first failures in it, every one in a file. */
+async function boundedFailures(root: string, kind: string, failures: VerificationCheck[]): Promise<Pick<RestoreTestOutcome, 'failures' | 'failureCount' | 'failuresFile'>> {
+  if (failures.length <= NAMES_IN_PAYLOAD) return { failures, failureCount: failures.length };
+  const failuresFile = `restore-tests/${kind}-${(currentWorkflowId() ?? 'run').replace(/[^A-Za-z0-9_.-]/g, '_')}.failures.jsonl`;
+  await writeFileDurable(join(root, failuresFile), `${failures.map((f) => JSON.stringify(f)).join('\n')}\n`);
+  return { failures: failures.slice(0, NAMES_IN_PAYLOAD), failureCount: failures.length, failuresFile };
 }
 
 async function listFiles(dir: string): Promise<string[]> {
@@ -106,7 +121,8 @@ export function createRestoreTestActivities(deps: ActivityDeps) {
         { item: 'database restored', result: dumpsBad ? 'fail' : 'pass', evidence: `${artifacts.filter((a) => a.kind === 'dump').length} dumps readable by pg_restore --list with their recorded sha256` },
         { item: 'images present and intact', result: imagesBad ? 'fail' : 'pass', evidence: `${files.length} mirrored files re-hashed: originals against their names and images.file_hash, thumbnails read whole` },
       ];
-      return { kind: 'integrity', passed: failures.length === 0, checklist, failures: failures.sort((a, b) => a.artifact.localeCompare(b.artifact)), checked: artifacts.length + files.length };
+      failures.sort((a, b) => a.artifact.localeCompare(b.artifact));
+      return { kind: 'integrity', passed: failures.length === 0, checklist, ...(await boundedFailures(root, 'integrity', failures)), checked: artifacts.length + files.length };
     },
 
     /** The newest dump restored into a scratch database; tables, row counts and sampled rows compared. */

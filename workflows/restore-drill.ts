@@ -28,7 +28,10 @@ export interface RestoreTestResult {
   finishedAt: string;
   passed: boolean;
   checklist: ChecklistItem[];
+  /** The first failures; failureCount and failuresFile as in activities/restore-test.ts RestoreTestOutcome. */
   failures: VerificationCheck[];
+  failureCount?: number;
+  failuresFile?: string;
   checked: number;
 }
 
@@ -66,9 +69,9 @@ export async function restoreTest(input: RestoreTestInput): Promise<RestoreTestR
     await recordFailure(
       'restore-test',
       source,
-      new Error(`${result.failures.length} check(s) failed`),
+      new Error(`${result.failureCount ?? result.failures.length} check(s) failed`),
       undefined,
-      `${outcome.kind} restore test FAILED: ${result.failures.length} problem(s)`,
+      `${outcome.kind} restore test FAILED: ${result.failureCount ?? result.failures.length} problem(s)${result.failuresFile ? `, all listed in ${result.failuresFile}` : ''}`,
       result.failures.slice(0, 10).map((f) => `${f.artifact}: ${f.check}: ${f.detail}`),
     );
   }

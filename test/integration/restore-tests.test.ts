@@ -5,6 +5,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { NAMES_IN_PAYLOAD } from '../../core/bounded-names.js';
 import { execa } from 'execa';
 import { useServices } from '../harness.js';
 import { assertSucceeded, finalAttempt, makeConfig, makeFixture, makeRealPromptBox, recordHistory, runBackup, runWorkflow, sqlRows, testWorker, type TestSetup } from '../helpers.js';
@@ -116,6 +119,25 @@ test('a flipped byte in a dump, in an encrypted file and in a mirrored image is 
   assert.deepEqual([...named].sort(), [`config/${env}`, `db/${dump}`, image].sort());
   assert.ok(result.failures.every((f) => f.detail.length > 0));
   assert.deepEqual(result.checklist.map((c) => c.result), ['fail', 'fail']);
+});
+
+test('an integrity check that finds 30,000 damaged files completes, its result carrying a count and the first ones, every one in a file', async () => {
+  const { setup } = await backedUp('restore tests 30000 damaged');
+  const mirror = join(setup.config.repository.root, 'images/current');
+  // Files whose content does not hash to their content-addressed name: a mirror gone bad at scale.
+  for (let i = 0; i < 30_000; i += 1) {
+    const name = createHash('sha256').update(`damaged ${i}`).digest('hex');
+    const dir = join(mirror, name.slice(0, 2), name.slice(2, 4));
+    if (i % 256 === 0 || !existsSync(dir)) await mkdir(dir, { recursive: true });
+    await writeFile(join(dir, `${name}.png`), `not the content named ${i}`);
+  }
+  const result = await restoreTest(setup, 'integrity');
+  assert.equal(result.passed, false);
+  assert.equal(result.failureCount, 30_000);
+  assert.equal(result.failures.length, NAMES_IN_PAYLOAD);
+  const listed = (await readFile(join(setup.config.repository.root, result.failuresFile!), 'utf8')).split('\n').filter(Boolean);
+  assert.equal(listed.length, 30_000);
+  assert.ok(listed.every((l) => (JSON.parse(l) as { detail: string }).detail.includes('does not match its name')));
 });
 
 test('the partial database restore catches a dump taken from a database missing a table', async () => {
