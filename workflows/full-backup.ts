@@ -6,7 +6,7 @@
 //
 // fullBackup takes all three parts; the scheduled kinds databaseBackup, imageBackup and
 // configSnapshot take one each (a config snapshot with nothing changed is a no-op).
-import { CancellationScope, executeChild, log, patched, proxyActivities, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { ApplicationFailure, CancellationScope, executeChild, isCancellation, log, patched, proxyActivities, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
 import type { BackupPlan } from '../activities/plan.js';
 import type { FullBackupResult, StepTiming } from '../core/backup-result.js';
@@ -96,9 +96,20 @@ async function backupSteps(
           step('dumpDatabase', s.dump, `pg_dump -Fc ${plan.source.database} (${plan.source.endpoint})`)({ backupId }),
         )
       : undefined;
-    const images = parts.includes('images')
-      ? await timed('sync images', () => step('syncImages', s.images, 'rsync originals into images/current')({ backupId }))
-      : undefined;
+    const syncImages = () => timed('sync images', () => step('syncImages', s.images, 'rsync originals into images/current')({ backupId }));
+    // With a dump beside them, failed images do not discard the dump: it is committed, and the run
+    // then fails saying so. Runs recorded before this failed whole.
+    let imagesFailure: unknown;
+    const images = !parts.includes('images')
+      ? undefined
+      : dump && patched('images-part-may-fail')
+        ? await syncImages().catch((err: unknown) => {
+            if (isCancellation(err)) throw err;
+            imagesFailure = err;
+            return undefined;
+          })
+        : await syncImages();
+    const committedParts = imagesFailure === undefined ? parts : parts.filter((p) => p !== 'images');
     const config = parts.includes('config')
       ? await timed('snapshot config', () =>
           step('snapshotConfig', s.configSnapshot, 'snapshot changed config files')({ backupId, encrypted: plan.encrypted }),
@@ -131,7 +142,7 @@ async function backupSteps(
     );
     const manifest = assembleManifest({
       backupId,
-      parts,
+      parts: committedParts,
       plan,
       workflow: { workflowId: info.workflowId, runId: info.runId },
       startedAt,
@@ -145,6 +156,15 @@ async function backupSteps(
     const manifestPath = await timed('commit', () =>
       step('commitBackup', s.commit, 'move artifacts into place, write manifest last')({ manifest, staged }),
     );
+
+    if (imagesFailure !== undefined) {
+      const cause = rootFailure(imagesFailure);
+      throw ApplicationFailure.create({
+        type: cause.type ?? 'CommandFailed',
+        nonRetryable: true,
+        message: `the images part failed (${cause.message}); the database dump${config.some((c) => c.changed) ? ' and config snapshot were' : ' was'} kept and recorded as backup ${backupId} (parts: ${committedParts.join(', ')})`,
+      });
+    }
 
     // The backup is good from here on: what follows is reported, never turns it into a failure.
     const artifacts = staged.map((a) => a.artifact);
