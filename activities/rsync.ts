@@ -4,6 +4,7 @@
 // with what it wrote flushed to disk: the manifest that follows vouches for the mirror.
 import { createInterface } from 'node:readline';
 import { join } from 'node:path';
+import { addName, noNames } from '../core/bounded-names.js';
 import { contentHashOf, layout } from '../core/repository-layout.js';
 import type { ActivityDeps } from './deps.js';
 import { ensureDir, exists } from './fs-durable.js';
@@ -20,11 +21,11 @@ export interface ImageSyncResult {
   bytes: number;
   transferred: number;
   movedToIncrement: number;
-  /** Copied files whose content does not hash to their content-addressed name (capped). */
+  /** Copied files whose content does not hash to their content-addressed name: the first ones (core/bounded-names.ts). */
   nameHashMismatches: string[];
+  /** How many there were in all (absent from results recorded before the count). */
+  nameHashMismatchCount?: number;
 }
-
-const MAX_REPORTED = 100;
 
 /** rsync's --stats numbers ("Number of files: 1,234 (reg: ...)"), by label. */
 export function parseRsyncStats(text: string): Record<string, number> {
@@ -92,7 +93,7 @@ export function createRsyncActivities(deps: ActivityDeps) {
       let seen = 0;
       let moved = 0;
       let hashed = 0;
-      const mismatches: string[] = [];
+      const mismatches = noNames();
       const stdoutTail: string[] = [];
       await withHeartbeat(
         (): HeartbeatProgress & { itemsSeen: number; hashed: number } => ({ step: 'images', filesDone: copied.length, itemsSeen: seen, hashed }),
@@ -120,7 +121,7 @@ export function createRsyncActivities(deps: ActivityDeps) {
             if (!expected) return;
             const { sha256 } = await sha256File(join(mirror, rel));
             hashed += 1;
-            if (sha256 !== expected && mismatches.length < MAX_REPORTED) mismatches.push(rel);
+            if (sha256 !== expected) addName(mismatches, rel);
           });
         },
       );
@@ -132,9 +133,10 @@ export function createRsyncActivities(deps: ActivityDeps) {
         bytes: stats['Total file size'] ?? 0,
         transferred: copied.length,
         movedToIncrement: moved,
-        nameHashMismatches: mismatches,
+        nameHashMismatches: mismatches.first,
+        nameHashMismatchCount: mismatches.count,
       };
-      logger.info({ backupId: input.backupId, ...result, nameHashMismatches: mismatches.length }, 'images synced');
+      logger.info({ backupId: input.backupId, ...result }, 'images synced');
       return result;
     },
   };

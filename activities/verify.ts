@@ -32,6 +32,8 @@ export function createVerifyActivities(deps: ActivityDeps) {
       /** Artifacts of earlier runs this backup still points at (unchanged config files). */
       carried: Artifact[];
       nameHashMismatches: string[];
+      /** The total, when more mismatched than are named (absent in older histories). */
+      nameHashMismatchCount?: number;
       /** Whether this run synced images, so the mirror must cover the database's rows. */
       checkMirror: boolean;
     }): Promise<VerificationReport> {
@@ -51,7 +53,7 @@ export function createVerifyActivities(deps: ActivityDeps) {
         },
       );
 
-      if (input.checkMirror) checks.push(await checkMirrorCoversDatabase(input.nameHashMismatches));
+      if (input.checkMirror) checks.push(await checkMirrorCoversDatabase(input.nameHashMismatches, input.nameHashMismatchCount ?? input.nameHashMismatches.length));
 
       // Image problems are reported, not fatal: they mirror the source's own state, and refusing
       // the backup would also throw away a good database dump.
@@ -70,7 +72,7 @@ export function createVerifyActivities(deps: ActivityDeps) {
   };
 
   /** Dump first, images after: every live row's original must be in the mirror. */
-  async function checkMirrorCoversDatabase(nameHashMismatches: string[]): Promise<VerificationCheck> {
+  async function checkMirrorCoversDatabase(nameHashMismatches: string[], mismatchCount: number): Promise<VerificationCheck> {
     const mirror = join(root, layout.imagesCurrent);
     const missing: string[] = [];
     const live = await postgres.listLiveImages();
@@ -79,12 +81,13 @@ export function createVerifyActivities(deps: ActivityDeps) {
       if (size !== image.bytes) missing.push(size < 0 ? `${image.storagePath} (missing)` : `${image.storagePath} (${size} bytes, database says ${image.bytes})`);
     }
     const problems = [...missing, ...nameHashMismatches.map((p) => `${p} (content does not match its hash name)`)];
+    const total = missing.length + mismatchCount;
     return {
       artifact: layout.imagesCurrent,
       check: 'image mirror',
-      ok: problems.length === 0,
-      detail: problems.length
-        ? `${problems.length} problem(s): ${problems.slice(0, MAX_LISTED).join(', ')}`
+      ok: total === 0,
+      detail: total
+        ? `${total} problem(s): ${problems.slice(0, MAX_LISTED).join(', ')}`
         : `all ${live.length} live images present with the database's sizes`,
     };
   }

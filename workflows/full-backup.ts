@@ -137,6 +137,7 @@ async function backupSteps(
         staged,
         carried: config.flatMap((c) => (c.previous ? [c.previous] : [])),
         nameHashMismatches: images?.nameHashMismatches ?? [],
+        ...(images?.nameHashMismatchCount ? { nameHashMismatchCount: images.nameHashMismatchCount } : {}),
         checkMirror: Boolean(images),
       }),
     );

@@ -1,13 +1,15 @@
 // Covers: activities/rsync.ts against real backup runs (Temporal dev server, PostgreSQL 16, rsync):
 // sparse files stay sparse, the day's increment keeps the repository's modes, and the mirror is
-// flushed to disk before the manifest vouches for it.
+// flushed to disk before the manifest vouches for it; name/hash mismatches are counted, not listed whole.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { appendFile, readFile, readdir, stat, unlink } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { appendFile, mkdir, readFile, readdir, stat, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { useServices } from '../harness.js';
 import { assertSucceeded, makeConfig, makeFixture, runBackup } from '../helpers.js';
+import { NAMES_IN_PAYLOAD } from '../../core/bounded-names.js';
 
 const services = useServices();
 
@@ -74,4 +76,23 @@ test('the image mirror is flushed to disk after rsync and before the manifest is
   const synced = index('the end of the image step', (l) => l.msg === 'images synced' && l.backupId === result.backupId);
   const committed = index('the commit', (l) => l.msg === 'backup committed' && l.backupId === result.backupId);
   assert.ok(rsync < flush && flush < synced && synced < committed, `rsync at line ${rsync}, flush ${flush}, image step done ${synced}, manifest written ${committed}`);
+});
+
+test('150 copied files whose content does not match their hash name are all counted in the warning, the result naming only the first ones', async () => {
+  const fixture = await makeFixture(services, 2);
+  const setup = await makeConfig(services, fixture, 'many hash mismatches', { encrypted: false });
+  for (let i = 0; i < 150; i += 1) {
+    const name = createHash('sha256').update(`named ${i}`).digest('hex');
+    await mkdir(join(fixture.storageRoot, name.slice(0, 2), name.slice(2, 4)), { recursive: true });
+    await writeFile(join(fixture.storageRoot, name.slice(0, 2), name.slice(2, 4), `${name}.png`), `other content ${i}`);
+  }
+  // Image problems are warnings (the source's own state), not a failed backup: the dump stays good.
+  const run = await runBackup(services, setup);
+  assert.match(assertSucceeded(run).warnings.join('\n'), /images\/current: image mirror: 150 problem\(s\)/);
+  // What the image step handed the workflow, as the server recorded it.
+  const events = (await run.handle.fetchHistory()).events ?? [];
+  const scheduled = events.find((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'syncImages')!;
+  const completed = events.find((e) => String(e.activityTaskCompletedEventAttributes?.scheduledEventId ?? '') === String(scheduled.eventId))!;
+  const sync = JSON.parse(Buffer.from(completed.activityTaskCompletedEventAttributes!.result!.payloads![0]!.data!).toString('utf8')) as { nameHashMismatches: string[]; nameHashMismatchCount?: number };
+  assert.deepEqual([sync.nameHashMismatches.length, sync.nameHashMismatchCount], [NAMES_IN_PAYLOAD, 150]);
 });
