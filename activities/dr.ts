@@ -8,6 +8,7 @@ import { dirname, join, resolve } from 'node:path';
 import type { DatabaseConfig } from '../config/schema.js';
 import type { ChecklistItem } from '../core/checklist.js';
 import type { DrPlanInput } from '../core/dr-input.js';
+import type { DrReport } from '../core/dr-report.js';
 import type { Artifact, Manifest } from '../core/manifest.js';
 import { backupTime, layout } from '../core/repository-layout.js';
 import { latestGood, readCatalog } from './catalog.js';
@@ -37,22 +38,8 @@ export interface ChosenBackup {
   config: Artifact[];
 }
 
-/**
- * Step 4's outcome. The lists hold the first names only (core/bounded-names.ts); the counts are
- * the totals and `listFile` (relative to the repository) names every file. Results recorded
- * before the lists were bounded have full lists and no counts.
- */
-export interface ImageRestoreResult {
-  checked: number;
-  missing: string[];
-  corrupt: string[];
-  /** Thumbnails absent from the backup, rebuilt from their original as the app makes them (absent in older histories). */
-  thumbnailsRebuilt?: string[];
-  missingCount?: number;
-  corruptCount?: number;
-  thumbnailsRebuiltCount?: number;
-  listFile?: string;
-}
+/** Step 4's outcome: the report's image section (core/dr-report.ts says what its fields hold). */
+export type ImageRestoreResult = DrReport['images'];
 
 /** The recovery's environment overrides, beside the restored .env (which stays as backed up). */
 export const RECOVERY_ENV_FILE = '.env.recovery';

@@ -43,13 +43,15 @@ export interface DrReport extends DrProgress {
   rpo: { dataAgeMs?: number; targetMs: number; met: boolean; verdict: string };
   checklist: ChecklistItem[];
   /**
-   * The lists hold the first names (core/bounded-names.ts), the counts the totals, `listFile` every
-   * name. Reports of older recoveries have full lists and no counts, nor thumbnailsRebuilt.
+   * Step 4's outcome. The lists hold the first names (core/bounded-names.ts), the counts the
+   * totals, `listFile` (relative to the repository) every name. Reports of older recoveries have
+   * full lists and no counts, nor thumbnailsRebuilt.
    */
   images: {
     checked: number;
     missing: string[];
     corrupt: string[];
+    /** Thumbnails absent from the backup, rebuilt from their original as the app makes them. */
     thumbnailsRebuilt?: string[];
     missingCount?: number;
     corruptCount?: number;

@@ -1,6 +1,6 @@
 // What a test body needs so it reads as its story: a fixture Prompt Box, a config pointing at
 // it, a worker on a queue named after the test, and SQL against the real database.
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, stat, writeFile } from 'node:fs/promises';
 import { temporalCli } from '../client/local/temporal-dev-server.js';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -234,4 +234,15 @@ export async function makeRealPromptBox(services: Services, images = 8): Promise
   });
   services.defer(app.stop);
   return app;
+}
+
+/** Repository invariant: every file 0600, every directory 0700, the mirror included; lists the exceptions. */
+export async function repositoryModeViolations(root: string): Promise<string[]> {
+  const wrongModes: string[] = [];
+  for (const entry of await readdir(root, { withFileTypes: true, recursive: true })) {
+    const path = join(entry.parentPath, entry.name);
+    const mode = (await stat(path)).mode & 0o777;
+    if (mode !== (entry.isDirectory() ? 0o700 : 0o600)) wrongModes.push(`${path.slice(root.length)} ${mode.toString(8)}`);
+  }
+  return wrongModes;
 }

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { postgresBinDir } from '../../client/local/postgres-cluster.js';
 import { useServices } from '../harness.js';
-import { assertSucceeded, makeConfig, makeFixture, recordHistory, runBackup, runWorkflow, sqlRows } from '../helpers.js';
+import { assertSucceeded, makeConfig, makeFixture, recordHistory, runBackup, runWorkflow, sqlRows, repositoryModeViolations } from '../helpers.js';
 import type { RetentionReport } from '../../workflows/retention.js';
 import { manifestSchema } from '../../core/manifest.js';
 import { backupIdFor, backupTime } from '../../core/repository-layout.js';
@@ -53,13 +53,7 @@ test('a full backup writes a manifest whose checksums match the files on disk, a
   assert.match(manifest.database.artifact.path, /^db\/promptbox_\d{8}_\d{6}\.dump\.gpg$/);
 
   // Repository invariant: every file 0600, every directory 0700, the mirror included.
-  const wrongModes: string[] = [];
-  for (const entry of await readdir(root, { withFileTypes: true, recursive: true })) {
-    const path = join(entry.parentPath, entry.name);
-    const mode = (await stat(path)).mode & 0o777;
-    if (mode !== (entry.isDirectory() ? 0o700 : 0o600)) wrongModes.push(`${path.slice(root.length)} ${mode.toString(8)}`);
-  }
-  assert.deepEqual(wrongModes, []);
+  assert.deepEqual(await repositoryModeViolations(root), []);
 
   // The storage root is mirrored as the app lays it out: originals and their thumbnails (the app
   // cannot regenerate a thumbnail).

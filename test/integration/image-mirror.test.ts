@@ -4,11 +4,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { appendFile, mkdir, readFile, readdir, stat, unlink, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, readFile, stat, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { useServices } from '../harness.js';
-import { assertSucceeded, makeConfig, makeFixture, runBackup } from '../helpers.js';
+import { assertSucceeded, makeConfig, makeFixture, runBackup, repositoryModeViolations } from '../helpers.js';
 import { NAMES_IN_PAYLOAD } from '../../core/bounded-names.js';
 
 const services = useServices();
@@ -42,13 +42,7 @@ test("the day's increment a run moves files into is 0700, like every directory o
   const second = assertSucceeded(await runBackup(services, setup));
   assert.equal(second.images!.movedToIncrement, 2);
 
-  const wrongModes: string[] = [];
-  for (const entry of await readdir(root, { withFileTypes: true, recursive: true })) {
-    const path = join(entry.parentPath, entry.name);
-    const mode = (await stat(path)).mode & 0o777;
-    if (mode !== (entry.isDirectory() ? 0o700 : 0o600)) wrongModes.push(`${path.slice(root.length)} ${mode.toString(8)}`);
-  }
-  assert.deepEqual(wrongModes, []);
+  assert.deepEqual(await repositoryModeViolations(root), []);
   assert.equal((await stat(join(root, second.images!.increment))).mode & 0o777, 0o700);
 });
 
