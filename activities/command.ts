@@ -10,6 +10,8 @@ import type { SecretStore } from './secrets.js';
 
 export interface CommandOptions {
   env?: Record<string, string>;
+  /** `env` is the child's whole environment, not additions to the worker's: drops what it lacks (rclone and AWS_CA_BUNDLE). */
+  exactEnv?: boolean;
   cwd?: string;
   /** Maps a failed command's stderr to a specific error type; default CommandFailed. */
   classify?: (stderr: string) => ErrorType | undefined;
@@ -52,6 +54,7 @@ export class CommandRunner {
     this.logger.debug({ cmd: file, args: args.map((a) => this.secrets.redact(a)) }, 'run');
     const child = startInGroup(file, args, {
       env: opts.env,
+      extendEnv: !opts.exactEnv,
       cwd: opts.cwd,
       stdin: opts.stdin ?? 'ignore',
       stdout: 'pipe',
@@ -63,7 +66,7 @@ export class CommandRunner {
 
   async run(file: string, args: string[], opts: CommandOptions & { input?: string } = {}): Promise<CommandResult> {
     this.logger.debug({ cmd: file, args: args.map((a) => this.secrets.redact(a)) }, 'run');
-    const result = await startInGroup(file, args, { env: opts.env, cwd: opts.cwd, input: opts.input, reject: false });
+    const result = await startInGroup(file, args, { env: opts.env, extendEnv: !opts.exactEnv, cwd: opts.cwd, input: opts.input, reject: false });
     return this.check(file, result, opts);
   }
 

@@ -46,7 +46,8 @@ export async function checkRecoveryTarget(source: Config['source'], target: Targ
   if (overwrite) return 'overwrite allowed by the input: target not checked for existing data';
   const problems: string[] = [];
   const sourcePlaces = [
-    { what: 'the source storage root', path: source.storage.root },
+    // A bucket source has no directory a recovery could write onto.
+    ...('root' in source.storage ? [{ what: 'the source storage root', path: source.storage.root }] : []),
     ...source.configFiles.map((file) => ({ what: `the source app directory (of ${file})`, path: dirname(file) })),
   ];
   const targetPlaces = [

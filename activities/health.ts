@@ -50,12 +50,15 @@ export async function gatherHealthFacts(config: Config, now = new Date()): Promi
   const catalog = await readTrustedCatalog(root, now);
   const fs = await statfs(root).catch(() => undefined);
   const progress = { files: 0 };
+  const storage = config.source.storage;
+  // A bucket is not counted here: that takes its keys and a listing through the S3 API, and the
+  // CLI runs this without a worker. Without a source count the mirror comparison is left out.
   const [mirror, source] = await withHeartbeat(
     () => progress,
     () =>
       Promise.all([
         tally(join(root, layout.imagesCurrent), [], progress),
-        tally(config.source.storage.root, config.source.storage.excludes, progress),
+        'root' in storage ? tally(storage.root, storage.excludes, progress) : undefined,
       ]),
   );
   return {
@@ -68,7 +71,7 @@ export async function gatherHealthFacts(config: Config, now = new Date()): Promi
     invalidManifests: catalog.invalid.map((i) => `${i.file}: ${i.reason}`),
     runs: await readRunJournal(root),
     freeBytes: fs ? fs.bavail * fs.bsize : 0,
-    ...(catalog.manifests.some((m) => m.images) ? { mirror, source } : {}),
+    ...(catalog.manifests.some((m) => m.images) && source ? { mirror, source } : {}),
   };
 }
 

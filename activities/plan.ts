@@ -56,10 +56,12 @@ export function createPlanActivities(deps: ActivityDeps) {
       // a dump records the version of the pg_dump it actually ran.
       else tools.pg_dump = await toolVersion(join((await dumpReaderBinDir(commands, db))!, 'pg_dump'), ['--version']);
       if (config.encryption.enabled) tools.gpg = await toolVersion('gpg', ['--version']);
-      if (config.offsite.some((o) => o.type === 'rclone')) tools.rclone = await toolVersion('rclone', ['version']);
+      if (config.offsite.some((o) => o.type === 'rclone') || 's3' in config.source.storage) tools.rclone = await toolVersion('rclone', ['version']);
 
-      if (!(await exists(config.source.storage.root))) {
-        throw fail('SourceMissing', `source.storage.root: ${config.source.storage.root} does not exist`);
+      const storage = config.source.storage;
+      // A bucket is checked by the image step itself, which has the keys: a plan checks paths only.
+      if ('root' in storage && !(await exists(storage.root))) {
+        throw fail('SourceMissing', `source.storage.root: ${storage.root} does not exist`);
       }
       for (const file of config.source.configFiles) {
         if (!(await exists(file))) throw fail('SourceMissing', `source.configFiles: ${file} does not exist`);

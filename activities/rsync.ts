@@ -1,4 +1,4 @@
-// The incremental image backup, as the backup doc does it: rsync mirrors the originals into
+// The incremental image backup of a directory source (a bucket: activities/s3-sync.ts), as the backup doc does it: rsync mirrors the originals into
 // images/current with --delete, and every file that run replaces or deletes is moved into
 // images/incremental/<yyyymmdd> instead of being lost (--backup --backup-dir). The step ends
 // with what it wrote flushed to disk: the manifest that follows vouches for the mirror.
@@ -12,6 +12,7 @@ import { fail } from './failure.js';
 import { sha256File } from './hash.js';
 import { withHeartbeat } from './heartbeat.js';
 import { FILE_PARALLELISM, inPool } from './pool.js';
+import { syncImagesFromBucket } from './s3-sync.js';
 import type { HeartbeatProgress } from '../core/progress.js';
 
 export interface ImageSyncResult {
@@ -78,7 +79,9 @@ export function createRsyncActivities(deps: ActivityDeps) {
 
   return {
     async syncImages(input: { backupId: string }): Promise<ImageSyncResult> {
-      const source = config.source.storage.root;
+      const storage = config.source.storage;
+      if ('s3' in storage) return syncImagesFromBucket(deps, storage.s3, input.backupId);
+      const source = storage.root;
       if (!(await exists(source))) throw fail('SourceMissing', `source.storage.root ${source} does not exist`);
       const mirror = join(root, layout.imagesCurrent);
       const increment = join(root, layout.imagesIncrement(input.backupId));

@@ -64,11 +64,13 @@ function resolveThroughLinks(path: string): string {
  * the paths may have changed since.
  */
 export function overlappingRoots(config: Pick<Config, 'repository' | 'source'>): string | undefined {
+  const source = config.source.storage;
+  if (!('root' in source)) return undefined; // a bucket is read through the S3 API, never as files here
   const repo = resolveThroughLinks(config.repository.root);
-  const store = resolveThroughLinks(config.source.storage.root);
+  const store = resolveThroughLinks(source.root);
   const field = (name: string, given: string, real: string) => `${name} (${given}${real === resolve(given) ? '' : `, ${real} after resolving symbolic links`})`;
   const repository = field('repository.root', config.repository.root, repo);
-  const storage = field('source.storage.root', config.source.storage.root, store);
+  const storage = field('source.storage.root', source.root, store);
   const within = (inner: string, outer: string) => inner.startsWith(outer.endsWith('/') ? outer : `${outer}/`);
   const fix = 'the image mirror would copy the repository, unencrypted staging dumps included, into itself; use two separate directories';
   if (repo === store) return `${repository} and ${storage} are the same directory: ${fix}`;

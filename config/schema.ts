@@ -187,6 +187,49 @@ export const metricsSchema = z
   .strict();
 export type MetricsConfig = z.infer<typeof metricsSchema>;
 
+/**
+ * Where the app keeps originals and thumbnails: a directory (`STORAGE_BACKEND=fs`) or an S3 bucket
+ * (the default deployment: MinIO), read through the S3 API. Keys are `ab/cd/<sha256>.<ext>` and
+ * `thumbnails/ab/cd/<sha256>.webp` from the root or the bucket (below `prefix`).
+ */
+export const s3SourceSchema = z
+  .object({
+    endpoint: z.string().regex(/^https?:\/\/[^\s/@]+\/?$/, 'must be an http(s) URL of the S3 server, e.g. "http://127.0.0.1:9000", without a path or credentials'),
+    // S3 bucket naming rules: one that begins with "-" could never be read as an option either.
+    bucket: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be an S3 bucket name (3 to 63 lowercase letters, digits, "." or "-")'),
+    /** Keys below this prefix are the storage root, e.g. "promptbox/"; none by default. */
+    prefix: z
+      .string()
+      .regex(/^[A-Za-z0-9!_.*'()-]+(\/[A-Za-z0-9!_.*'()-]+)*\/?$/, 'must be a key prefix like "images/" (no leading "/", no "..", no spaces)')
+      .refine((p) => !p.split('/').includes('..') && !p.split('/').includes('.'), 'must not contain "." or ".." segments')
+      .optional(),
+    region: z.string().regex(/^[a-z0-9-]+$/, 'must be a region name like "us-east-1"').optional(),
+    accessKey: secretRef,
+    secretKey: secretRef,
+  })
+  .strict();
+export type S3Source = z.infer<typeof s3SourceSchema>;
+
+const storageSchema = z
+  .object({
+    root: absolutePath.optional(),
+    s3: s3SourceSchema.optional(),
+    // rsync (directory) or rclone (bucket) patterns relative to the storage root. Thumbnails are
+    // backed up: the app cannot regenerate them.
+    excludes: z.array(z.string().min(1)).default(['*.tmp']),
+  })
+  .strict()
+  // One object with both keys rather than a union: a mistake inside `s3` is reported at its own
+  // field (source.storage.s3.bucket), where a union would only say "invalid input".
+  .superRefine((s, ctx) => {
+    if (s.root === undefined && s.s3 === undefined) ctx.addIssue({ code: 'custom', message: 'give the image storage: "root" (a directory) or "s3" (a bucket)' });
+    if (s.root !== undefined && s.s3 !== undefined) ctx.addIssue({ code: 'custom', path: ['s3'], message: 'give either "root" or "s3", not both' });
+  })
+  .transform((s): { root: string; excludes: string[] } | { s3: S3Source; excludes: string[] } =>
+    s.s3 ? { s3: s.s3, excludes: s.excludes } : { root: s.root as string, excludes: s.excludes },
+  );
+export type StorageSource = z.infer<typeof storageSchema>;
+
 export const configSchema = z
   .object({
     source: z
@@ -194,14 +237,7 @@ export const configSchema = z
         // Names the instance in artifact names, workflow ids and search attributes.
         name: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'must be lowercase letters, digits, "-" or "_"'),
         database: databaseSchema,
-        storage: z
-          .object({
-            root: absolutePath,
-            // rsync patterns relative to the storage root. Thumbnails are backed up: the app
-            // cannot regenerate them.
-            excludes: z.array(z.string().min(1)).default(['*.tmp']),
-          })
-          .strict(),
+        storage: storageSchema,
         configFiles: z.array(absolutePath).default([]),
       })
       .strict(),

@@ -8,7 +8,9 @@
 # `setup.sh bench` adds restic (the benchmark's yardstick) and the real Prompt Box; `setup.sh test`
 # adds restic (the suite runs a smoke benchmark), Debian's Chromium (browser tests), systemd-analyze
 # (package systemd: the unit file's check) and the real Prompt Box (scripts/build-promptbox.sh:
-# backend-rs built from source, cached by commit). The main job needs none of these.
+# backend-rs built from source, cached by commit); both add versitygw, a real S3 server for the
+# bucket source (Prompt Box's default deployment keeps images in MinIO, which is AGPL: the S3 API
+# is the contract, so an Apache-2.0 server stands in). The main job needs none of these.
 # Quiet when all is in place; prints one line per thing it installs.
 set -euo pipefail
 
@@ -134,8 +136,30 @@ PY
   log "Temporal CLI: $("$pinned" --version)"
 }
 
+VERSITYGW_VERSION=v1.8.0
+
+install_versitygw() {
+  local pinned="$TOOLS/bin/versitygw"
+  [ -x "$pinned" ] && return 0
+  if ! command -v go >/dev/null; then
+    log "go is not installed: cannot build versitygw $VERSITYGW_VERSION, the S3 server the bucket-source tests need (install Go, or put a versitygw binary at $pinned)"
+    return 1
+  fi
+  log "building versitygw $VERSITYGW_VERSION with go install (about 2 minutes)"
+  mkdir -p "$TOOLS/bin"
+  local tmp
+  tmp=$(mktemp -d)
+  # Built aside and moved into place, so an interrupted build is never taken for a finished one.
+  GOBIN="$tmp" go install "github.com/versity/versitygw/cmd/versitygw@$VERSITYGW_VERSION" >&2
+  mv "$tmp/versitygw" "$pinned"
+  rm -rf "$tmp"
+}
+
 install_npm_deps
 install_debian_packages
 install_temporal_cli
 install_postgresql16
-if [ "$PROFILE" != run ]; then bash scripts/build-promptbox.sh; fi
+if [ "$PROFILE" != run ]; then
+  install_versitygw
+  bash scripts/build-promptbox.sh
+fi

@@ -1,0 +1,145 @@
+// The image backup from an S3 bucket (Prompt Box's default deployment keeps images in MinIO): rclone
+// reads the bucket through the S3 API into the same mirror and per-day increment as the directory
+// source, then every original it copied is checked against its content-addressed name. MinIO's
+// data directory is never read as files: its format is internal.
+import { open, chmod, readdir, stat } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { ApplicationFailure } from '@temporalio/common';
+import type { S3Source } from '../config/schema.js';
+import { addName, noNames } from '../core/bounded-names.js';
+import type { HeartbeatProgress } from '../core/progress.js';
+import { contentHashOf, layout } from '../core/repository-layout.js';
+import { rcloneEvent, rcloneProbeArgs, rcloneSourceEnv, rcloneSyncArgs, s3Failure } from '../core/s3-source.js';
+import type { ActivityDeps } from './deps.js';
+import { fail } from './failure.js';
+import { ensureDir } from './fs-durable.js';
+import { sha256File } from './hash.js';
+import { tally } from './health.js';
+import { withHeartbeat } from './heartbeat.js';
+import { FILE_PARALLELISM, inPool } from './pool.js';
+import type { ImageSyncResult } from './rsync.js';
+
+/** Runs rclone; a failure the S3 error code explains is rethrown as that (field named, retryability by type). */
+async function rcloneStep<T>(s3: S3Source, work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (err) {
+    const known = err instanceof ApplicationFailure ? s3Failure(err.message, s3) : undefined;
+    throw known ? fail(known.type, known.message) : err;
+  }
+}
+
+/** Every line of rclone's JSON log read so far, from `offset`; returns the new offset. */
+async function readLog(file: string, offset: number, onLine: (line: string) => void): Promise<number> {
+  const handle = await open(file, 'r').catch(() => undefined);
+  if (!handle) return offset;
+  try {
+    const { size } = await handle.stat();
+    if (size <= offset) return offset;
+    const buffer = Buffer.alloc(size - offset);
+    await handle.read(buffer, 0, buffer.length, offset);
+    const text = buffer.toString('utf8');
+    const complete = text.lastIndexOf('\n') + 1; // a line still being written is read next time
+    for (const line of text.slice(0, complete).split('\n')) if (line) onLine(line);
+    return offset + Buffer.byteLength(text.slice(0, complete));
+  } finally {
+    await handle.close();
+  }
+}
+
+/**
+ * Repository invariant (0600 files, 0700 directories): rclone creates both with the umask's modes.
+ * Only what this run wrote is touched: the copied files with their directories, and the increment.
+ */
+async function tightenModes(mirror: string, copied: Iterable<string>, increment: string): Promise<void> {
+  const dirs = new Set<string>();
+  await inPool([...copied], FILE_PARALLELISM, async (rel) => {
+    await chmod(join(mirror, rel), 0o600).catch((err: NodeJS.ErrnoException) => {
+      if (err.code !== 'ENOENT') throw err; // replaced again by a later attempt
+    });
+    for (let d = dirname(rel); d !== '.'; d = dirname(d)) dirs.add(d);
+  });
+  for (const d of dirs) await chmod(join(mirror, d), 0o700).catch(() => undefined);
+  const walk = async (dir: string): Promise<void> => {
+    for (const entry of await readdir(dir, { withFileTypes: true })) {
+      const path = join(dir, entry.name);
+      await chmod(path, entry.isDirectory() ? 0o700 : 0o600);
+      if (entry.isDirectory()) await walk(path);
+    }
+  };
+  await walk(increment);
+}
+
+export async function syncImagesFromBucket(deps: ActivityDeps, s3: S3Source, backupId: string): Promise<ImageSyncResult> {
+  const { config, commands, secrets, logger } = deps;
+  const root = config.repository.root;
+  const mirror = join(root, layout.imagesCurrent);
+  const increment = join(root, layout.imagesIncrement(backupId));
+  await ensureDir(mirror);
+  await ensureDir(join(root, 'images/incremental'));
+  await ensureDir(increment);
+  const staging = join(root, layout.staging(backupId));
+  await ensureDir(staging);
+  const logFile = join(staging, 'rclone-images.log');
+
+  const env = rcloneSourceEnv(
+    process.env,
+    s3,
+    { accessKey: await secrets.resolve(s3.accessKey, 'source.storage.s3.accessKey'), secretKey: await secrets.resolve(s3.secretKey, 'source.storage.s3.secretKey') },
+  );
+  const copied = new Set<string>();
+  let moved = 0;
+  let hashed = 0;
+  let logOffset = 0;
+  const mismatches = noNames();
+  const onLine = (line: string) => {
+    const event = rcloneEvent(line);
+    if (event?.kind === 'copied') copied.add(event.object);
+    else if (event?.kind === 'moved') moved += 1;
+  };
+  await withHeartbeat(
+    (): HeartbeatProgress & { hashed: number } => ({ step: 'images', filesDone: copied.size, hashed }),
+    async () => {
+      // Wrong keys or a missing bucket are told apart before anything is synced, and not retried.
+      await rcloneStep(s3, () => commands.run('rclone', rcloneProbeArgs(s3), { env, exactEnv: true }));
+      const { finish } = commands.spawn('rclone', rcloneSyncArgs(s3, mirror, increment, config.source.storage.excludes, logFile), { env, exactEnv: true });
+      // The log is read from its start, every attempt's lines: a retry after a worker restart also
+      // checks what the lost attempt copied. Reads are chained, so no line is counted twice.
+      let reading: Promise<unknown> = Promise.resolve();
+      const readMore = () => (reading = reading.then(async () => (logOffset = await readLog(logFile, logOffset, onLine))));
+      const tail = setInterval(() => void readMore().catch(() => undefined), 2_000);
+      try {
+        await rcloneStep(s3, finish);
+      } finally {
+        clearInterval(tail);
+      }
+      await reading.catch(() => undefined);
+      await readMore();
+      await tightenModes(mirror, copied, increment);
+      await commands.run('sync', ['--file-system', mirror, increment]);
+      // Originals are content-addressed: a copied file must hash to its own name.
+      await inPool([...copied], FILE_PARALLELISM, async (rel) => {
+        const expected = contentHashOf(rel);
+        if (!expected) return;
+        const file = join(mirror, rel);
+        if (!(await stat(file).catch(() => undefined))) return; // replaced or deleted by a later attempt
+        const { sha256 } = await sha256File(file);
+        hashed += 1;
+        if (sha256 !== expected) addName(mismatches, rel);
+      });
+    },
+  );
+  const totals = await tally(mirror, []);
+  const result: ImageSyncResult = {
+    mirror: layout.imagesCurrent,
+    increment: layout.imagesIncrement(backupId),
+    files: totals.files,
+    bytes: totals.bytes,
+    transferred: copied.size,
+    movedToIncrement: moved,
+    nameHashMismatches: mismatches.first,
+    nameHashMismatchCount: mismatches.count,
+  };
+  logger.info({ backupId, bucket: s3.bucket, ...result }, 'images synced from the bucket');
+  return result;
+}

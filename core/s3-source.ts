@@ -1,0 +1,112 @@
+// Decisions for backing up images from an S3 bucket with rclone: the remote's environment, the
+// arguments, what its JSON log says was copied or moved aside, and what a failure means to the
+// user. Pure: the activity (activities/s3-sync.ts) does the I/O.
+import type { S3Source } from '../config/schema.js';
+import type { ErrorType } from './errors.js';
+
+/** The rclone remote the source bucket is reached through, defined only in rclone's environment. */
+export const SOURCE_REMOTE = 'PBSOURCE';
+
+/**
+ * rclone's whole environment: the worker's without rclone's and AWS's own variables (a stray
+ * RCLONE_CONFIG_* or AWS_CA_BUNDLE changes or breaks the remote: SOURCE.md), plus the remote. The
+ * keys travel here, never as arguments, which `ps` shows to every user.
+ */
+export function rcloneSourceEnv(base: NodeJS.ProcessEnv, s3: S3Source, keys: { accessKey: string; secretKey: string }): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [name, value] of Object.entries(base)) {
+    if (value !== undefined && !name.startsWith('RCLONE_') && !name.startsWith('AWS_')) env[name] = value;
+  }
+  const prefix = `RCLONE_CONFIG_${SOURCE_REMOTE}_`;
+  Object.assign(env, {
+    [`${prefix}TYPE`]: 's3',
+    [`${prefix}PROVIDER`]: 'Other',
+    [`${prefix}ENDPOINT`]: s3.endpoint,
+    [`${prefix}ACCESS_KEY_ID`]: keys.accessKey,
+    [`${prefix}SECRET_ACCESS_KEY`]: keys.secretKey,
+    ...(s3.region ? { [`${prefix}REGION`]: s3.region } : {}),
+  });
+  return env;
+}
+
+/** `PBSOURCE:bucket/prefix`: the storage root inside the bucket. */
+export function sourcePath(s3: S3Source): string {
+  const prefix = (s3.prefix ?? '').replace(/\/+$/, '');
+  return `${SOURCE_REMOTE}:${s3.bucket}${prefix ? `/${prefix}` : ''}`;
+}
+
+// No rclone.conf is read: the remote is the environment's, and a user's config cannot shadow it.
+// One attempt per run of rclone: the step's retry policy decides how often an unreachable server
+// is tried again, and a retry is visible in the workflow's history.
+const COMMON = ['--config=/dev/null', '--retries=1', '--low-level-retries=3', '--contimeout=10s', '--timeout=60s'];
+
+/**
+ * `rclone sync` of the bucket into the mirror; what it replaces or deletes is moved into the day's
+ * increment (--backup-dir), as rsync's --backup-dir does for a directory. Server modification
+ * times are compared from the listing, so unchanged objects cost no request each. The JSON log
+ * (one object per line) goes to a file in the run's staging area: a retry appends to it, so what
+ * every attempt copied is checked.
+ */
+export function rcloneSyncArgs(s3: S3Source, mirror: string, increment: string, excludes: string[], logFile: string): string[] {
+  return [
+    'sync',
+    ...COMMON,
+    `--backup-dir=${increment}`,
+    '--use-server-modtime',
+    '--use-json-log',
+    '--verbose',
+    `--log-file=${logFile}`,
+    ...excludes.map((pattern) => `--exclude=${pattern}`),
+    '--',
+    sourcePath(s3),
+    mirror,
+  ];
+}
+
+/**
+ * Lists the top of the storage root with the server's answers dumped to stderr: rclone reports
+ * both a missing bucket and (on some servers) an unknown access key as "directory not found",
+ * and only the S3 error code tells them apart.
+ */
+export function rcloneProbeArgs(s3: S3Source): string[] {
+  return ['lsjson', ...COMMON, '--max-depth=1', '--dump=responses', '--', sourcePath(s3)];
+}
+
+export type RcloneEvent = { kind: 'copied' | 'moved'; object: string };
+
+/** A copy into the mirror, or a file of the mirror moved into the increment (replaced or deleted). */
+export function rcloneEvent(line: string): RcloneEvent | undefined {
+  let entry: { msg?: unknown; object?: unknown; objectType?: unknown };
+  try {
+    entry = JSON.parse(line) as typeof entry;
+  } catch {
+    return undefined;
+  }
+  if (typeof entry.object !== 'string' || typeof entry.msg !== 'string') return undefined;
+  if (entry.msg.startsWith('Copied')) return { kind: 'copied', object: entry.object };
+  // A replaced or deleted mirror file is moved (a rename) into --backup-dir first.
+  if (entry.msg.startsWith('Moved (server-side)') && entry.objectType === '*local.Object') return { kind: 'moved', object: entry.object };
+  return undefined;
+}
+
+/** What a failed rclone run against the source means, by the S3 error code or network error in its output. */
+export function s3Failure(output: string, s3: S3Source): { type: ErrorType; message: string } | undefined {
+  const field = 'source.storage.s3';
+  if (/\b(InvalidAccessKeyId|XAdminUserNotFound)\b/.test(output)) {
+    return { type: 'ConfigInvalid', message: `${field}.accessKey: ${s3.endpoint} does not know this access key` };
+  }
+  if (/\bSignatureDoesNotMatch\b/.test(output)) {
+    return { type: 'ConfigInvalid', message: `${field}.secretKey: ${s3.endpoint} rejected the signature: the secret key does not belong to the access key` };
+  }
+  if (/\bNoSuchBucket\b/.test(output)) {
+    return { type: 'SourceMissing', message: `${field}.bucket: bucket ${s3.bucket} does not exist at ${s3.endpoint}` };
+  }
+  if (/\bAccessDenied\b/.test(output)) {
+    return { type: 'ConfigInvalid', message: `${field}.accessKey: ${s3.endpoint} denies this access key reading bucket ${s3.bucket}` };
+  }
+  const network = /(connection refused|no such host|i\/o timeout|connection reset by peer|no route to host|TLS handshake timeout)/.exec(output);
+  if (network) {
+    return { type: 'CommandFailed', message: `${field}.endpoint: the S3 server at ${s3.endpoint} did not answer (${network[1]})` };
+  }
+  return undefined;
+}

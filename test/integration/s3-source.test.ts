@@ -1,0 +1,183 @@
+// Covers: the S3 image source (activities/s3-sync.ts, core/s3-source.ts) against a real S3 server
+// (versitygw) filled by the real Prompt Box in s3 mode, the default deployment's storage.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { mkdir, readdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import { startS3Server, type S3Server } from '../../client/local/s3-server.js';
+import { clusterRows, createRealPromptBox, generatedPng, login, waitUntil, type RealPromptBox } from '../../fixtures/real-promptbox.js';
+import { seededRandom } from '../../fixtures/promptbox.js';
+import { useServices } from '../harness.js';
+import { assertSucceeded, historyText, makeConfig, rootFailure, runBackup, type TestSetup } from '../helpers.js';
+
+const services = useServices();
+const BUCKET = 'promptbox';
+const IMAGES = 6;
+let s3: S3Server;
+let app: RealPromptBox;
+const histories: string[] = [];
+
+// Started by the first test that needs them: top-level before hooks run beside the harness's,
+// whose directory and database are not there yet.
+let started: Promise<void> | undefined;
+const ready = () =>
+  (started ??= (async () => {
+    s3 = await startS3Server(join(services.dir, 's3'));
+    services.defer(() => s3.stop());
+    await s3.createBucket(BUCKET);
+    app = await createRealPromptBox({
+      dir: join(services.dir, 'app'),
+      cluster: services.postgres,
+      images: IMAGES,
+      s3: { endpoint: s3.endpoint, bucket: BUCKET, accessKey: s3.accessKey, secretKey: s3.secretKey },
+    });
+    services.defer(() => app.stop());
+  })());
+
+const rclone = (args: string[]) => execa('rclone', ['--config=/dev/null', ...args], { env: s3.rcloneEnv('bucket'), extendEnv: false });
+const bucketKeys = async () => (await rclone(['lsf', '-R', '--files-only', `bucket:${BUCKET}`])).stdout.split('\n').filter(Boolean).sort();
+
+/** A config whose images come from the bucket, the keys in files of the worker's. */
+async function s3Config(name: string, keys: { accessKey?: string; secretKey?: string; bucket?: string } = {}): Promise<TestSetup> {
+  return makeConfig(services, app, name, {
+    encrypted: false,
+    overrides: async (c) => {
+      const dir = join(services.dir, `${name.replaceAll(' ', '-')}-keys`);
+      await mkdir(dir, { recursive: true, mode: 0o700 });
+      await writeFile(join(dir, 'access'), `${keys.accessKey ?? s3.accessKey}\n`, { mode: 0o600 });
+      await writeFile(join(dir, 'secret'), `${keys.secretKey ?? s3.secretKey}\n`, { mode: 0o600 });
+      c.source.storage = { s3: { endpoint: s3.endpoint, bucket: keys.bucket ?? BUCKET, accessKey: { file: join(dir, 'access') }, secretKey: { file: join(dir, 'secret') } } };
+    },
+  });
+}
+
+async function assertMirrorEqualsBucket(setup: TestSetup): Promise<void> {
+  const mirror = join(setup.config.repository.root, 'images/current');
+  // Both ways, sizes and MD5 (the objects' ETags): nothing missing, nothing extra, nothing different.
+  const check = await rclone(['check', `bucket:${BUCKET}`, mirror]).catch((err: { stderr?: string }) => assert.fail(`mirror differs from the bucket: ${err.stderr}`));
+  assert.equal(check.exitCode, 0);
+}
+
+async function filesUnder(dir: string, rel = ''): Promise<string[]> {
+  const out: string[] = [];
+  for (const entry of await readdir(join(dir, rel), { withFileTypes: true }).catch(() => [])) {
+    const path = rel ? `${rel}/${entry.name}` : entry.name;
+    if (entry.isDirectory()) out.push(...(await filesUnder(dir, path)));
+    else out.push(path);
+  }
+  return out.sort();
+}
+
+test('the real Prompt Box in s3 mode stores every original and thumbnail in the bucket, under the content-addressed keys', async () => {
+  await ready();
+  assert.equal(app.images.length, IMAGES);
+  const keys = await bucketKeys();
+  for (const image of app.images) {
+    assert.match(image.storagePath, /^[0-9a-f]{2}\/[0-9a-f]{2}\/[0-9a-f]{64}\.png$/);
+    assert.ok(keys.includes(image.storagePath), `${image.storagePath} in the bucket`);
+    assert.ok(keys.includes(image.thumbnailPath), `${image.thumbnailPath} in the bucket`);
+  }
+  assert.equal(keys.length, IMAGES * 2);
+});
+
+test('a full backup mirrors the bucket (originals and thumbnails); after the app deletes and imports images, the next one keeps what it replaced in the increment', async () => {
+  await ready();
+  const setup = await s3Config('s3 full backup');
+  const firstRun = await runBackup(services, setup);
+  const first = assertSucceeded(firstRun);
+  histories.push(historyText(await firstRun.handle.fetchHistory()));
+  assert.equal(first.images?.files, IMAGES * 2);
+  assert.equal(first.images?.transferred, IMAGES * 2);
+  await assertMirrorEqualsBucket(setup);
+  const mirror = join(setup.config.repository.root, 'images/current');
+  for (const image of app.images) {
+    const bytes = await readFile(join(mirror, image.storagePath));
+    assert.equal(createHash('sha256').update(bytes).digest('hex'), image.fileHash, `${image.storagePath} has the database's file_hash`);
+    assert.equal((await stat(join(mirror, image.storagePath))).mode & 0o777, 0o600);
+  }
+  assert.equal((await stat(join(mirror, app.images[0]!.storagePath.slice(0, 2)))).mode & 0o777, 0o700);
+
+  // The app deletes two images for good (their objects go) and imports two new ones.
+  const cookie = await login(app.appUrl, 'admin', app.secrets.adminPassword);
+  const gone = app.images.slice(0, 2);
+  for (const image of gone) {
+    const res = await fetch(new URL(`/api/images/${image.id}?permanent=true`, app.appUrl), { method: 'DELETE', headers: { cookie } });
+    assert.ok(res.ok, `DELETE ${image.id}: ${res.status}`);
+  }
+  const random = seededRandom(99);
+  for (let i = 0; i < 2; i += 1) {
+    const partial = join(services.dir, `new-${i}.png`);
+    await writeFile(partial, await generatedPng(100 + i, random));
+    await rename(partial, join(app.importDir, `new-${i}.png`));
+  }
+  await waitUntil('two new images imported', 60_000, async () => Number((await clusterRows(services.postgres, 'promptbox', 'select count(*) from images'))[0]?.[0]) === IMAGES);
+  await waitUntil('their thumbnails in the bucket', 30_000, async () => (await bucketKeys()).length === IMAGES * 2);
+
+  await new Promise((r) => setTimeout(r, 1_100)); // a new backup id (one per second)
+  const second = assertSucceeded(await runBackup(services, setup));
+  assert.equal(second.images?.transferred, 4, 'only the new originals and thumbnails were copied');
+  assert.equal(second.images?.movedToIncrement, 4, "the deleted images' originals and thumbnails were moved aside");
+  await assertMirrorEqualsBucket(setup);
+  const increment = join(setup.config.repository.root, second.images!.increment);
+  const kept = await filesUnder(increment);
+  assert.deepEqual(kept, gone.flatMap((i) => [i.storagePath, i.thumbnailPath]).sort(), 'the increment holds what the run deleted from the mirror');
+});
+
+test('wrong keys fail at once, not retried, naming the field', async () => {
+  await ready();
+  for (const [field, keys] of [
+    ['secretKey', { secretKey: 'not-the-secret-key-0000' }],
+    ['accessKey', { accessKey: 'AKNOBODY0000' }],
+  ] as const) {
+    const setup = await s3Config(`s3 wrong ${field}`, keys);
+    const run = await runBackup(services, setup, 'imageBackup');
+    const cause = rootFailure(run.error);
+    assert.equal(cause.type, 'ConfigInvalid', cause.message);
+    assert.match(cause.message ?? '', new RegExp(`^source\\.storage\\.s3\\.${field}: `));
+    const events = (await run.handle.fetchHistory()).events ?? [];
+    const attempts = events.filter((e) => e.activityTaskStartedEventAttributes).map((e) => e.activityTaskStartedEventAttributes!.attempt);
+    assert.ok(attempts.every((a) => a === 1), 'no step was retried');
+    histories.push(historyText(await run.handle.fetchHistory()));
+  }
+});
+
+test('a bucket that does not exist fails clearly, not retried', async () => {
+  await ready();
+  const setup = await s3Config('s3 missing bucket', { bucket: 'no-such-bucket' });
+  const run = await runBackup(services, setup, 'imageBackup');
+  const cause = rootFailure(run.error);
+  assert.equal(cause.type, 'SourceMissing', cause.message);
+  assert.match(cause.message ?? '', /^source\.storage\.s3\.bucket: bucket no-such-bucket does not exist/);
+});
+
+test('the S3 server stopped: the run fails after the step is retried, naming the endpoint, and nothing is recorded as good', async () => {
+  await ready();
+  const setup = await s3Config('s3 server down');
+  await s3.stop();
+  try {
+    const run = await runBackup(services, setup, 'imageBackup');
+    const cause = rootFailure(run.error);
+    assert.equal(cause.type, 'CommandFailed', cause.message);
+    assert.match(cause.message ?? '', new RegExp(`^source\\.storage\\.s3\\.endpoint: the S3 server at ${s3.endpoint} did not answer`));
+    const events = (await run.handle.fetchHistory()).events ?? [];
+    const attempts = events.flatMap((e) => (e.activityTaskFailedEventAttributes ? [] : e.activityTaskStartedEventAttributes ? [e.activityTaskStartedEventAttributes.attempt] : []));
+    assert.ok(attempts.includes(2), 'the image step was retried (maximumAttempts 2 in the test config)');
+    const manifests = await readdir(join(setup.config.repository.root, 'manifests')).catch(() => []);
+    assert.deepEqual(manifests, [], 'no backup is recorded');
+    histories.push(historyText(await run.handle.fetchHistory()));
+  } finally {
+    await s3.start();
+  }
+});
+
+test('the S3 secret key is in no workflow history and no worker log line', async () => {
+  await ready();
+  assert.ok(histories.length >= 3);
+  for (const history of histories) assert.ok(!history.includes(s3.secretKey), 'secret key in a workflow history');
+  services.logger.flush();
+  const log = await readFile(services.logFile, 'utf8');
+  assert.ok(log.length > 0);
+  assert.ok(!log.includes(s3.secretKey), 'secret key in the worker log');
+});
