@@ -109,7 +109,7 @@ test('the same backup triggered three times at once: exactly one runs, the other
   assert.deepEqual(await readdir(repo).then((n) => n.includes('.lock')), false, 'the lock is released');
 });
 
-test('a full backup volume fails clearly, deletes nothing earlier and skips retention', { skip: process.getuid?.() !== 0 && 'mounting a small tmpfs needs root' }, async () => {
+test('a full backup volume fails clearly, deletes nothing earlier, keeps the dump that fitted and skips retention', { skip: process.getuid?.() !== 0 && 'mounting a small tmpfs needs root' }, async () => {
   const volume = join(services.dir, 'small-volume');
   await mkdir(volume, { recursive: true });
   await execa('mount', ['-t', 'tmpfs', '-o', 'size=3m', 'tmpfs', volume]);
@@ -134,7 +134,13 @@ test('a full backup volume fails clearly, deletes nothing earlier and skips rete
     assert.match(cause.message, /the backup volume is full/);
     const after = await allFiles(setup.config.repository.root);
     for (const f of before.filter((p) => p.startsWith('db/') || p.startsWith('manifests/') || p.startsWith('config/'))) assert.ok(after.includes(f), `${f} still there`);
-    assert.deepEqual(await readdir(join(setup.config.repository.root, 'manifests')), [`${good.backupId}.json`]);
+    // The dump fitted and is kept (the images part is what failed); nothing of the images is recorded.
+    const manifests = (await readdir(join(setup.config.repository.root, 'manifests'))).sort();
+    assert.equal(manifests[0], `${good.backupId}.json`);
+    assert.equal(manifests.length, 2);
+    const kept = JSON.parse(await readFile(join(setup.config.repository.root, 'manifests', manifests[1]!), 'utf8')) as { parts: string[] };
+    assert.ok(!kept.parts.includes('images'), `the kept backup has no images part: ${kept.parts.join(', ')}`);
+    assert.match(cause.message, /the images part failed .* kept and recorded as backup/s);
     const journal = JSON.parse(await readFile(join(setup.config.repository.root, 'runs', 'full.json'), 'utf8'));
     assert.equal(journal.outcome, 'failed');
     const history = (await full.handle.fetchHistory()).events ?? [];
