@@ -1,10 +1,12 @@
 // Before a recovery writes anything: is the target safe to fill? A recovery restores into empty
 // places only, and never onto the source it protects (equal, inside or around it), unless the
-// input says `overwrite`. The database is checked once it runs (step 2); the directories here.
+// input says `overwrite`. The database is checked once it runs (step 2); the directories and the
+// target bucket (listed by the caller, activities/s3-target.ts) here.
 import { readdir, realpath } from 'node:fs/promises';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import type { Config } from '../config/schema.js';
 import type { DrPlanInput } from '../core/dr-input.js';
+import { overlapsSourceBucket } from '../core/s3-target.js';
 import { fail } from './failure.js';
 
 type Target = DrPlanInput['target'];
@@ -41,8 +43,11 @@ async function entries(dir: string): Promise<string[]> {
   });
 }
 
-/** Throws ConfigInvalid naming every reason the target cannot be filled; returns what was checked. */
-export async function checkRecoveryTarget(source: Config['source'], target: Target, overwrite: boolean): Promise<string> {
+/**
+ * Throws ConfigInvalid naming every reason the target cannot be filled; returns what was checked.
+ * `bucketEntries`: the top of the target bucket (`target.s3`) below its prefix.
+ */
+export async function checkRecoveryTarget(source: Config['source'], target: Target, overwrite: boolean, bucketEntries: string[] = []): Promise<string> {
   if (overwrite) return 'overwrite allowed by the input: target not checked for existing data';
   const problems: string[] = [];
   const sourcePlaces = [
@@ -50,21 +55,23 @@ export async function checkRecoveryTarget(source: Config['source'], target: Targ
     ...('root' in source.storage ? [{ what: 'the source storage root', path: source.storage.root }] : []),
     ...source.configFiles.map((file) => ({ what: `the source app directory (of ${file})`, path: dirname(file) })),
   ];
-  const targetPlaces = [
-    { field: 'target.appDir', path: target.appDir },
-    { field: 'target.storageRoot', path: target.storageRoot },
-    ...(target.importDir ? [{ field: 'target.importDir', path: target.importDir }] : []),
-  ];
+  // Filled by the restore, so they must be empty: the app directory and the storage root.
+  const filled = [{ field: 'target.appDir', path: target.appDir }, ...(target.storageRoot ? [{ field: 'target.storageRoot', path: target.storageRoot }] : [])];
+  const targetPlaces = [...filled, ...(target.importDir ? [{ field: 'target.importDir', path: target.importDir }] : [])];
   const sources = await Promise.all(sourcePlaces.map(async (s) => ({ ...s, real: await canonical(s.path) })));
   for (const t of targetPlaces) {
     const real = await canonical(t.path);
     const clash = sources.find((s) => overlaps(real, s.real));
     if (clash) problems.push(`${t.field} ${t.path} overlaps ${clash.what} ${clash.path}`);
   }
-  for (const t of targetPlaces.slice(0, 2)) {
+  const listed = (found: string[]) => `${found.slice(0, 3).join(', ')}${found.length > 3 ? ', ...' : ''}`;
+  for (const t of filled) {
     const found = await entries(t.path);
-    if (found.length) problems.push(`${t.field} ${t.path} is not empty (${found.slice(0, 3).join(', ')}${found.length > 3 ? ', ...' : ''})`);
+    if (found.length) problems.push(`${t.field} ${t.path} is not empty (${listed(found)})`);
   }
+  const bucket = target.s3;
+  if (bucket && bucketEntries.length) problems.push(`target.s3.bucket ${bucket.bucket}${bucket.prefix ? ` (below ${bucket.prefix})` : ''} is not empty (${listed(bucketEntries)})`);
+  if (bucket && 's3' in source.storage && overlapsSourceBucket(bucket, source.storage.s3)) problems.push(`target.s3 is the source bucket ${source.storage.s3.bucket} at ${source.storage.s3.endpoint}`);
   const db = target.database;
   const src = source.database;
   const sameDatabase =
@@ -75,5 +82,6 @@ export async function checkRecoveryTarget(source: Config['source'], target: Targ
   if (problems.length) {
     throw fail('ConfigInvalid', `the recovery target holds data or is the source: ${problems.join('; ')}. Choose an empty target, or set "overwrite": true in the input to restore over it`);
   }
-  return `target checked: ${targetPlaces.map((t) => t.field).join(', ')} empty and apart from the source; database not the source's`;
+  const checked = [...targetPlaces.map((t) => t.field), ...(bucket ? ['target.s3.bucket'] : [])];
+  return `target checked: ${checked.join(', ')} empty and apart from the source; database not the source's`;
 }

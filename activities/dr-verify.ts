@@ -17,7 +17,8 @@ import { AppAnswerError, PromptBoxApi } from './promptbox-api.js';
 export interface VerifyContext {
   appUrl: string;
   admin: { username: string; password: string };
-  storageRoot: string;
+  /** Removes objects from the restored storage (a directory or a bucket); absent ones are no error. */
+  removeStored: (keys: string[]) => Promise<void>;
   importDir: string;
   importWaitMs: number;
   /** Rows of a query against the restored database. */
@@ -153,10 +154,10 @@ async function removeProbe(ctx: VerifyContext, api: PromptBoxApi, dropped: strin
   await rm(dropped, { force: true });
   if (!row) return;
   const [id, storagePath, thumbnailPath] = row;
-  if (api.loggedIn) await api.deletePermanently(id).catch(() => undefined);
+  // The app's permanent delete removes the row and both objects, in a directory or a bucket alike.
+  const deletedByApp = api.loggedIn && (await api.deletePermanently(id).then(() => true, () => false));
   // Without a session (or if the app refused), as the app would have done it.
   await ctx.query(`delete from images where id = ${literal(id)}`);
   await ctx.query(`delete from image_events where image_id = ${literal(id)}`);
-  await rm(join(ctx.storageRoot, storagePath), { force: true });
-  await rm(join(ctx.storageRoot, thumbnailPath), { force: true });
+  if (!deletedByApp) await ctx.removeStored([storagePath, thumbnailPath]);
 }

@@ -3,8 +3,8 @@
 // accepts connections, restore the dump, restore the images checking every file against
 // images.file_hash, start the app and wait for its health endpoint, and verify with the checklist.
 import { createHash } from 'node:crypto';
-import { appendFile, chmod, mkdir, readFile, rm } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
+import { appendFile, mkdir, readFile, rm } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import type { DatabaseConfig } from '../config/schema.js';
 import type { ChecklistItem } from '../core/checklist.js';
 import type { DrPlanInput } from '../core/dr-input.js';
@@ -13,18 +13,19 @@ import type { Artifact, Manifest } from '../core/manifest.js';
 import { backupTime, layout } from '../core/repository-layout.js';
 import { latestGood, readCatalog } from './catalog.js';
 import type { ActivityDeps } from './deps.js';
-import { ensureDir, exists, writeFileDurable } from './fs-durable.js';
+import { ensureDir, writeFileDurable } from './fs-durable.js';
 import { fail } from './failure.js';
 import { artifactFile, createArtifactChecker } from './artifact-check.js';
 import { sha256File } from './hash.js';
-import { renderThumbnail } from './image-codec.js';
 import { APP_THUMBNAIL_RULE, type ThumbnailRule } from '../core/thumbnail-rule.js';
+import { bucketVerdicts, directoryVerdicts, type LiveRow, type Verdict } from './dr-image-check.js';
+import { openTargetBucket } from './s3-target.js';
+import { bucketKey } from '../core/s3-target.js';
 import { verifyRecoveredApp } from './dr-verify.js';
 import { checkRecoveryTarget } from './dr-target.js';
 import { formatEnvFile, parseEnvFile } from '../core/env-file.js';
 import { addName, noNames, type BoundedNames } from '../core/bounded-names.js';
 import { previousProgress, withHeartbeat } from './heartbeat.js';
-import { FILE_PARALLELISM, inPool } from './pool.js';
 import type { HeartbeatProgress } from '../core/progress.js';
 import { pgRestoreFromStream, psqlRows, tableRowCounts } from './psql.js';
 
@@ -47,44 +48,22 @@ export const RECOVERY_ENV_FILE = '.env.recovery';
 const POLL_MS = 500;
 /** rsync's half-copied files during an image restore, inside the target storage, removed after. */
 const RESTORE_TEMP_DIR = '.promptbox-restore-partial';
-/** Files checked between two progress marks of the image check. */
-const CHECK_CHUNK = 32;
+/**
+ * Rows checked between two progress marks of the image check: files in a directory; more in a
+ * bucket, where a chunk costs two rclone runs.
+ */
+const CHECK_CHUNK = { directory: 32, bucket: 256 };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** A storage key from the restored database as a path inside the storage root, or undefined if it escapes. */
-function storageFile(storageRoot: string, key: string): string | undefined {
-  const file = resolve(storageRoot, key);
-  return file.startsWith(`${resolve(storageRoot)}/`) ? file : undefined;
-}
-
 /**
- * One live image after the copy: its original against images.file_hash, and its thumbnail
- * present, or rebuilt from an intact original as the app would have made it.
+ * The mirror into a storage directory. Half-copied files wait in a temp dir of their own, so a lost
+ * worker's leftovers never sit among the restored originals.
  */
-async function restoredImageVerdict(
-  storageRoot: string,
-  key: string,
-  hash: string,
-  thumbnailKey: string,
-  rule: ThumbnailRule,
-): Promise<{ original: 'ok' | 'missing' | 'corrupt'; thumbnail: 'ok' | 'rebuilt' | 'missing' }> {
-  const file = storageFile(storageRoot, key);
-  const original = !file || !(await exists(file)) ? 'missing' : (await sha256File(file)).sha256 !== hash ? 'corrupt' : 'ok';
-  const thumbnail = storageFile(storageRoot, thumbnailKey);
-  if (!thumbnail) return { original, thumbnail: 'missing' };
-  if (await exists(thumbnail)) return { original, thumbnail: 'ok' };
-  if (original !== 'ok') return { original, thumbnail: 'missing' };
-  // Modes as the restored files have them (rsync --chmod=D0755,F0644): the app may run as another user.
-  let rendered: Buffer;
-  try {
-    rendered = await renderThumbnail(await readFile(file!), rule);
-  } catch {
-    return { original, thumbnail: 'missing' }; // an original our decoder cannot read: reported, not fatal
-  }
-  await mkdir(dirname(thumbnail), { recursive: true, mode: 0o755 });
-  await writeFileDurable(thumbnail, rendered);
-  await chmod(thumbnail, 0o644);
-  return { original, thumbnail: 'rebuilt' };
+async function rsyncIntoDirectory(mirror: string, storageRoot: string, cwd: string, run: (argv: string[], cwd: string) => Promise<void>): Promise<void> {
+  const partial = join(storageRoot, RESTORE_TEMP_DIR);
+  await ensureDir(partial);
+  await run(['rsync', '--archive', '--sparse', '--chmod=D0755,F0644', `--temp-dir=${partial}`, `${mirror}/`, `${storageRoot}/`], cwd);
+  await rm(partial, { recursive: true, force: true });
 }
 
 export function createDrActivities(deps: ActivityDeps) {
@@ -182,10 +161,12 @@ export function createDrActivities(deps: ActivityDeps) {
 
     /** Before step 1, before anything is written: the target is empty and is not the source. */
     async drCheckTarget(input: { target: Target; overwrite: boolean }): Promise<string> {
-      return checkRecoveryTarget(config.source, input.target, input.overwrite);
+      const bucket = input.target.s3 ? await (await openTargetBucket(deps, input.target.s3)).prepare() : undefined;
+      const checked = await checkRecoveryTarget(config.source, input.target, input.overwrite, bucket?.entries);
+      return bucket?.created ? `bucket ${input.target.s3!.bucket} created; ${checked}` : checked;
     },
 
-    /** Step 1: copy the app, restore .env and the compose file, create the storage and import folders. */
+    /** Step 1: copy the app, restore .env and the compose file, create the storage (a directory) and import folders. */
     async drPrepare(input: { target: Target; config: Artifact[] }): Promise<string> {
       const t = input.target;
       await mkdir(t.appDir, { recursive: true });
@@ -204,7 +185,7 @@ export function createDrActivities(deps: ActivityDeps) {
         restored.push(name);
       }
       const overrides = await writeRecoveryEnvironment(t);
-      await mkdir(t.storageRoot, { recursive: true });
+      if (t.storageRoot) await mkdir(t.storageRoot, { recursive: true });
       await mkdir(t.importDir ?? join(t.appDir, 'import'), { recursive: true });
       return `restored ${restored.join(', ') || 'no config files'} into ${t.appDir}${overrides.length ? `; ${RECOVERY_ENV_FILE} sets ${overrides.join(', ')}` : ''}`;
     },
@@ -250,8 +231,9 @@ export function createDrActivities(deps: ActivityDeps) {
     },
 
     /**
-     * Step 4: copy the originals back, then check every live row's file against images.file_hash.
-     * The check resumes from the last heartbeat after a worker restart.
+     * Step 4: copy the originals and thumbnails back (into a directory with rsync, or into a bucket
+     * through the S3 API), then check every live row's original against images.file_hash and its
+     * thumbnail. The check resumes from the last heartbeat after a worker restart.
      */
     async drRestoreImages(input: { target: Target; workflowId?: string }): Promise<ImageRestoreResult> {
       const t = input.target;
@@ -264,31 +246,29 @@ export function createDrActivities(deps: ActivityDeps) {
       };
       // Every name, one `kind<TAB>path` line each, beside the DR report; the payload keeps counts.
       const listFile = `dr-reports/${(input.workflowId ?? 'recovery').replace(/[^A-Za-z0-9_.-]/g, '_')}.images.tsv`;
+      const mirror = join(root, layout.imagesCurrent);
+      const bucket = t.s3 ? await openTargetBucket(deps, t.s3) : undefined;
       let rows: string[][] = [];
       return withHeartbeat(
         (): HeartbeatProgress => ({ ...state, step: 'restoreImages', filesDone: state.index, ...(rows.length ? { filesTotal: rows.length } : {}) }),
         async () => {
           if (!state.copied) {
-            // rsync is itself resumable: a rerun after a lost worker copies only what is missing.
-            // Half-copied files wait in a temp dir of their own, so a lost worker's leftovers
-            // never sit among the restored originals.
-            const partial = join(t.storageRoot, RESTORE_TEMP_DIR);
-            await ensureDir(partial);
-            await runArgv(['rsync', '--archive', '--sparse', '--chmod=D0755,F0644', `--temp-dir=${partial}`, `${join(root, layout.imagesCurrent)}/`, `${t.storageRoot}/`], t.appDir);
-            await rm(partial, { recursive: true, force: true });
+            // rsync and rclone copy are themselves resumable: a rerun after a lost worker copies
+            // only what is missing.
+            if (bucket) await bucket.restoreFrom(mirror);
+            else await rsyncIntoDirectory(mirror, t.storageRoot!, t.appDir, runArgv);
             await rm(join(root, listFile), { force: true });
             state.copied = true;
           }
           const rule = await thumbnailRule(t);
           await ensureDir(join(root, dirname(listFile)));
-          rows = await psql(t, 'select storage_path, file_hash, thumbnail_path from images where deleted_at is null order by storage_path');
-          // Checked a chunk at a time, files in parallel; the heartbeat's index resumes a chunk.
+          // The size only where it is checked: an object's listing gives it, a file's hash is enough.
+          rows = await psql(t, `select storage_path, file_hash, thumbnail_path${bucket ? ', file_size_bytes' : ''} from images where deleted_at is null order by storage_path`);
+          const chunkSize = bucket ? CHECK_CHUNK.bucket : CHECK_CHUNK.directory;
+          // Checked a chunk at a time; the heartbeat's index resumes a chunk.
           while (state.index < rows.length) {
-            const chunk = rows.slice(state.index, state.index + CHECK_CHUNK) as Array<[string, string, string]>;
-            const verdicts: Array<{ original: 'ok' | 'missing' | 'corrupt'; thumbnail: 'ok' | 'rebuilt' | 'missing' }> = [];
-            await inPool(chunk, FILE_PARALLELISM, async ([path, hash, thumbnailPath], i) => {
-              verdicts[i] = await restoredImageVerdict(t.storageRoot, path, hash, thumbnailPath, rule);
-            });
+            const chunk = rows.slice(state.index, state.index + chunkSize) as LiveRow[];
+            const verdicts: Verdict[] = bucket ? await bucketVerdicts(bucket, chunk, rule) : await directoryVerdicts(t.storageRoot!, chunk, rule);
             const lines: string[] = [];
             const note = (list: BoundedNames, kind: string, path: string) => {
               addName(list, path);
@@ -337,7 +317,10 @@ export function createDrActivities(deps: ActivityDeps) {
       return verifyRecoveredApp({
         appUrl: t.appUrl,
         admin: { username: t.admin.username, password: await secrets.resolve(t.admin.password, 'target.admin.password') },
-        storageRoot: t.storageRoot,
+        removeStored: async (keys) => {
+          if (t.s3) await (await openTargetBucket(deps, t.s3)).remove(keys.flatMap((k) => bucketKey(k) ?? []));
+          else for (const key of keys) await rm(join(t.storageRoot!, key), { force: true });
+        },
         importDir: t.importDir ?? join(t.appDir, 'import'),
         importWaitMs: input.importWaitMs,
         query: (sql) => psql(t, sql),

@@ -227,7 +227,8 @@ export function createRestoreTestActivities(deps: ActivityDeps) {
         throw fail('ConfigInvalid', `restoreTests.full.recovery: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
       }
       for (const key of ['appDir', 'storageRoot'] as const) {
-        if (!parsed.data.target[key].startsWith(`${full.sandboxRoot}/`)) throw fail('ConfigInvalid', `restoreTests.full.recovery.target.${key} must lie inside restoreTests.full.sandboxRoot`);
+        const path = parsed.data.target[key];
+        if (path !== undefined && !path.startsWith(`${full.sandboxRoot}/`)) throw fail('ConfigInvalid', `restoreTests.full.recovery.target.${key} must lie inside restoreTests.full.sandboxRoot`);
       }
       return { sandboxRoot: full.sandboxRoot, recovery: full.recovery as DrInput, target: parsed.data.target };
     },

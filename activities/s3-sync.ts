@@ -9,7 +9,8 @@ import type { S3Source } from '../config/schema.js';
 import { addName, noNames } from '../core/bounded-names.js';
 import type { HeartbeatProgress } from '../core/progress.js';
 import { contentHashOf, layout } from '../core/repository-layout.js';
-import { rcloneEvent, rcloneProbeArgs, rcloneSourceEnv, rcloneSyncArgs, s3Failure } from '../core/s3-source.js';
+import { rcloneEvent, rcloneProbeArgs, rcloneRemoteEnv, rcloneSyncArgs, s3Failure, SOURCE_FIELD, type S3Place } from '../core/s3-source.js';
+import type { SecretRef } from '../core/schema-parts.js';
 import type { ActivityDeps } from './deps.js';
 import { fail } from './failure.js';
 import { ensureDir } from './fs-durable.js';
@@ -17,14 +18,18 @@ import { sha256File } from './hash.js';
 import { tally } from './health.js';
 import { withHeartbeat } from './heartbeat.js';
 import { FILE_PARALLELISM, inPool } from './pool.js';
+import type { SecretStore } from './secrets.js';
 import type { ImageSyncResult } from './rsync.js';
 
-/** Runs rclone; a failure the S3 error code explains is rethrown as that (field named, retryability by type). */
-async function rcloneStep<T>(s3: S3Source, work: () => Promise<T>): Promise<T> {
+/**
+ * Runs rclone against a bucket; a failure the S3 error code explains is rethrown as that (`field`
+ * named, retryability by type).
+ */
+export async function rcloneStep<T>(s3: S3Place, work: () => Promise<T>, field = SOURCE_FIELD): Promise<T> {
   try {
     return await work();
   } catch (err) {
-    const known = err instanceof ApplicationFailure ? s3Failure(err.message, s3) : undefined;
+    const known = err instanceof ApplicationFailure ? s3Failure(err.message, s3, field) : undefined;
     throw known ? fail(known.type, known.message) : err;
   }
 }
@@ -70,6 +75,12 @@ async function tightenModes(mirror: string, copied: Iterable<string>, increment:
   await walk(increment);
 }
 
+/** rclone's environment for a bucket whose keys are references, resolved here on the worker (`field` named when one cannot be read). */
+export async function bucketEnv(secrets: SecretStore, s3: S3Place & { accessKey: SecretRef; secretKey: SecretRef }, field: string, remote?: string): Promise<Record<string, string>> {
+  const keys = { accessKey: await secrets.resolve(s3.accessKey, `${field}.accessKey`), secretKey: await secrets.resolve(s3.secretKey, `${field}.secretKey`) };
+  return rcloneRemoteEnv(process.env, s3, keys, remote);
+}
+
 export async function syncImagesFromBucket(deps: ActivityDeps, s3: S3Source, backupId: string): Promise<ImageSyncResult> {
   const { config, commands, secrets, logger } = deps;
   const root = config.repository.root;
@@ -82,11 +93,7 @@ export async function syncImagesFromBucket(deps: ActivityDeps, s3: S3Source, bac
   await ensureDir(staging);
   const logFile = join(staging, 'rclone-images.log');
 
-  const env = rcloneSourceEnv(
-    process.env,
-    s3,
-    { accessKey: await secrets.resolve(s3.accessKey, 'source.storage.s3.accessKey'), secretKey: await secrets.resolve(s3.secretKey, 'source.storage.s3.secretKey') },
-  );
+  const env = await bucketEnv(secrets, s3, SOURCE_FIELD);
   const copied = new Set<string>();
   let moved = 0;
   let hashed = 0;

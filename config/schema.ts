@@ -2,7 +2,7 @@
 // (an environment variable name or a file path) that activities resolve on the worker, so a
 // config object can be logged, sent to a workflow or shown in an error without leaking.
 import { z } from 'zod';
-import { absolutePath, databaseSchema, duration, secretRef, type SecretRef } from '../core/schema-parts.js';
+import { absolutePath, databaseSchema, duration, s3Bucket, secretRef, type SecretRef } from '../core/schema-parts.js';
 
 export { databaseSchema, secretRef, type SecretRef };
 
@@ -192,22 +192,7 @@ export type MetricsConfig = z.infer<typeof metricsSchema>;
  * (the default deployment: MinIO), read through the S3 API. Keys are `ab/cd/<sha256>.<ext>` and
  * `thumbnails/ab/cd/<sha256>.webp` from the root or the bucket (below `prefix`).
  */
-export const s3SourceSchema = z
-  .object({
-    endpoint: z.string().regex(/^https?:\/\/[^\s/@]+\/?$/, 'must be an http(s) URL of the S3 server, e.g. "http://127.0.0.1:9000", without a path or credentials'),
-    // S3 bucket naming rules: one that begins with "-" could never be read as an option either.
-    bucket: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be an S3 bucket name (3 to 63 lowercase letters, digits, "." or "-")'),
-    /** Keys below this prefix are the storage root, e.g. "promptbox/"; none by default. */
-    prefix: z
-      .string()
-      .regex(/^[A-Za-z0-9!_.*'()-]+(\/[A-Za-z0-9!_.*'()-]+)*\/?$/, 'must be a key prefix like "images/" (no leading "/", no "..", no spaces)')
-      .refine((p) => !p.split('/').includes('..') && !p.split('/').includes('.'), 'must not contain "." or ".." segments')
-      .optional(),
-    region: z.string().regex(/^[a-z0-9-]+$/, 'must be a region name like "us-east-1"').optional(),
-    accessKey: secretRef,
-    secretKey: secretRef,
-  })
-  .strict();
+export const s3SourceSchema = s3Bucket;
 export type S3Source = z.infer<typeof s3SourceSchema>;
 
 const storageSchema = z

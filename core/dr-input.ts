@@ -4,7 +4,7 @@
 // environment variable) resolved on the worker.
 import { z } from 'zod';
 import { ENV_NAME, SECRET_NAME, URL_WITH_PASSWORD } from './env-file.js';
-import { absolutePath, databaseSchema, duration, secretRef } from './schema-parts.js';
+import { absolutePath, databaseSchema, duration, s3Bucket, secretRef } from './schema-parts.js';
 
 const argv = z.array(z.string().min(1)).min(1);
 
@@ -41,8 +41,13 @@ export const drInputSchema = z
         appDir: notRoot,
         /** A directory holding the app's files to copy first (e.g. a checkout); optional. */
         appSource: absolutePath.optional(),
-        /** Where originals and thumbnails are restored (the app's STORAGE_PATH: ab/cd/<sha>.png, thumbnails/...). */
-        storageRoot: notRoot,
+        /**
+         * Where originals and thumbnails are restored: a directory (the app's STORAGE_PATH:
+         * ab/cd/<sha>.png, thumbnails/...) or, instead, a bucket (`s3`): exactly one of the two.
+         */
+        storageRoot: notRoot.optional(),
+        /** A bucket filled through the S3 API (the app's S3_BUCKET); created when missing unless `createBucket` is false. */
+        s3: s3Bucket.extend({ createBucket: z.boolean().default(true) }).optional(),
         /** The new database: a docker compose service, or a server reached directly. */
         database: databaseSchema,
         /** argv run in appDir; default: the backup doc's `docker compose up -d db`. */
@@ -62,7 +67,14 @@ export const drInputSchema = z
          */
         environment: environment.default({}),
       })
-      .strict(),
+      .strict()
+      // Exactly one place for the images; checked even beside other fields' mistakes, so one attempt names them all.
+      .superRefine((t, ctx) => {
+        if (t.storageRoot === undefined && t.s3 === undefined) {
+          ctx.addIssue({ code: 'custom', path: ['storageRoot'], message: 'give where the images go: "storageRoot" (a directory) or "s3" (a bucket)' });
+        }
+        if (t.storageRoot !== undefined && t.s3 !== undefined) ctx.addIssue({ code: 'custom', path: ['s3'], message: 'give either "storageRoot" or "s3", not both' });
+      }, { when: (payload) => typeof payload.value === 'object' && payload.value !== null }),
     backup: z
       .object({ backupId: z.string().regex(/^\d{8}_\d{6}$/).optional(), pointInTime: z.string().datetime({ offset: true }).optional() })
       .strict()

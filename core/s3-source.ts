@@ -4,20 +4,25 @@
 import type { S3Source } from '../config/schema.js';
 import type { ErrorType } from './errors.js';
 
+/** Where a bucket is, without its keys: the source's (config) or a recovery target's (DR input). */
+export type S3Place = Pick<S3Source, 'endpoint' | 'bucket' | 'prefix' | 'region'>;
+
 /** The rclone remote the source bucket is reached through, defined only in rclone's environment. */
 export const SOURCE_REMOTE = 'PBSOURCE';
+/** The config field a failure against the source names. */
+export const SOURCE_FIELD = 'source.storage.s3';
 
 /**
  * rclone's whole environment: the worker's without rclone's and AWS's own variables (a stray
  * RCLONE_CONFIG_* or AWS_CA_BUNDLE changes or breaks the remote: SOURCE.md), plus the remote. The
  * keys travel here, never as arguments, which `ps` shows to every user.
  */
-export function rcloneSourceEnv(base: NodeJS.ProcessEnv, s3: S3Source, keys: { accessKey: string; secretKey: string }): Record<string, string> {
+export function rcloneRemoteEnv(base: NodeJS.ProcessEnv, s3: S3Place, keys: { accessKey: string; secretKey: string }, remote = SOURCE_REMOTE): Record<string, string> {
   const env: Record<string, string> = {};
   for (const [name, value] of Object.entries(base)) {
     if (value !== undefined && !name.startsWith('RCLONE_') && !name.startsWith('AWS_')) env[name] = value;
   }
-  const prefix = `RCLONE_CONFIG_${SOURCE_REMOTE}_`;
+  const prefix = `RCLONE_CONFIG_${remote}_`;
   Object.assign(env, {
     [`${prefix}TYPE`]: 's3',
     [`${prefix}PROVIDER`]: 'Other',
@@ -30,15 +35,15 @@ export function rcloneSourceEnv(base: NodeJS.ProcessEnv, s3: S3Source, keys: { a
 }
 
 /** `PBSOURCE:bucket/prefix`: the storage root inside the bucket. */
-export function sourcePath(s3: S3Source): string {
+export function remotePath(s3: S3Place, remote = SOURCE_REMOTE): string {
   const prefix = (s3.prefix ?? '').replace(/\/+$/, '');
-  return `${SOURCE_REMOTE}:${s3.bucket}${prefix ? `/${prefix}` : ''}`;
+  return `${remote}:${s3.bucket}${prefix ? `/${prefix}` : ''}`;
 }
 
 // No rclone.conf is read: the remote is the environment's, and a user's config cannot shadow it.
 // One attempt per run of rclone: the step's retry policy decides how often an unreachable server
 // is tried again, and a retry is visible in the workflow's history.
-const COMMON = ['--config=/dev/null', '--retries=1', '--low-level-retries=3', '--contimeout=10s', '--timeout=60s'];
+export const RCLONE_COMMON = ['--config=/dev/null', '--retries=1', '--low-level-retries=3', '--contimeout=10s', '--timeout=60s'];
 
 /**
  * `rclone sync` of the bucket into the mirror; what it replaces or deletes is moved into the day's
@@ -47,10 +52,10 @@ const COMMON = ['--config=/dev/null', '--retries=1', '--low-level-retries=3', '-
  * (one object per line) goes to a file in the run's staging area: a retry appends to it, so what
  * every attempt copied is checked.
  */
-export function rcloneSyncArgs(s3: S3Source, mirror: string, increment: string, excludes: string[], logFile: string): string[] {
+export function rcloneSyncArgs(s3: S3Place, mirror: string, increment: string, excludes: string[], logFile: string): string[] {
   return [
     'sync',
-    ...COMMON,
+    ...RCLONE_COMMON,
     `--backup-dir=${increment}`,
     '--use-server-modtime',
     '--use-json-log',
@@ -58,7 +63,7 @@ export function rcloneSyncArgs(s3: S3Source, mirror: string, increment: string, 
     `--log-file=${logFile}`,
     ...excludes.map((pattern) => `--exclude=${pattern}`),
     '--',
-    sourcePath(s3),
+    remotePath(s3),
     mirror,
   ];
 }
@@ -68,8 +73,8 @@ export function rcloneSyncArgs(s3: S3Source, mirror: string, increment: string, 
  * both a missing bucket and (on some servers) an unknown access key as "directory not found",
  * and only the S3 error code tells them apart.
  */
-export function rcloneProbeArgs(s3: S3Source): string[] {
-  return ['lsjson', ...COMMON, '--max-depth=1', '--dump=responses', '--', sourcePath(s3)];
+export function rcloneProbeArgs(s3: S3Place, remote = SOURCE_REMOTE): string[] {
+  return ['lsjson', ...RCLONE_COMMON, '--max-depth=1', '--dump=responses', '--', remotePath(s3, remote)];
 }
 
 export type RcloneEvent = { kind: 'copied' | 'moved'; object: string };
@@ -89,9 +94,8 @@ export function rcloneEvent(line: string): RcloneEvent | undefined {
   return undefined;
 }
 
-/** What a failed rclone run against the source means, by the S3 error code or network error in its output. */
-export function s3Failure(output: string, s3: S3Source): { type: ErrorType; message: string } | undefined {
-  const field = 'source.storage.s3';
+/** What a failed rclone run against a bucket means, by the S3 error code or network error in its output; `field` is the one to fix. */
+export function s3Failure(output: string, s3: S3Place, field = SOURCE_FIELD): { type: ErrorType; message: string } | undefined {
   if (/\b(InvalidAccessKeyId|XAdminUserNotFound)\b/.test(output)) {
     return { type: 'ConfigInvalid', message: `${field}.accessKey: ${s3.endpoint} does not know this access key` };
   }
@@ -102,7 +106,7 @@ export function s3Failure(output: string, s3: S3Source): { type: ErrorType; mess
     return { type: 'SourceMissing', message: `${field}.bucket: bucket ${s3.bucket} does not exist at ${s3.endpoint}` };
   }
   if (/\bAccessDenied\b/.test(output)) {
-    return { type: 'ConfigInvalid', message: `${field}.accessKey: ${s3.endpoint} denies this access key reading bucket ${s3.bucket}` };
+    return { type: 'ConfigInvalid', message: `${field}.accessKey: ${s3.endpoint} denies this access key access to bucket ${s3.bucket}` };
   }
   const network = /(connection refused|no such host|i\/o timeout|connection reset by peer|no route to host|TLS handshake timeout)/.exec(output);
   if (network) {

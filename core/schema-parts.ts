@@ -27,6 +27,27 @@ export const secretRef = z.union(
 export type SecretRef = z.infer<typeof secretRef>;
 
 /**
+ * A bucket on an S3-compatible server, its keys as references: the image source (config) and a
+ * recovery's target (DR input) alike.
+ */
+export const s3Bucket = z
+  .object({
+    endpoint: z.string().regex(/^https?:\/\/[^\s/@]+\/?$/, 'must be an http(s) URL of the S3 server, e.g. "http://127.0.0.1:9000", without a path or credentials'),
+    // S3 bucket naming rules: one that begins with "-" could never be read as an option either.
+    bucket: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be an S3 bucket name (3 to 63 lowercase letters, digits, "." or "-")'),
+    /** Keys below this prefix are the storage root, e.g. "promptbox/"; none by default. */
+    prefix: z
+      .string()
+      .regex(/^[A-Za-z0-9!_.*'()-]+(\/[A-Za-z0-9!_.*'()-]+)*\/?$/, 'must be a key prefix like "images/" (no leading "/", no "..", no spaces)')
+      .refine((p) => !p.split('/').includes('..') && !p.split('/').includes('.'), 'must not contain "." or ".." segments')
+      .optional(),
+    region: z.string().regex(/^[a-z0-9-]+$/, 'must be a region name like "us-east-1"').optional(),
+    accessKey: secretRef,
+    secretKey: secretRef,
+  })
+  .strict();
+
+/**
  * A user or database name, which the PostgreSQL tools get as arguments: one beginning with "-"
  * would be read as an option (`--file=/x` makes pg_dump write a plaintext dump there). A database
  * name holding "=" or a postgresql:// prefix is read by libpq as a connection string, which can

@@ -35,8 +35,8 @@ export async function drEndToEnd(s: BenchServices, source: Source): Promise<Row[
     });
     gpg.stdout!.pipe(restore.stdin!);
     await Promise.all([gpg, restore]);
-    await mkdir(raw.input.target.storageRoot, { recursive: true });
-    await execa('cp', ['-a', `${join(root, layout.imagesCurrent)}/.`, `${raw.input.target.storageRoot}/`]);
+    await mkdir(raw.storageRoot, { recursive: true });
+    await execa('cp', ['-a', `${join(root, layout.imagesCurrent)}/.`, `${raw.storageRoot}/`]);
   });
   await raw.stop();
 

@@ -353,7 +353,7 @@ test('the recovery survives a worker restart in the middle of the image restore,
     assert.ok(imageAttempt >= 2, `the image restore ran again on the new worker (attempt ${imageAttempt})`);
     assert.equal(report.steps.find((s) => s.step === 'restoreDatabase')?.attempts, 1);
     // The interrupted copy's half-written file is gone, not left among the restored originals.
-    const restored = await readdir(sandbox.input.target.storageRoot, { recursive: true });
+    const restored = await readdir(sandbox.storageRoot, { recursive: true });
     assert.deepEqual(restored.filter((p) => basename(p).startsWith('.')), []);
   } finally {
     await sandbox.stop();

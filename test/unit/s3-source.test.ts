@@ -3,12 +3,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseConfig } from '../../config/load.js';
-import { rcloneEvent, rcloneSourceEnv, rcloneSyncArgs, s3Failure, sourcePath } from '../../core/s3-source.js';
+import { rcloneEvent, rcloneRemoteEnv, rcloneSyncArgs, s3Failure, remotePath } from '../../core/s3-source.js';
 
 const s3 = { endpoint: 'http://minio:9000', bucket: 'promptbox', accessKey: { env: 'S3_ACCESS' }, secretKey: { file: '/etc/pb/s3-secret' } };
 
 test("rclone's environment defines the remote and drops the worker's rclone and AWS variables (AWS_CA_BUNDLE breaks rclone)", () => {
-  const env = rcloneSourceEnv({ PATH: '/bin', AWS_CA_BUNDLE: '/ca.pem', RCLONE_CONFIG_PBSOURCE_ENDPOINT: 'http://evil', RCLONE_CONFIG: '/x' }, s3, { accessKey: 'AK', secretKey: 'SK' });
+  const env = rcloneRemoteEnv({ PATH: '/bin', AWS_CA_BUNDLE: '/ca.pem', RCLONE_CONFIG_PBSOURCE_ENDPOINT: 'http://evil', RCLONE_CONFIG: '/x' }, s3, { accessKey: 'AK', secretKey: 'SK' });
   assert.deepEqual(env, {
     PATH: '/bin',
     RCLONE_CONFIG_PBSOURCE_TYPE: 's3',
@@ -17,7 +17,7 @@ test("rclone's environment defines the remote and drops the worker's rclone and 
     RCLONE_CONFIG_PBSOURCE_ACCESS_KEY_ID: 'AK',
     RCLONE_CONFIG_PBSOURCE_SECRET_ACCESS_KEY: 'SK',
   });
-  assert.equal(rcloneSourceEnv({}, { ...s3, region: 'eu-west-1' }, { accessKey: 'AK', secretKey: 'SK' }).RCLONE_CONFIG_PBSOURCE_REGION, 'eu-west-1');
+  assert.equal(rcloneRemoteEnv({}, { ...s3, region: 'eu-west-1' }, { accessKey: 'AK', secretKey: 'SK' }).RCLONE_CONFIG_PBSOURCE_REGION, 'eu-west-1');
 });
 
 test('the sync arguments carry no key, read no rclone.conf, put paths after "--" and move what they replace into the increment', () => {
@@ -27,7 +27,7 @@ test('the sync arguments carry no key, read no rclone.conf, put paths after "--"
   assert.ok(args.includes('--backup-dir=/repo/images/incremental/20261130'));
   assert.ok(args.includes('--exclude=*.tmp'));
   assert.deepEqual(args.slice(-3), ['--', 'PBSOURCE:promptbox/images', '/repo/images/current']);
-  assert.equal(sourcePath(s3), 'PBSOURCE:promptbox');
+  assert.equal(remotePath(s3), 'PBSOURCE:promptbox');
 });
 
 test("rclone's JSON log: copies and files moved aside are counted, the rest ignored", () => {
