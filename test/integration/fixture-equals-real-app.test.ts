@@ -8,7 +8,6 @@ import { createHash, randomBytes } from 'node:crypto';
 import { chmod, mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import bcrypt from 'bcryptjs';
-import { execa } from 'execa';
 import sharp from 'sharp';
 import { freePort } from '../../client/local/ports.js';
 import { startPostgresCluster, type PostgresCluster } from '../../client/local/postgres-cluster.js';
@@ -16,8 +15,8 @@ import { createPromptBox, seededRandom, type PromptBoxFixture } from '../../fixt
 import { renderPng, renderThumbnailWebp } from '../../fixtures/png.js';
 import { thumbnailDimensions } from '../../core/thumbnail-rule.js';
 import { startRealPromptBox, type RealApp } from '../../fixtures/real-app.js';
-import { promptboxBinary } from '../../fixtures/real-promptbox.js';
-import { clusterTool, dumpSchema } from '../../fixtures/schema.js';
+import { clusterRows, promptboxBinary, waitUntil } from '../../fixtures/real-promptbox.js';
+import { dumpSchema } from '../../fixtures/schema.js';
 import { scratchDir } from '../scratch.js';
 
 let dir: string;
@@ -29,22 +28,11 @@ const realStorage = () => join(dir, 'real', 'storage');
 const realImport = () => join(dir, 'real', 'import');
 const cleanups: Array<() => Promise<void>> = [];
 
-async function rows(database: string, query: string): Promise<string[][]> {
-  const { stdout } = await execa(clusterTool(cluster, 'psql'), ['-X', '-A', '-t', '-F', '\t', '-v', 'ON_ERROR_STOP=1', '-d', database, '-c', query], { env: cluster.env });
-  return stdout.split('\n').filter(Boolean).map((l) => l.split('\t'));
-}
+const rows = (database: string, query: string) => clusterRows(cluster, database, query);
 
 async function filesUnder(root: string): Promise<string[]> {
   const entries = await readdir(root, { recursive: true, withFileTypes: true });
   return entries.filter((e) => e.isFile()).map((e) => relative(root, join(e.parentPath, e.name))).sort();
-}
-
-async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
 }
 
 /** Drops a file into the real app's watched folder whole (written aside, then renamed in). */
@@ -101,7 +89,7 @@ test('images the real app imports get the rows, paths, hashes and thumbnails the
   const picked = await rows(fixture.database.name, 'select file_hash, storage_path, original_filename from images where deleted_at is null order by created_at limit 3');
   assert.deepEqual((await rows(fixture.database.name, 'select distinct source_tool from images order by 1')).flat(), ['a1111', 'comfyui', 'novelai']);
   for (const [, storagePath, filename] of picked) await dropForImport(filename as string, await readFile(join(fixture.storageRoot, storagePath as string)));
-  await waitFor('the real app to import 3 images', async () => Number((await rows('promptbox_real', 'select count(*) from images'))[0]?.[0]) === 3 && (await readdir(realImport())).length === 0);
+  await waitUntil('the real app to import 3 images', 60_000, async () => Number((await rows('promptbox_real', 'select count(*) from images'))[0]?.[0]) === 3 && (await readdir(realImport())).length === 0);
 
   // What the import derives (paths, hash, size, dimensions, every parsed metadata column),
   // leaving out the id, the times and what a user edits afterwards.
@@ -140,7 +128,7 @@ test("the fixture's thumbnails fit inside 300×300 like the app's: wide and tall
   const pngs = await Promise.all(shapes.map(([w, h]) => renderPng(w, h, random)));
   for (const [i, png] of pngs.entries()) await dropForImport(`shape-${i}.png`, png);
   const hashes = pngs.map(sha256);
-  await waitFor('the real app to import the shapes', async () => Number((await rows('promptbox_real', `select count(*) from images where file_hash in (${hashes.map((h) => `'${h}'`).join(', ')})`))[0]?.[0]) === shapes.length);
+  await waitUntil('the real app to import the shapes', 60_000, async () => Number((await rows('promptbox_real', `select count(*) from images where file_hash in (${hashes.map((h) => `'${h}'`).join(', ')})`))[0]?.[0]) === shapes.length);
   for (const [i, png] of pngs.entries()) {
     const [[thumbPath]] = (await rows('promptbox_real', `select thumbnail_path from images where file_hash = '${hashes[i]}'`)) as [[string]];
     const theirs = await sharp(await readFile(join(realStorage(), thumbPath))).metadata();
