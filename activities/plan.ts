@@ -48,6 +48,11 @@ export function createPlanActivities(deps: ActivityDeps) {
   }
 
   return {
+    /** The configured source's name, for runs that need only that (a restore test's alerts). */
+    async sourceName(): Promise<string> {
+      return config.source.name;
+    },
+
     async planBackup(): Promise<BackupPlan> {
       const db = config.source.database;
       const tools: Record<string, string> = { rsync: await toolVersion('rsync', ['--version']) };

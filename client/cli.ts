@@ -1,4 +1,4 @@
-// The promptbox-backup command line. Exit codes follow core/errors.ts (documented in the README).
+// The promptbox-backup command line. Exit codes follow core/errors.ts (documented in docs/operations.md).
 import { parseArgs } from 'node:util';
 import type { Client } from '@temporalio/client';
 import { ConfigError, loadConfigFile } from '../config/load.js';
@@ -14,8 +14,8 @@ import { startFullBackup } from './start-backup.js';
 import { collectStatus, formatStatus } from './status.js';
 import { formatProgress, signalDr, startDr, watchDr } from './dr.js';
 import { progressQuery } from '../workflows/dr-runbook.js';
-import type { restoreTest, RestoreTestResult } from '../workflows/restore-drill.js';
-import type { FullBackupResult } from '../core/backup-result.js';
+import type { restoreTest, RestoreTestResult } from '../workflows/restore-test.js';
+import type { BackupResult } from '../core/backup-result.js';
 import { waitWithProgress } from './progress.js';
 import { readRestoreTestHistory } from '../activities/records.js';
 import { startCodecServer } from './codec-server.js';
@@ -39,7 +39,7 @@ commands:
   schedules  apply | list | pause KIND | unpause KIND | trigger KIND | delete KIND
   dr         start --input FILE [--id ID] [--no-wait] | status ID [--watch] | approve ID |
              retry ID STEP | skip ID STEP --reason TEXT | abort ID --reason TEXT
-             the six-step disaster-recovery runbook (see README)
+             the six-step disaster-recovery runbook (see docs/disaster-recovery.md)
   restore-test run integrity|partial|full [--partial database|images] | history
              prove the backups restore: weekly integrity, monthly partial, quarterly full
   report     --out FILE.html [--days 30]: one self-contained page with charts of backup sizes and
@@ -58,7 +58,7 @@ options:
   --limit N         status: how many runs (default 10)
   --dry-run         retention: decide and report, delete nothing
   --verbose         health: every check, not just the summary line
-  --input FILE      dr start: the recovery's target and budgets (JSON, see README)
+  --input FILE      dr start: the recovery's target and budgets (JSON, see docs/disaster-recovery.md)
   --id ID           dr start: the workflow id (default dr-<source>-<time>)
   --watch           dr status: refresh until the recovery ends
   --out FILE        report: the HTML file to write
@@ -118,7 +118,7 @@ async function backupOnce(config: Config, reason: string | undefined, json: bool
     await withClient(config, async (client) => {
       const handle = await startFullBackup(client, config, reason);
       note(`started ${handle.workflowId}${config.temporal.webUi ? ` (${webUiLink(config, handle.workflowId)})` : ''}`);
-      await running.worker.runUntil(waitWithProgress<FullBackupResult>(client, handle, { json, format: (r) => formatBackupResult(r, webUiLink(config, handle.workflowId)) }));
+      await running.worker.runUntil(waitWithProgress<BackupResult>(client, handle, { json, format: (r) => formatBackupResult(r, webUiLink(config, handle.workflowId)) }));
     });
   } finally {
     await running.close();
@@ -187,7 +187,7 @@ async function main(argv: string[]): Promise<number> {
           say(values.json ? JSON.stringify({ workflowId: handle.workflowId, runId: (handle as { firstExecutionRunId?: string }).firstExecutionRunId }) : handle.workflowId);
           return EXIT_OK;
         }
-        await waitWithProgress<FullBackupResult>(client, handle, { json: values.json, format: (r) => formatBackupResult(r, webUiLink(config, handle.workflowId)) });
+        await waitWithProgress<BackupResult>(client, handle, { json: values.json, format: (r) => formatBackupResult(r, webUiLink(config, handle.workflowId)) });
         return EXIT_OK;
       });
     }

@@ -1,9 +1,9 @@
 // Human-readable summaries of a backup result for the terminal.
 import { formatDuration } from '../core/duration.js';
-import type { FullBackupResult } from '../core/backup-result.js';
+import type { BackupResult } from '../core/backup-result.js';
 import { formatBytes } from '../core/bytes.js';
 
-export function formatBackupResult(r: FullBackupResult, link?: string): string {
+export function formatBackupResult(r: BackupResult, link?: string): string {
   if (r.outcome === 'unchanged') {
     return `Config snapshot ${r.backupId} of ${r.source}: nothing changed since the last snapshot; nothing written`;
   }

@@ -13,7 +13,7 @@ import { freePort } from '../client/local/ports.js';
 import type { Logger } from 'pino';
 import { SecretStore } from '../activities/secrets.js';
 import { createLogger } from '../worker/logger.js';
-import { installRuntimeLogger } from '../worker/worker.js';
+import { installSdkRuntime } from '../worker/sdk-runtime.js';
 import { WORKFLOWS_PATH } from '../worker/workflow-bundle.js';
 
 export interface Services {
@@ -47,7 +47,7 @@ export function useServices(opts: { webUi?: boolean } = {}): Services {
     services.secrets = new SecretStore();
     services.logFile = join(services.dir, 'worker.log');
     services.logger = createLogger({ level: 'debug', file: services.logFile, secrets: services.secrets });
-    installRuntimeLogger(services.logger);
+    installSdkRuntime(services.logger);
     const [temporal, postgres, bundle] = await Promise.all([
       Promise.all([freePort(), opts.webUi ? freePort() : undefined]).then(([port, uiPort]) =>
         startDevServer({ dbFile: join(services.dir, 'temporal.sqlite'), port, ...(uiPort ? { uiPort } : {}), logFile: join(services.dir, 'temporal.log') }),

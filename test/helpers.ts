@@ -13,7 +13,7 @@ import { createPromptBox, type PromptBoxFixture } from '../fixtures/promptbox.js
 import { createRealPromptBox, type RealPromptBox } from '../fixtures/real-promptbox.js';
 import { createBackupWorker } from '../worker/worker.js';
 import type { fullBackup } from '../workflows/full-backup.js';
-import type { FullBackupResult } from '../core/backup-result.js';
+import type { BackupResult } from '../core/backup-result.js';
 import type { Services } from './harness.js';
 import { rootFailure } from '../core/alerts.js';
 
@@ -138,8 +138,8 @@ export async function runBackup(
   services: Services,
   setup: TestSetup,
   workflowType: 'fullBackup' | 'databaseBackup' | 'imageBackup' | 'configSnapshot' = 'fullBackup',
-): Promise<{ handle: WorkflowHandle<typeof fullBackup>; result?: FullBackupResult; error?: Error }> {
-  return runWorkflow<FullBackupResult>(services, setup, workflowType, [{ reason: 'test' }]);
+): Promise<{ handle: WorkflowHandle<typeof fullBackup>; result?: BackupResult; error?: Error }> {
+  return runWorkflow<BackupResult>(services, setup, workflowType, [{ reason: 'test' }]);
 }
 
 export async function sqlRows(services: Services, database: string, query: string): Promise<string[][]> {
@@ -162,7 +162,7 @@ export async function runCli(services: Services, setup: TestSetup, args: string[
 }
 
 /** Fails with the root cause's type and message, which a bare "Workflow execution failed" hides. */
-export function assertSucceeded(run: { result?: FullBackupResult; error?: Error }): FullBackupResult {
+export function assertSucceeded(run: { result?: BackupResult; error?: Error }): BackupResult {
   if (run.error || !run.result) {
     const cause = rootFailure(run.error);
     throw new Error(`backup failed: ${cause.type ?? ''} ${cause.message}`);

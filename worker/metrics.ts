@@ -24,7 +24,7 @@ export interface WorkerMetrics {
   stop(): void;
 }
 
-/** Needs the Runtime installed with the Prometheus exporter (installRuntimeLogger with `metrics`). */
+/** Needs the Runtime installed with the Prometheus exporter (installSdkRuntime with `metrics`). */
 export async function startWorkerMetrics(config: Config & { metrics: NonNullable<Config['metrics']> }, logger: Logger): Promise<WorkerMetrics> {
   const meter = Runtime.instance().metricMeter;
   const gauges = Object.fromEntries(

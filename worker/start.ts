@@ -8,7 +8,8 @@ import type { Config } from '../config/schema.js';
 import { createLogger } from './logger.js';
 import { startWorkerMetrics } from './metrics.js';
 import { stopOnSignals } from './stop-signals.js';
-import { createBackupWorker, installRuntimeLogger } from './worker.js';
+import { installSdkRuntime } from './sdk-runtime.js';
+import { createBackupWorker } from './worker.js';
 
 export interface RunningWorker {
   worker: Worker;
@@ -19,7 +20,7 @@ export interface RunningWorker {
 export async function startWorker(config: Config): Promise<RunningWorker> {
   const secrets = new SecretStore();
   const logger = createLogger({ level: config.logging.level, file: config.logging.file, secrets });
-  installRuntimeLogger(logger, config.metrics);
+  installSdkRuntime(logger, config.metrics);
   const connection = await NativeConnection.connect({ address: config.temporal.address });
   const metrics = config.metrics ? await startWorkerMetrics({ ...config, metrics: config.metrics }, logger) : undefined;
   const worker = await createBackupWorker({ config, logger, secrets, connection, ...(metrics ? { metrics } : {}) });

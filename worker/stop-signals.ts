@@ -1,7 +1,7 @@
 // SIGINT and SIGTERM stop a worker process cleanly: the worker stops polling and cancels its
 // running activities at once (shutdownGraceTime 0, the SDK default the tests rely on); each one
 // ends its child processes and removes its partial files (activities/command.ts); run() then
-// returns and the process exits 0. The SDK's own signal hook is off (installRuntimeLogger): with
+// returns and the process exits 0. The SDK's own signal hook is off (worker/sdk-runtime.ts): with
 // both, one Ctrl-C called shutdown() twice and the second threw IllegalStateError. A signal
 // repeated while stopping is logged, not fatal, so a step is never cut off halfway through its
 // clean-up (systemd's final SIGKILL still bounds the wait).

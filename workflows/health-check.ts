@@ -4,15 +4,10 @@ import { proxyActivities, upsertSearchAttributes, workflowInfo } from '@temporal
 import type { Activities } from '../activities/index.js';
 import { evaluateHealth, type HealthReport } from '../core/health.js';
 import { BACKUP_KIND, BACKUP_OUTCOME } from '../core/search-attributes.js';
-import { ALERT_OPTIONS, bookkeeping, JOURNAL_OPTIONS } from './options.js';
+import { ALERT_OPTIONS, bookkeeping, HEALTH_FACTS_OPTIONS, JOURNAL_OPTIONS } from './options.js';
 import { recordSummary } from './run-outcome.js';
 
-const { gatherHealth } = proxyActivities<Activities>({
-  summary: 'read manifests, run journal, free space, mirror and source counts',
-  startToCloseTimeout: '30 minutes',
-  heartbeatTimeout: '1 minute',
-  retry: { maximumAttempts: 3, initialInterval: '10 seconds' },
-});
+const { gatherHealth } = proxyActivities<Activities>(HEALTH_FACTS_OPTIONS);
 const { sendAlert } = proxyActivities<Activities>(ALERT_OPTIONS);
 
 export async function healthCheck(): Promise<HealthReport> {

@@ -3,4 +3,4 @@ export { fullBackup, databaseBackup, imageBackup, configSnapshot } from './full-
 export { applyRetention } from './retention.js';
 export { healthCheck } from './health-check.js';
 export { drRecovery } from './dr-runbook.js';
-export { restoreTest } from './restore-drill.js';
+export { restoreTest } from './restore-test.js';

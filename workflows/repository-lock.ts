@@ -3,9 +3,7 @@
 import { CancellationScope, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import { rootFailure } from '../core/alerts.js';
 import { BACKUP_OUTCOME } from '../core/search-attributes.js';
-import { bookkeeping, JOURNAL_OPTIONS } from './options.js';
-
-const LOCK_OPTIONS = { ...JOURNAL_OPTIONS, summary: 'repository lock' };
+import { bookkeeping, LOCK_OPTIONS } from './options.js';
 
 export async function withRepositoryLock<T>(purpose: string, work: () => Promise<T>): Promise<T> {
   const { workflowId, runId } = workflowInfo();

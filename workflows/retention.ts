@@ -7,7 +7,7 @@ import { withRepositoryLock } from './repository-lock.js';
 import type { Activities } from '../activities/index.js';
 import { selectExpiredIncrements, selectRetention, type RetentionDecision } from '../core/gfs-retention.js';
 import { BACKUP_KIND } from '../core/search-attributes.js';
-import { bookkeeping, POLICY_OPTIONS, RETENTION_OPTIONS } from './options.js';
+import { bookkeeping, RETENTION_DELETE_OPTIONS, RETENTION_LIST_OPTIONS, RETENTION_POLICY_OPTIONS } from './options.js';
 import { recordFailure, recordSuccess, recordSummary } from './run-outcome.js';
 
 export interface RetentionInput {
@@ -21,8 +21,7 @@ export interface RetentionReport extends RetentionDecision {
   invalidManifests: string[];
 }
 
-const { deleteBackups } = proxyActivities<Activities>({ ...RETENTION_OPTIONS, summary: 'delete expired backups, manifest first' });
-const LIST_OPTIONS = { ...RETENTION_OPTIONS, summary: 'list manifests, increments and the last run outcome' };
+const { deleteBackups } = proxyActivities<Activities>(RETENTION_DELETE_OPTIONS);
 
 export async function applyRetention(input: RetentionInput = {}): Promise<RetentionReport> {
   upsertSearchAttributes([{ key: BACKUP_KIND, value: 'retention' }]);
@@ -33,9 +32,9 @@ export async function applyRetention(input: RetentionInput = {}): Promise<Retent
 
 async function retention(input: RetentionInput): Promise<RetentionReport> {
   const dryRun = input.dryRun ?? false;
-  const policy = await bookkeeping(POLICY_OPTIONS).retentionPolicy();
+  const policy = await bookkeeping(RETENTION_POLICY_OPTIONS).retentionPolicy();
   try {
-    const inventory = await bookkeeping(LIST_OPTIONS).listRetentionCandidates();
+    const inventory = await bookkeeping(RETENTION_LIST_OPTIONS).listRetentionCandidates();
     const now = new Date();
     const decision = selectRetention(
       inventory.candidates.map((c) => ({ ...c, time: new Date(c.time) })),

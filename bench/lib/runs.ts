@@ -5,7 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Client } from '@temporalio/client';
 import { startFullBackup } from '../../client/start-backup.js';
 import type { DrInput } from '../../core/dr-input.js';
-import type { FullBackupResult } from '../../core/backup-result.js';
+import type { BackupResult } from '../../core/backup-result.js';
 import type { DrReport } from '../../core/dr-report.js';
 import type { Source } from './environment.js';
 
@@ -16,7 +16,7 @@ async function spaced(): Promise<void> {
   lastStart = Date.now();
 }
 
-export async function fullBackup(client: Client, source: Source): Promise<FullBackupResult> {
+export async function fullBackup(client: Client, source: Source): Promise<BackupResult> {
   await spaced();
   const handle = await startFullBackup(client, source.config, 'benchmark');
   const result = await handle.result();
@@ -24,7 +24,7 @@ export async function fullBackup(client: Client, source: Source): Promise<FullBa
   return result;
 }
 
-export async function imageBackup(client: Client, source: Source): Promise<FullBackupResult> {
+export async function imageBackup(client: Client, source: Source): Promise<BackupResult> {
   await spaced();
   return client.workflow.execute('imageBackup', {
     taskQueue: source.config.temporal.taskQueue,

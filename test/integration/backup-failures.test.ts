@@ -10,7 +10,7 @@ import { useServices } from '../harness.js';
 import { assertSucceeded, historyText, makeConfig, makeFixture, rootFailure, runBackup, runWorkflow, type TestSetup } from '../helpers.js';
 import { connectClient } from '../../client/connect.js';
 import { startCodecServer } from '../../client/codec-server.js';
-import type { FullBackupResult } from '../../core/backup-result.js';
+import type { BackupResult } from '../../core/backup-result.js';
 import { freePort } from '../../client/local/ports.js';
 import { parseConfig } from '../../config/load.js';
 import { collectStatus, formatStatus } from '../../client/status.js';
@@ -141,7 +141,7 @@ test('with the payload codec on, workflow inputs and results are ciphertext in h
   const { client, close } = await connectClient(setup.config);
   try {
     const reason = `codec-check-${randomBytes(6).toString('hex')}`;
-    const run = await runWorkflow<FullBackupResult>(services, setup, 'fullBackup', [{ reason }], client);
+    const run = await runWorkflow<BackupResult>(services, setup, 'fullBackup', [{ reason }], client);
     assert.ifError(run.error);
     assert.equal(run.result?.repository, setup.config.repository.root, 'the codec client reads the result');
     const raw = JSON.stringify(await services.client.workflow.getHandle(run.handle.workflowId).fetchHistory());

@@ -6,9 +6,9 @@ import assert from 'node:assert/strict';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { execa, type ResultPromise } from 'execa';
+import { execa } from 'execa';
 import { useServices } from '../harness.js';
+import { useWorkerProcesses, whileRunning } from '../worker-process.js';
 import { assertSucceeded, finalAttempt, makeConfig, makeFixture, rootFailure, runBackup, runWorkflow, scheduledCount, sqlRows, testWorker, type TestSetup } from '../helpers.js';
 import { writeStandInDocker } from '../standin-docker.js';
 import { makeSandbox } from '../../fixtures/dr-sandbox.js';
@@ -17,46 +17,17 @@ import type { DrProgress, DrReport } from '../../core/dr-report.js';
 import { freePort } from '../../client/local/ports.js';
 import { pgCtlArgv, startPostgresCluster } from '../../client/local/postgres-cluster.js';
 import { createPromptBox, type PromptBoxFixture } from '../../fixtures/promptbox.js';
-import type { RestoreTestResult } from '../../workflows/restore-drill.js';
+import type { RestoreTestResult } from '../../workflows/restore-test.js';
 
 const services = useServices();
-const root = fileURLToPath(new URL('../..', import.meta.url));
 const originalPath = process.env.PATH;
-const spawned: ResultPromise[] = [];
+const spawnWorkerProcess = useWorkerProcesses(services);
 after(async () => {
   process.env.PATH = originalPath;
-  for (const p of spawned) p.kill('SIGKILL');
 });
 
 async function allFiles(dir: string): Promise<string[]> {
   return (await readdir(dir, { recursive: true, withFileTypes: true })).filter((e) => e.isFile()).map((e) => join(e.parentPath, e.name).slice(dir.length + 1));
-}
-
-/** A worker in its own process (so it can be SIGKILLed), with a stand-in docker first on PATH if given. */
-async function spawnWorkerProcess(setup: TestSetup, name: string, binDir?: string): Promise<() => ResultPromise> {
-  const configFile = join(services.dir, `${name}.json`);
-  await writeFile(configFile, JSON.stringify(setup.config));
-  return () => {
-    const p = execa('node', ['--import', join(root, 'node_modules/tsx/dist/esm/index.mjs'), join(root, 'client/cli.ts'), 'worker', '--config', configFile], {
-      env: { PATH: binDir ? `${binDir}:${originalPath}` : originalPath },
-      reject: false,
-      stdio: 'ignore',
-    });
-    spawned.push(p);
-    return p;
-  };
-}
-
-/** Waits until the run's `activity` is executing (and has heartbeated when asked). */
-async function whileRunning(setup: TestSetup, workflowId: string, activity: string, heartbeated = false): Promise<void> {
-  const handle = services.client.workflow.getHandle(workflowId);
-  for (let i = 0; i < 600; i += 1) {
-    const pending = (await handle.describe()).raw.pendingActivities ?? [];
-    // PENDING_ACTIVITY_STATE_STARTED is 2 in the raw protobuf enum.
-    if (pending.some((a) => a.activityType?.name === activity && Number(a.state) === 2 && (!heartbeated || a.heartbeatDetails))) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`${activity} never started in ${workflowId} (${setup.config.temporal.taskQueue})`);
 }
 
 /** A Prompt Box whose dump takes seconds: bulk change-feed rows, read through a throttled docker. */
@@ -185,6 +156,7 @@ test('a corrupted manifest is caught by the integrity check, named and alerted; 
     const alert = alerts.find((a) => a.event === 'restore_test_failed');
     assert.ok(alert, JSON.stringify(alerts));
     assert.match(alert.text, new RegExp(`${second.manifest!.replace('.', '\\.')}: sha256: manifest unreadable`));
+    assert.ok(alert.text.includes(`promptbox-backup ${setup.config.source.name}: `), `the alert names the source: ${alert.text}`);
 
     // A byte flipped in the first (still trusted) backup's dump: a restore refuses it, it never restores it silently.
     const dump = join(setup.config.repository.root, `db/promptbox_${first.backupId}.dump.gpg`);
@@ -234,7 +206,7 @@ test('PostgreSQL stopped during a dump: retried with backoff, then a clear failu
     const worker = await testWorker(services, setup);
     const failed = await worker.runUntil(async () => {
       const handle = await services.client.workflow.start('fullBackup', { taskQueue: setup.config.temporal.taskQueue, workflowId: 'database-dies', args: [{}] });
-      await whileRunning(setup, 'database-dies', 'dumpDatabase');
+      await whileRunning(services, 'database-dies', 'dumpDatabase');
       await new Promise((r) => setTimeout(r, 1000));
       await cluster.stop();
       return handle.result().then(() => undefined, (err: unknown) => err);
@@ -263,7 +235,7 @@ test('a worker killed with SIGKILL during pg_dump: a new worker finishes the bac
   const startWorkerProcess = await spawnWorkerProcess(setup, 'worker-killed', docker.binDir);
   const first = startWorkerProcess();
   const handle = await services.client.workflow.start('fullBackup', { taskQueue: setup.config.temporal.taskQueue, workflowId: 'worker-killed', args: [{}] });
-  await whileRunning(setup, 'worker-killed', 'dumpDatabase', true);
+  await whileRunning(services, 'worker-killed', 'dumpDatabase', true);
   const staging = join(setup.config.repository.root, '.staging');
   assert.ok((await allFiles(staging)).some((f) => f.endsWith('.partial')), 'a partial dump is being written');
   first.kill('SIGKILL');
@@ -291,7 +263,7 @@ test('a worker killed with SIGKILL during pg_restore in a DR run: a new worker f
   try {
     const first = startWorkerProcess();
     const handle = await services.client.workflow.start('drRecovery', { taskQueue: setup.config.temporal.taskQueue, workflowId: 'dr-worker-killed', args: [input] });
-    await whileRunning(setup, 'dr-worker-killed', 'drRestoreDatabase', true);
+    await whileRunning(services, 'dr-worker-killed', 'drRestoreDatabase', true);
     first.kill('SIGKILL');
     await first;
     startWorkerProcess();
@@ -318,7 +290,7 @@ test('a worker killed with SIGKILL during the image rsync: a new worker finishes
   const startWorkerProcess = await spawnWorkerProcess(setup, 'rsync-worker-killed');
   const first = startWorkerProcess();
   const handle = await services.client.workflow.start('fullBackup', { taskQueue: setup.config.temporal.taskQueue, workflowId: 'rsync-worker-killed', args: [{}] });
-  await whileRunning(setup, 'rsync-worker-killed', 'syncImages', true);
+  await whileRunning(services, 'rsync-worker-killed', 'syncImages', true);
   first.kill('SIGKILL');
   await first;
   startWorkerProcess();
@@ -342,7 +314,7 @@ test('a worker killed with SIGKILL during an integrity check: a new worker finis
   const startWorkerProcess = await spawnWorkerProcess(setup, 'integrity-worker-killed');
   const first = startWorkerProcess();
   const handle = await services.client.workflow.start('restoreTest', { taskQueue: setup.config.temporal.taskQueue, workflowId: 'integrity-worker-killed', args: [{ kind: 'integrity' }] });
-  await whileRunning(setup, 'integrity-worker-killed', 'integrityCheck', true);
+  await whileRunning(services, 'integrity-worker-killed', 'integrityCheck', true);
   first.kill('SIGKILL');
   await first;
   startWorkerProcess();
@@ -360,7 +332,7 @@ test('the Temporal server stopped and restarted in the middle of a full backup: 
     const worker = await testWorker(services, setup);
     const result = await worker.runUntil(async () => {
       const handle = await services.client.workflow.start('fullBackup', { taskQueue: setup.config.temporal.taskQueue, workflowId: 'server-restart', args: [{}] });
-      await whileRunning(setup, 'server-restart', 'dumpDatabase');
+      await whileRunning(services, 'server-restart', 'dumpDatabase');
       await services.restartTemporal(2_000);
       return (await handle.result()) as { manifest: string };
     });
@@ -383,7 +355,7 @@ test('the Temporal server stopped and restarted in the middle of a DR run: the r
     const worker = await testWorker(services, setup);
     const report = await worker.runUntil(async () => {
       const handle = await services.client.workflow.start('drRecovery', { taskQueue: setup.config.temporal.taskQueue, workflowId: 'dr-server-restart', args: [input] });
-      await whileRunning(setup, 'dr-server-restart', 'drRestoreDatabase');
+      await whileRunning(services, 'dr-server-restart', 'drRestoreDatabase');
       await services.restartTemporal(2_000);
       return (await handle.result()) as DrReport;
     });

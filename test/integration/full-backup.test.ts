@@ -1,5 +1,6 @@
-// Covers: workflows/full-backup.ts, activities/{postgres,rsync,config-snapshot,encrypt,verify,commit}.ts
-// against a real Temporal dev server and a real PostgreSQL cluster.
+// Covers: workflows/full-backup.ts, workflows/backup-post-commit.ts, core/backup-result.ts,
+// activities/{postgres,rsync,config-snapshot,encrypt,verify,commit}.ts against a real Temporal
+// dev server and a real PostgreSQL cluster.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';

@@ -13,7 +13,7 @@ import { useServices } from '../harness.js';
 import { assertSucceeded, makeConfig, makeFixture, rootFailure, runBackup, runCli, runWorkflow, testWorker, type TestSetup } from '../helpers.js';
 import { gatherHealthFacts } from '../../activities/health.js';
 import { collectStatus, formatStatus } from '../../client/status.js';
-import type { FullBackupResult } from '../../core/backup-result.js';
+import type { BackupResult } from '../../core/backup-result.js';
 import { evaluateHealth } from '../../core/health.js';
 import { manifestSchema, type Manifest } from '../../core/manifest.js';
 import { backupIdFor, backupTime } from '../../core/repository-layout.js';
@@ -142,7 +142,7 @@ test('health and status trust only artifacts on disk: a deleted newest dump is c
   const root = setup.config.repository.root;
   const first = assertSucceeded(await runBackup(services, setup));
   await pause(1100);
-  const newest = assertSucceeded(await runWorkflow<FullBackupResult>(services, setup, 'databaseBackup', [{ skipRetention: true }]));
+  const newest = assertSucceeded(await runWorkflow<BackupResult>(services, setup, 'databaseBackup', [{ skipRetention: true }]));
   const newestDump = newest.artifacts.find((a) => a.kind === 'dump')!.path;
   const healthy = evaluateHealth(await gatherHealthFacts(setup.config), setup.config.health);
   assert.equal(healthy.status, 'ok', healthy.summary);

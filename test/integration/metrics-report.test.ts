@@ -16,7 +16,7 @@ import { BACKUP_WORKFLOWS } from '../../core/report-html.js';
 import { progressOf, reportMarkdown, rpoVerdict, rtoVerdict, STEP_TITLES, type DrReport } from '../../core/dr-report.js';
 import { DR_STEPS } from '../../core/dr-input.js';
 import { manifestSchema, type Manifest } from '../../core/manifest.js';
-import type { FullBackupResult } from '../../core/backup-result.js';
+import type { BackupResult } from '../../core/backup-result.js';
 import { launchBrowser } from '../browser.js';
 import { useServices, type Services } from '../harness.js';
 import { assertSucceeded, makeConfig, makeFixture, runBackup, runWorkflow, type TestSetup } from '../helpers.js';
@@ -24,7 +24,7 @@ import { assertSucceeded, makeConfig, makeFixture, runBackup, runWorkflow, type 
 const services = useServices();
 const cli = fileURLToPath(new URL('../../promptbox-backup', import.meta.url));
 
-async function manifestOf(setup: TestSetup, result: FullBackupResult): Promise<Manifest> {
+async function manifestOf(setup: TestSetup, result: BackupResult): Promise<Manifest> {
   return manifestSchema.parse(JSON.parse(await readFile(join(setup.config.repository.root, result.manifest!), 'utf8')));
 }
 
@@ -99,7 +99,7 @@ test('the worker serves the SDK\'s metrics and ours on its loopback address, mat
 
     // A database backup run by this worker: its gauges change as soon as the run is over.
     const handle = await services.client.workflow.start('databaseBackup', { taskQueue: setup.config.temporal.taskQueue, workflowId: 'metrics-second-backup', args: [{ reason: 'test' }], workflowExecutionTimeout: '5 minutes' });
-    const second = await manifestOf(setup, (await handle.result()) as FullBackupResult);
+    const second = await manifestOf(setup, (await handle.result()) as BackupResult);
     assert.ok(Date.parse(second.finishedAt) - Date.parse(first.finishedAt) >= 1000, 'the two backups differ by their finish time');
     text = await fetch(url).then((r) => r.text());
     assert.equal(sample(text, 'promptbox_last_good_backup_timestamp_seconds', { kind: 'database' }), Math.floor(Date.parse(second.finishedAt) / 1000));

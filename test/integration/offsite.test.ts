@@ -1,4 +1,4 @@
-// Covers: activities/offsite.ts and the off-site step of workflows/full-backup.ts, against real
+// Covers: activities/offsite.ts and the off-site step of workflows/backup-post-commit.ts, against real
 // peers on loopback: an sshd started with a throwaway host key and client key, and a WebDAV
 // server run by rclone itself standing in for the cloud (through rclone's crypt backend).
 import { test, after } from 'node:test';
@@ -14,7 +14,7 @@ import { fetchOffsite } from '../../activities/offsite.js';
 import { CommandRunner } from '../../activities/command.js';
 import { SecretStore } from '../../activities/secrets.js';
 import { parseConfig } from '../../config/load.js';
-import type { RestoreTestResult } from '../../workflows/restore-drill.js';
+import type { RestoreTestResult } from '../../workflows/restore-test.js';
 import { manifestSchema } from '../../core/manifest.js';
 
 const services = useServices();

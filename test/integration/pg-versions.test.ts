@@ -14,7 +14,7 @@ import { freePort } from '../../client/local/ports.js';
 import { createPromptBox } from '../../fixtures/promptbox.js';
 import { manifestSchema, type Manifest } from '../../core/manifest.js';
 import { latestGood, readCatalog } from '../../activities/catalog.js';
-import type { RestoreTestResult } from '../../workflows/restore-drill.js';
+import type { RestoreTestResult } from '../../workflows/restore-test.js';
 
 const services = useServices();
 

@@ -8,7 +8,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { useServices } from '../harness.js';
 import { makeConfig, makeFixture, runCli, testWorker, type TestSetup } from '../helpers.js';
-import type { FullBackupResult } from '../../core/backup-result.js';
+import type { BackupResult } from '../../core/backup-result.js';
 import type { ProgressEvent } from '../../core/progress.js';
 
 const services = useServices();
@@ -33,7 +33,7 @@ test('backup --json streams progress and each finished step in order, then the r
   assert.equal(run.exitCode, 0, run.stderr);
   const lines = run.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { type: string } & Record<string, unknown>);
   assert.equal(lines[0]?.type, 'started');
-  const last = lines.at(-1) as { type: string; result: FullBackupResult };
+  const last = lines.at(-1) as { type: string; result: BackupResult };
   assert.equal(last.type, 'result');
   assert.equal(last.result.outcome, 'succeeded');
 

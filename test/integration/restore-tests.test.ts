@@ -1,4 +1,4 @@
-// Covers: workflows/restore-drill.ts, activities/restore-test.ts, activities/artifact-check.ts,
+// Covers: workflows/restore-test.ts, activities/restore-test.ts, activities/artifact-check.ts,
 // against the real Temporal server, PostgreSQL 16 and the real Prompt Box's data (its images
 // imported by the app itself); the full restore recovers it into a sandbox running the real app.
 import { test } from 'node:test';
@@ -13,7 +13,7 @@ import { useServices } from '../harness.js';
 import { assertSucceeded, finalAttempt, makeConfig, makeFixture, makeRealPromptBox, recordHistory, runBackup, runWorkflow, sqlRows, testWorker, type TestSetup } from '../helpers.js';
 import { backupIdFor } from '../../core/repository-layout.js';
 import { makeSandbox } from '../../fixtures/dr-sandbox.js';
-import type { RestoreTestResult } from '../../workflows/restore-drill.js';
+import type { RestoreTestResult } from '../../workflows/restore-test.js';
 import type { ConfigInput } from '../../config/schema.js';
 import type { PromptBoxFixture } from '../../fixtures/promptbox.js';
 import type { DrInput } from '../../core/dr-input.js';

@@ -11,7 +11,7 @@ import type { VerificationCheck } from '../core/manifest.js';
 import { scratchNameFor } from '../core/scratch-name.js';
 import { BACKUP_KIND } from '../core/search-attributes.js';
 import { drRecovery } from './dr-runbook.js';
-import { bookkeeping, POLICY_OPTIONS, RETENTION_OPTIONS } from './options.js';
+import { bookkeeping, RESTORE_CHECK_OPTIONS, RESTORE_CHECK_TIMEOUT_MS, RESTORE_TEST_RECORD_OPTIONS, RETENTION_POLICY_OPTIONS, SANDBOX_PLAN_OPTIONS, SANDBOX_TEARDOWN_OPTIONS, SOURCE_NAME_OPTIONS } from './options.js';
 import { recordFailure, recordSuccess, recordSummary } from './run-outcome.js';
 import { trackRunProgress, type RunProgressTracker } from './run-progress.js';
 
@@ -35,22 +35,17 @@ export interface RestoreTestResult {
   checked: number;
 }
 
-/** The checks' budget: also what the progress query reports as the step's budget. */
-const LONG_TIMEOUT_MS = 6 * 3_600_000;
-const long = proxyActivities<Activities>({
-  startToCloseTimeout: LONG_TIMEOUT_MS,
-  // The checks heartbeat every few seconds; a lost worker is noticed within this.
-  heartbeatTimeout: '30 seconds',
-  retry: { maximumAttempts: 2, initialInterval: '30 seconds', nonRetryableErrorTypes: ['ConfigInvalid', 'VerificationFailed', 'WrongPassphrase'] },
-});
-const quick = proxyActivities<Activities>(RETENTION_OPTIONS);
+const checks = proxyActivities<Activities>(RESTORE_CHECK_OPTIONS);
+const { fullRestorePlan } = proxyActivities<Activities>(SANDBOX_PLAN_OPTIONS);
+const { recordRestoreTest } = proxyActivities<Activities>(RESTORE_TEST_RECORD_OPTIONS);
+const teardown = proxyActivities<Activities>(SANDBOX_TEARDOWN_OPTIONS);
 
 export async function restoreTest(input: RestoreTestInput): Promise<RestoreTestResult> {
   const info = workflowInfo();
   const startedAt = new Date();
   upsertSearchAttributes([{ key: BACKUP_KIND, value: `restore-test-${input.kind}` }]);
   const progress = trackRunProgress('read the repository settings', 1);
-  const { source } = await bookkeeping(POLICY_OPTIONS).retentionPolicy();
+  const source = await sourceName();
   let outcome: RestoreTestOutcome;
   try {
     outcome = await run(input, info.workflowId, info.runId, startedAt, progress);
@@ -61,7 +56,7 @@ export async function restoreTest(input: RestoreTestInput): Promise<RestoreTestR
   // Unique per run: two tests started in the same second must not overwrite each other's record.
   const id = `${outcome.kind}-${startedAt.toISOString().replace(/[-:]/g, '').slice(0, 15)}-${info.runId.slice(-8)}`;
   const result: RestoreTestResult = { id, startedAt: startedAt.toISOString(), finishedAt: new Date().toISOString(), ...outcome };
-  await quick.recordRestoreTest({ id, result });
+  await recordRestoreTest({ id, result });
   if (result.passed) {
     recordSummary(`${outcome.kind} restore test passed: ${result.checked} checked, record ${id}`);
     await recordSuccess('restore-test', 'succeeded');
@@ -78,17 +73,23 @@ export async function restoreTest(input: RestoreTestInput): Promise<RestoreTestR
   return result;
 }
 
+/** The name alerts carry. Runs recorded before the sourceName activity read it from the retention policy. */
+async function sourceName(): Promise<string> {
+  if (patched('source-name-activity')) return bookkeeping(SOURCE_NAME_OPTIONS).sourceName();
+  return (await bookkeeping(RETENTION_POLICY_OPTIONS).retentionPolicy()).source;
+}
+
 async function run(input: RestoreTestInput, workflowId: string, runId: string, startedAt: Date, progress: RunProgressTracker): Promise<RestoreTestOutcome> {
   const which = input.partial ?? (startedAt.getUTCMonth() % 2 === 0 ? 'database' : 'images');
   const title = input.kind === 'integrity' ? 'integrity check' : input.kind === 'partial' ? `partial restore of the ${which}` : 'full restore (DR runbook in a sandbox)';
   return progress.step(title, () => {
-    if (input.kind !== 'full') progress.budget(LONG_TIMEOUT_MS);
+    if (input.kind !== 'full') progress.budget(RESTORE_CHECK_TIMEOUT_MS);
     return runChecks(input, which, workflowId, runId, startedAt);
   });
 }
 
 async function runChecks(input: RestoreTestInput, which: 'database' | 'images', workflowId: string, runId: string, startedAt: Date): Promise<RestoreTestOutcome> {
-  if (input.kind === 'integrity') return long.integrityCheck();
+  if (input.kind === 'integrity') return checks.integrityCheck();
   if (input.kind === 'partial') {
     // Runs recorded before names were unique per run keep the name they created, so that their
     // clean-up drops what they made.
@@ -97,19 +98,19 @@ async function runChecks(input: RestoreTestInput, which: 'database' | 'images', 
       : `pbb_restore_test_${workflowId.replace(/[^a-z0-9]/gi, '_').toLowerCase()}`.slice(0, 60);
     if (which === 'database') {
       try {
-        return await long.partialDatabaseRestore({ scratch });
+        return await checks.partialDatabaseRestore({ scratch });
       } finally {
-        await CancellationScope.nonCancellable(() => quick.dropScratchDatabase({ scratch }));
+        await CancellationScope.nonCancellable(() => teardown.dropScratchDatabase({ scratch }));
       }
     }
     try {
-      return await long.partialImageRestore({ scratch, seed: startedAt.getTime() % 2 ** 31 });
+      return await checks.partialImageRestore({ scratch, seed: startedAt.getTime() % 2 ** 31 });
     } finally {
-      await CancellationScope.nonCancellable(() => quick.removeScratchDir({ scratch }));
+      await CancellationScope.nonCancellable(() => teardown.removeScratchDir({ scratch }));
     }
   }
   // Validated on the worker: an invalid sandbox definition fails as ConfigInvalid, naming fields.
-  const plan = await quick.fullRestorePlan();
+  const plan = await fullRestorePlan();
   const target = plan.target;
   try {
     const report = await executeChild(drRecovery, { workflowId: `${workflowId}-dr`, args: [plan.recovery] });
@@ -125,8 +126,8 @@ async function runChecks(input: RestoreTestInput, which: 'database' | 'images', 
   } finally {
     // Torn down whatever happened: nothing of the sandbox is left running or on disk.
     await CancellationScope.nonCancellable(async () => {
-      await quick.drStop({ target });
-      await quick.clearSandbox({ sandboxRoot: plan.sandboxRoot });
+      await teardown.drStop({ target });
+      await teardown.clearSandbox({ sandboxRoot: plan.sandboxRoot });
     });
   }
 }
