@@ -1,4 +1,4 @@
-// A client of the real Prompt Box HTTP API (../shared/promptbox/SOURCE.md), as much as
+// A client of the real Prompt Box HTTP API (docs/design-notes.md, "The app contract"), as much as
 // verification needs: login, the paged image list, an image's detail, /storage/ bytes and a
 // permanent delete. Every answer is checked against the shape the real app gives; anything else
 // is an AppAnswerError carrying what was received, for the checklist's evidence.

@@ -1,4 +1,4 @@
-// The benchmark (README "Benchmarks"): builds Prompt Box fixtures of the requested size, runs
+// The benchmark (bench/README.md): builds Prompt Box fixtures of the requested size, runs
 // each scenario against its yardstick in the same run, prints a table, and writes results.json
 // and RESULTS.md. Missed targets are printed as MISSED; the exit code says only whether it ran.
 //

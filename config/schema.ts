@@ -121,8 +121,8 @@ export const restoreTestsSchema = z
     /** Parallel hashing workers of the integrity check; default: the number of cores. */
     parallelism: z.number().int().min(1).optional(),
     /**
-     * The quarterly full restore: a drRecovery input (see README) whose appDir and storageRoot
-     * lie inside sandboxRoot; everything in sandboxRoot is deleted after the test.
+     * The quarterly full restore: a drRecovery input (docs/disaster-recovery.md) whose appDir
+     * and storageRoot lie inside sandboxRoot; everything in sandboxRoot is deleted after the test.
      */
     full: z.object({ sandboxRoot: absolutePath, recovery: z.record(z.string(), z.unknown()) }).strict().optional(),
   })

@@ -1,8 +1,8 @@
 // The one table of failures promptbox-backup reports on purpose. Each entry is an
 // ApplicationFailure type (what Temporal history and the Web UI show), whether a retry can fix
 // it, and the CLI exit status it maps to. Workflows derive nonRetryableErrorTypes from it, the
-// CLI derives its exit switch from it, and the README documents it. Codes are stable across
-// releases; an unknown failure exits 1.
+// CLI derives its exit switch from it, and docs/operations.md documents it. Codes are stable
+// across releases; an unknown failure exits 1.
 //
 // Pure module: imported by workflows, activities and the client alike.
 

@@ -1,7 +1,7 @@
 // Grandfather-father-son retention of the repository's backups. Pure: decides what goes and,
 // for every survivor, which rules keep it; the retention workflow carries the decision out.
 //
-// The rule, as the README states it: sort good backups that contain a dump newest first; for
+// The rule, as docs/operations.md states it: sort good backups that contain a dump newest first; for
 // each of the rules daily (N=7), weekly (ISO weeks, N=4) and monthly (N=12), walk that list and
 // keep the first (newest) backup of each period until N periods are kept. Periods without a
 // backup do not count (a gap of days stretches the daily window back), and one backup may be

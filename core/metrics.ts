@@ -1,7 +1,8 @@
 // Our Prometheus gauges, decided from what the repository records: the newest good backup of each
 // kind (its age and size), the last restore test of each level and the last DR drill. Pure:
-// the worker reads the records and sets the gauges (worker/metrics.ts). A unit test checks the
-// README documents every metric of METRICS, so the documentation and the endpoint cannot drift apart.
+// the worker reads the records and sets the gauges (worker/metrics.ts). A unit test checks that
+// docs/operations.md documents every metric of METRICS, so the documentation and the endpoint
+// cannot drift apart.
 import { BACKUP_PARTS, type BackupPart, type Manifest } from './manifest.js';
 
 export interface MetricDefinition {

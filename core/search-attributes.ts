@@ -1,6 +1,8 @@
 // Typed search attributes every run carries, so the Web UI and `status` can find runs by kind,
-// outcome, source and size, and an auditor's question is one list filter (README, Audit). The dev server registers them from SEARCH_ATTRIBUTES at start;
-// production clusters with `temporal operator search-attribute create` (see README).
+// outcome, source and size, and an auditor's question is one list filter (docs/operations.md,
+// "Audit in Temporal Web"). The dev server registers them from SEARCH_ATTRIBUTES at start;
+// production clusters with `temporal operator search-attribute create` (docs/operations.md,
+// "Setting up production").
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 
 export const BACKUP_KIND = defineSearchAttributeKey('BackupKind', SearchAttributeType.KEYWORD);

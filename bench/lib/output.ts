@@ -27,7 +27,7 @@ function markdown(results: Results): string {
     '# Benchmark results',
     '',
     `Measured ${results.date} with \`npm run bench -- ${Object.entries(results.options).map(([k, v]) => `--${k} ${v}`).join(' ')}\`.`,
-    'Every comparison is measured in the same run on the same data; see the README section "Benchmarks".',
+    'Every comparison is measured in the same run on the same data; what each row compares: bench/README.md.',
     '',
     '| scenario | ours | compared with | result | target | verdict |',
     '|---|---|---|---|---|---|',

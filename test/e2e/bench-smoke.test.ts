@@ -1,6 +1,6 @@
 // Covers: bench/ (run.ts, scenarios, baseline-backup.sh). The benchmark itself is not a test (its
 // figures are ratios printed for people); this tiny run keeps every scenario working, so the
-// README's `npm run bench` does not rot between measurements.
+// `npm run bench` of bench/README.md does not rot between measurements.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';

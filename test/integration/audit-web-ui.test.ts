@@ -1,5 +1,5 @@
-// Covers: README "Audit in Temporal Web" (its queries, parsed from the README) and the DR launch
-// command (run verbatim), core/audit-summary.ts, the audit search attributes and memo summaries
+// Covers: docs/operations.md "Audit in Temporal Web" (its queries, parsed from the page) and the DR
+// launch command of docs/disaster-recovery.md (run verbatim), core/audit-summary.ts, the audit search attributes and memo summaries
 // of workflows/full-backup.ts and dr-runbook.ts, and what the dev server's Web UI shows of them,
 // in headless Chromium (screenshots in test-artifacts/).
 import { test } from 'node:test';
@@ -22,16 +22,16 @@ import { makeSandbox, type Sandbox } from '../../fixtures/dr-sandbox.js';
 
 const services = useServices({ webUi: true });
 
-/** The text after `<!-- marker -->` in README.md, so the tests run what the README says. */
-async function readmeAfter(marker: string): Promise<string> {
-  const readme = await readFile(new URL('../../README.md', import.meta.url), 'utf8');
-  const at = readme.indexOf(`<!-- ${marker} -->`);
-  assert.ok(at >= 0, `README.md has a <!-- ${marker} --> marker`);
-  return readme.slice(at);
+/** The text after `<!-- marker -->` in a page of docs/, so the tests run what the documentation says. */
+async function docAfter(page: 'operations.md' | 'disaster-recovery.md', marker: string): Promise<string> {
+  const text = await readFile(new URL(`../../docs/${page}`, import.meta.url), 'utf8');
+  const at = text.indexOf(`<!-- ${marker} -->`);
+  assert.ok(at >= 0, `docs/${page} has a <!-- ${marker} --> marker`);
+  return text.slice(at);
 }
 
-async function readmeQueries(): Promise<Map<string, string>> {
-  const section = await readmeAfter('audit-queries');
+async function documentedQueries(): Promise<Map<string, string>> {
+  const section = await docAfter('operations.md', 'audit-queries');
   const table = section.slice(0, section.indexOf('<!-- /audit-queries -->'));
   const rows = table.split('\n').filter((line) => line.startsWith('| ') && line.includes('`'));
   return new Map(rows.map((row) => {
@@ -45,7 +45,7 @@ interface AuditRuns {
   backupId: string;
   backupWorkflowId: string;
   failedWorkflowId: string;
-  /** Launched with the README's command; within budget. */
+  /** Launched with the documented Temporal CLI command; within budget. */
   drInBudget: string;
   drInBudgetReport: DrReport;
   /** Started as our CLI's `dr start` does, with a step budget far too short: over budget, yet succeeded. */
@@ -85,7 +85,7 @@ function auditRuns(): Promise<AuditRuns> {
     };
     const runs = await (await testWorker(services, setup)).runUntil(async () => {
       const inBudget = await recover('audit-readme', async (sandbox) => {
-        const id = await launchDrAsReadmeSays(sandbox.input);
+        const id = await launchDrAsDocumented(sandbox.input);
         return { drInBudget: id, drInBudgetReport: (await services.client.workflow.getHandle(id).result()) as DrReport };
       });
       // Started as `dr start` does.
@@ -98,7 +98,7 @@ function auditRuns(): Promise<AuditRuns> {
       });
       return { ...inBudget, drOverBudget };
     });
-    // What the README's remaining three questions must find, each in a repository of its own.
+    // What the remaining three documented questions must find, each in a repository of its own.
     const aged = await repositoryTwoDaysOld(fixture);
     const drOfOldData = await (await testWorker(services, aged)).runUntil(() =>
       recover('audit-old-data', async ({ input }) => {
@@ -142,11 +142,11 @@ async function repositoryTwoDaysOld(fixture: PromptBoxFixture): Promise<TestSetu
 }
 
 /**
- * Runs the README's `temporal workflow start` block as an operator would: in a shell, in the
+ * Runs the documented `temporal workflow start` block as an operator would: in a shell, in the
  * directory holding recovery.json, with `temporal` on PATH and TEMPORAL_ADDRESS set.
  */
-async function launchDrAsReadmeSays(input: unknown): Promise<string> {
-  const command = /```bash\n([\s\S]*?)```/.exec(await readmeAfter('dr-launch-command'))![1]!;
+async function launchDrAsDocumented(input: unknown): Promise<string> {
+  const command = /```bash\n([\s\S]*?)```/.exec(await docAfter('disaster-recovery.md', 'dr-launch-command'))![1]!;
   const cwd = join(services.dir, 'operator');
   await mkdir(cwd, { recursive: true });
   await writeFile(join(cwd, 'recovery.json'), JSON.stringify(input));
@@ -171,7 +171,7 @@ async function assertListed(query: string, expected: string[]): Promise<void> {
   assert.deepEqual(await listIds(query), expected, query);
 }
 
-test('the README DR launch command, run verbatim, starts a recovery with a readable id that completes', async () => {
+test('the documented DR launch command, run verbatim, starts a recovery with a readable id that completes', async () => {
   const runs = await auditRuns();
   assert.match(runs.drInBudget, /^dr-promptbox-\d{8}_\d{6}$/);
   assert.equal(runs.drInBudgetReport.outcome, 'succeeded', JSON.stringify(runs.drInBudgetReport.steps));
@@ -205,7 +205,7 @@ test('every run ends with a one-line summary in its memo, and recoveries carry t
   }
 });
 
-test('each audit query in the README returns exactly the expected runs, newest first', async () => {
+test('each documented audit query returns exactly the expected runs, newest first', async () => {
   const runs = await auditRuns();
   const now = new Date();
   const placeholders: Record<string, string> = {
@@ -221,17 +221,17 @@ test('each audit query in the README returns exactly the expected runs, newest f
     'every run that took or restored one backup': [runs.drOverBudget, runs.drInBudget, runs.backupWorkflowId],
     'backups of one source larger than 1 GB': [runs.largeBackup],
   };
-  const queries = await readmeQueries();
-  assert.deepEqual([...queries.keys()].map((q) => Object.keys(expected).find((e) => q.startsWith(e))), Object.keys(expected), 'README questions');
+  const queries = await documentedQueries();
+  assert.deepEqual([...queries.keys()].map((q) => Object.keys(expected).find((e) => q.startsWith(e))), Object.keys(expected), 'documented questions');
   for (const [question, filter] of queries) {
     const query = filter.replace(/\{(\w+)\}/g, (_, name: string) => placeholders[name] ?? assert.fail(`undocumented placeholder {${name}}`));
     await assertListed(query, expected[Object.keys(expected).find((e) => question.startsWith(e))!]!);
   }
 });
 
-test('in the Web UI, a README filter lists only the matching recovery, and a recovery page shows its steps and result', async () => {
+test('in the Web UI, a documented filter lists only the matching recovery, and a recovery page shows its steps and result', async () => {
   const runs = await auditRuns();
-  const overBudget = (await readmeQueries()).get('DR drills over budget')!;
+  const overBudget = (await documentedQueries()).get('DR drills over budget')!;
   await assertListed(overBudget, [runs.drOverBudget]);
   const browser = await launchBrowser();
   try {
@@ -259,10 +259,10 @@ test('in the Web UI, a README filter lists only the matching recovery, and a rec
   }
 });
 
-test('the Web UI starts a recovery from the pre-filled form the README links, and an invalid input fails naming the field', async () => {
+test('the Web UI starts a recovery from the pre-filled form the documentation links, and an invalid input fails naming the field', async () => {
   const { setup } = await auditRuns();
-  const link = /`(http:\/\/localhost:8233\/namespaces\/default\/workflows\/start-workflow\?[^`]+)`/.exec(await readmeAfter('dr-web-ui-start'))?.[1];
-  assert.ok(link, 'README gives the pre-filled Start Workflow link');
+  const link = /`(http:\/\/localhost:8233\/namespaces\/default\/workflows\/start-workflow\?[^`]+)`/.exec(await docAfter('disaster-recovery.md', 'dr-web-ui-start'))?.[1];
+  assert.ok(link, 'docs/disaster-recovery.md gives the pre-filled Start Workflow link');
   const browser = await launchBrowser();
   try {
     const page = await browser.page();

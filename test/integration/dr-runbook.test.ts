@@ -51,7 +51,7 @@ test('a full recovery into a fresh sandbox passes every checklist item and resto
   const { fixture, setup } = await backedUp('dr full');
   const sandbox = await makeSandbox(fixture, services.dir, 'full');
   try {
-    // Launched with the Temporal CLI and an input file (audit-web-ui.test.ts runs the README's exact command).
+    // Launched with the Temporal CLI and an input file (audit-web-ui.test.ts runs the exact command of docs/disaster-recovery.md).
     const inputFile = join(services.dir, 'dr-full-input.json');
     await writeFile(inputFile, JSON.stringify(sandbox.input));
     await execa(temporalCli(), [

@@ -2,8 +2,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { scratchDir } from '../scratch.js';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { ConfigError, loadConfigFile, parseConfig } from '../../config/load.js';
 
 const minimal = {
@@ -90,8 +91,11 @@ test('an unreadable or malformed file is named in the error', () => {
   assert.throws(() => loadConfigFile(join(dir, 'broken.json'), {}), /broken\.json[\s\S]*not valid JSON/);
 });
 
-test('the example config the README points operators to is valid', () => {
-  const config = loadConfigFile(join(import.meta.dirname, '../../config/example.json'));
+test('the example config the configuration reference points operators to is valid', () => {
+  const reference = new URL('../../docs/configuration.md', import.meta.url);
+  const link = /\]\((\.\.\/config\/[\w.-]+\.json)\)/.exec(readFileSync(reference, 'utf8'))?.[1];
+  assert.ok(link, 'docs/configuration.md links an example config');
+  const config = loadConfigFile(fileURLToPath(new URL(link, reference)));
   assert.equal(config.retention.daily, 7);
   assert.equal(config.repository.root, '/backup/promptbox');
 });
