@@ -2,7 +2,7 @@
 // artifacts are in place, with the damaged, future-dated and invalid manifests listed apart), the
 // run journal, free space on the backup volume, and file counts and bytes of the image mirror and
 // its source. Used by the healthCheck workflow and directly by the CLI.
-import { readdir, stat, statfs } from 'node:fs/promises';
+import { opendir, readdir, stat, statfs } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Config } from '../config/schema.js';
 import type { HealthFacts } from '../core/health.js';
@@ -43,6 +43,17 @@ export async function tally(dir: string, excludes: string[], progress = { files:
   }
   if (await exists(dir)) await walk(dir, '');
   return total;
+}
+
+/** True as soon as one regular file is found under `dir` (false when it does not exist). */
+export async function hasAnyFile(dir: string): Promise<boolean> {
+  const handle = await opendir(dir).catch(() => undefined);
+  if (!handle) return false;
+  for await (const entry of handle) {
+    if (entry.isFile()) return true;
+    if (entry.isDirectory() && (await hasAnyFile(join(dir, entry.name)))) return true;
+  }
+  return false;
 }
 
 export async function gatherHealthFacts(config: Config, now = new Date()): Promise<HealthFacts> {

@@ -2,14 +2,17 @@
 // images/current with --delete, and every file that run replaces or deletes is moved into
 // images/incremental/<yyyymmdd> instead of being lost (--backup --backup-dir). The step ends
 // with what it wrote flushed to disk: the manifest that follows vouches for the mirror.
+import { readdir } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import { join } from 'node:path';
 import { addName, noNames } from '../core/bounded-names.js';
+import { emptySourceRefusal } from '../core/empty-source.js';
 import { contentHashOf, layout } from '../core/repository-layout.js';
 import type { ActivityDeps } from './deps.js';
 import { ensureDir, exists } from './fs-durable.js';
 import { fail } from './failure.js';
 import { sha256File } from './hash.js';
+import { hasAnyFile } from './health.js';
 import { withHeartbeat } from './heartbeat.js';
 import { FILE_PARALLELISM, inPool } from './pool.js';
 import { syncImagesFromBucket } from './s3-sync.js';
@@ -85,6 +88,8 @@ export function createRsyncActivities(deps: ActivityDeps) {
       if (!(await exists(source))) throw fail('SourceMissing', `source.storage.root ${source} does not exist`);
       const mirror = join(root, layout.imagesCurrent);
       const increment = join(root, layout.imagesIncrement(input.backupId));
+      const refusal = emptySourceRefusal({ field: 'source.storage.root', where: `directory ${source}` }, (await readdir(source)).length, await hasAnyFile(mirror));
+      if (refusal) throw fail('SourceMissing', refusal);
       await ensureDir(mirror);
       await ensureDir(join(root, 'images/incremental'));
       // rsync creates a missing --backup-dir with the umask's mode (0755), not the repository's.

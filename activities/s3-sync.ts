@@ -2,21 +2,24 @@
 // reads the bucket through the S3 API into the same mirror and per-day increment as the directory
 // source, then every original it copied is checked against its content-addressed name. MinIO's
 // data directory is never read as files: its format is internal.
-import { open, chmod, readdir, stat } from 'node:fs/promises';
+import { open, chmod, readdir, rm, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
 import type { S3Source } from '../config/schema.js';
 import { addName, noNames } from '../core/bounded-names.js';
+import { emptySourceRefusal } from '../core/empty-source.js';
 import type { HeartbeatProgress } from '../core/progress.js';
 import { contentHashOf, layout } from '../core/repository-layout.js';
+import { parseEntries } from '../core/s3-target.js';
 import { rcloneEvent, rcloneProbeArgs, rcloneRemoteEnv, rcloneSyncArgs, s3Failure, SOURCE_FIELD, type S3Place } from '../core/s3-source.js';
 import type { SecretRef } from '../core/schema-parts.js';
 import type { ActivityDeps } from './deps.js';
 import { fail } from './failure.js';
 import { ensureDir } from './fs-durable.js';
 import { sha256File } from './hash.js';
-import { tally } from './health.js';
+import { hasAnyFile, tally } from './health.js';
 import { withHeartbeat } from './heartbeat.js';
+import { endOrphanedCopier, readInFlight, setAsideUnfinished, settleSetAside, writeInFlight } from './interrupted-copy.js';
 import { FILE_PARALLELISM, inPool } from './pool.js';
 import type { SecretStore } from './secrets.js';
 import type { ImageSyncResult } from './rsync.js';
@@ -81,6 +84,18 @@ export async function bucketEnv(secrets: SecretStore, s3: S3Place & { accessKey:
   return rcloneRemoteEnv(process.env, s3, keys, remote);
 }
 
+/**
+ * File times come from a coarser clock than Date.now(): a file written just after the attempt began
+ * may carry a time slightly before it.
+ */
+const CLOCK_GRANULARITY_MS = 1_000;
+
+/** Where the bucket's listing was read, for a message: the bucket, and the prefix when there is one. */
+const placeOf = (s3: S3Place) => ({
+  field: `${SOURCE_FIELD}.${s3.prefix ? 'prefix' : 'bucket'}`,
+  where: `${s3.prefix ? `prefix ${s3.prefix} of bucket` : 'bucket'} ${s3.bucket} at ${s3.endpoint}`,
+});
+
 export async function syncImagesFromBucket(deps: ActivityDeps, s3: S3Source, backupId: string): Promise<ImageSyncResult> {
   const { config, commands, secrets, logger } = deps;
   const root = config.repository.root;
@@ -92,6 +107,8 @@ export async function syncImagesFromBucket(deps: ActivityDeps, s3: S3Source, bac
   const staging = join(root, layout.staging(backupId));
   await ensureDir(staging);
   const logFile = join(staging, 'rclone-images.log');
+  const inFlightFile = join(root, layout.bucketSyncInFlight);
+  const aside = join(root, layout.bucketSyncAside);
 
   const env = await bucketEnv(secrets, s3, SOURCE_FIELD);
   const copied = new Set<string>();
@@ -107,11 +124,30 @@ export async function syncImagesFromBucket(deps: ActivityDeps, s3: S3Source, bac
   await withHeartbeat(
     (): HeartbeatProgress & { hashed: number } => ({ step: 'images', filesDone: copied.size, hashed }),
     async () => {
+      // A lost attempt's leftovers go first (they need no server: a hung one is why it was lost).
+      // The log is read from its start, every attempt's lines: what a lost attempt finished is
+      // known before its unfinished files are set aside, and checked below with this attempt's.
+      logOffset = await readLog(logFile, logOffset, onLine);
+      const previous = await readInFlight(inFlightFile);
+      if (previous) {
+        await endOrphanedCopier(previous);
+        const finished = new Set(copied);
+        if (previous.logFile && previous.logFile !== logFile) await readLog(previous.logFile, 0, (line) => {
+          const event = rcloneEvent(line);
+          if (event?.kind === 'copied') finished.add(event.object);
+        });
+        const setAside = await setAsideUnfinished(mirror, aside, previous.sinceMs, finished);
+        if (setAside.length) logger.warn({ backupId, files: setAside.length }, 'files a lost attempt left unfinished were set aside before the sync');
+      }
       // Wrong keys or a missing bucket are told apart before anything is synced, and not retried.
-      await rcloneStep(s3, () => commands.run('rclone', rcloneProbeArgs(s3), { env, exactEnv: true }));
-      const { finish } = commands.spawn('rclone', rcloneSyncArgs(s3, mirror, increment, config.source.storage.excludes, logFile), { env, exactEnv: true });
-      // The log is read from its start, every attempt's lines: a retry after a worker restart also
-      // checks what the lost attempt copied. Reads are chained, so no line is counted twice.
+      const probe = await rcloneStep(s3, () => commands.run('rclone', rcloneProbeArgs(s3), { env, exactEnv: true }));
+      const refusal = emptySourceRefusal(placeOf(s3), parseEntries(probe.stdout).length, await hasAnyFile(mirror));
+      if (refusal) throw fail('SourceMissing', refusal);
+      const sinceMs = previous?.sinceMs ?? Date.now() - CLOCK_GRANULARITY_MS;
+      // Recorded before rclone writes anything, and again with its pid once it runs.
+      await writeInFlight(inFlightFile, { sinceMs, logFile });
+      const { child, finish } = commands.spawn('rclone', rcloneSyncArgs(s3, mirror, increment, config.source.storage.excludes, logFile), { env, exactEnv: true });
+      await writeInFlight(inFlightFile, { sinceMs, logFile, pid: child.pid });
       let reading: Promise<unknown> = Promise.resolve();
       const readMore = () => (reading = reading.then(async () => (logOffset = await readLog(logFile, logOffset, onLine))));
       const tail = setInterval(() => void readMore().catch(() => undefined), 2_000);
@@ -122,8 +158,10 @@ export async function syncImagesFromBucket(deps: ActivityDeps, s3: S3Source, bac
       }
       await reading.catch(() => undefined);
       await readMore();
+      await settleSetAside(mirror, aside, increment);
       await tightenModes(mirror, copied, increment);
       await commands.run('sync', ['--file-system', mirror, increment]);
+      await rm(inFlightFile, { force: true });
       // Originals are content-addressed: a copied file must hash to its own name.
       await inPool([...copied], FILE_PARALLELISM, async (rel) => {
         const expected = contentHashOf(rel);

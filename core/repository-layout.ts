@@ -48,6 +48,10 @@ export const layout = {
   manifest: (backupId: string) => `manifests/${backupId}.json`,
   /** Work area of one run; artifacts leave it only once verified. */
   staging: (backupId: string) => `.staging/${backupId}`,
+  /** The bucket sync in flight (activities/interrupted-copy.ts): outlives a failed run's staging area. */
+  bucketSyncInFlight: '.staging/bucket-sync.json',
+  /** Mirror files a lost bucket sync left unfinished, until the next sync settles them. */
+  bucketSyncAside: '.staging/bucket-sync-aside',
   /** Encrypted known token: proves a passphrase is the repository's before anything is written. */
   passphraseCheck: 'keys/passphrase-check.gpg',
 } as const;

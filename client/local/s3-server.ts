@@ -23,6 +23,9 @@ export interface S3Server {
   /** Stops the server; `start` brings it back on the same port and data (an outage). */
   stop(): Promise<void>;
   start(): Promise<void>;
+  /** Suspends the server (SIGSTOP): connections are accepted and never answered, as by a hung host. */
+  freeze(): void;
+  thaw(): void;
 }
 
 const projectRoot = fileURLToPath(new URL('../..', import.meta.url));
@@ -68,6 +71,7 @@ export async function startS3Server(dir: string): Promise<S3Server> {
   };
   const stop = async () => {
     if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    child.kill('SIGCONT'); // a frozen server cannot act on SIGTERM
     child.kill('SIGTERM');
     const ended = await Promise.race([exited.then(() => true), new Promise((r) => setTimeout(() => r(false), 5_000))]);
     if (!ended) child.kill('SIGKILL');
@@ -84,5 +88,7 @@ export async function startS3Server(dir: string): Promise<S3Server> {
     rcloneEnv,
     stop,
     start,
+    freeze: () => void child?.kill('SIGSTOP'),
+    thaw: () => void child?.kill('SIGCONT'),
   };
 }

@@ -9,10 +9,13 @@ import { execa } from 'execa';
 import { startS3Server, type S3Server } from '../../client/local/s3-server.js';
 import { clusterRows, createRealPromptBox, generatedPng, login, waitUntil, type RealPromptBox } from '../../fixtures/real-promptbox.js';
 import { seededRandom } from '../../fixtures/promptbox.js';
+import type { ConfigInput } from '../../config/schema.js';
 import { useServices } from '../harness.js';
+import { useWorkerProcesses } from '../worker-process.js';
 import { assertSucceeded, historyText, makeConfig, rootFailure, runBackup, type TestSetup } from '../helpers.js';
 
 const services = useServices();
+const spawnWorkerProcess = useWorkerProcesses(services);
 const BUCKET = 'promptbox';
 const IMAGES = 6;
 let s3: S3Server;
@@ -40,10 +43,11 @@ const rclone = (args: string[]) => execa('rclone', ['--config=/dev/null', ...arg
 const bucketKeys = async () => (await rclone(['lsf', '-R', '--files-only', `bucket:${BUCKET}`])).stdout.split('\n').filter(Boolean).sort();
 
 /** A config whose images come from the bucket, the keys in files of the worker's. */
-async function s3Config(name: string, keys: { accessKey?: string; secretKey?: string; bucket?: string } = {}): Promise<TestSetup> {
+async function s3Config(name: string, keys: { accessKey?: string; secretKey?: string; bucket?: string } = {}, tune?: (c: ConfigInput) => void): Promise<TestSetup> {
   return makeConfig(services, app, name, {
     encrypted: false,
     overrides: async (c) => {
+      tune?.(c);
       const dir = join(services.dir, `${name.replaceAll(' ', '-')}-keys`);
       await mkdir(dir, { recursive: true, mode: 0o700 });
       await writeFile(join(dir, 'access'), `${keys.accessKey ?? s3.accessKey}\n`, { mode: 0o600 });
@@ -170,6 +174,132 @@ test('the S3 server stopped: the run fails after the step is retried, naming the
   } finally {
     await s3.start();
   }
+});
+
+/** The same repository and worker config, its images read under another prefix of the bucket. */
+function withPrefix(setup: TestSetup, prefix: string): TestSetup {
+  const storage = setup.config.source.storage as Extract<TestSetup['config']['source']['storage'], { s3: unknown }>;
+  return { ...setup, config: { ...setup.config, source: { ...setup.config.source, storage: { ...storage, s3: { ...storage.s3, prefix } } } } };
+}
+
+test('a prefix that lists nothing, after a good backup: refused before the sync naming the field, the mirror and the last backup untouched', async () => {
+  await ready();
+  const setup = await s3Config('s3 empty listing');
+  const good = assertSucceeded(await runBackup(services, setup, 'imageBackup'));
+  const repo = setup.config.repository.root;
+  const before = await filesUnder(join(repo, 'images/current'));
+  assert.equal(before.length, IMAGES * 2);
+
+  await new Promise((r) => setTimeout(r, 1_100)); // a new backup id
+  const run = await runBackup(services, withPrefix(setup, 'moved-elsewhere/'), 'imageBackup');
+  const cause = rootFailure(run.error);
+  assert.equal(cause.type, 'SourceMissing', cause.message);
+  assert.match(cause.message ?? '', /^source\.storage\.s3\.prefix: prefix moved-elsewhere\/ of bucket promptbox at .* is empty but the image mirror holds files/);
+  assert.deepEqual(await filesUnder(join(repo, 'images/current')), before, 'the mirror is untouched');
+  assert.deepEqual(await filesUnder(join(repo, 'images/incremental')), [], 'nothing was moved into an increment');
+  assert.deepEqual(await readdir(join(repo, 'manifests')), [`${good.backupId}.json`], 'the refused run is not recorded');
+});
+
+const LARGE_KEY = 'large/blob.bin';
+const LARGE_BYTES = 768 * 1024 * 1024;
+
+/** A large object in the bucket (zeros: the server stores and serves every byte) makes one copy last long enough to interrupt. */
+async function withLargeObject<T>(work: () => Promise<T>): Promise<T> {
+  const file = join(services.dir, 'large.bin');
+  await execa('truncate', ['-s', String(LARGE_BYTES), file]);
+  await rclone(['copyto', file, `bucket:${BUCKET}/${LARGE_KEY}`]);
+  try {
+    return await work();
+  } finally {
+    await rclone(['deletefile', `bucket:${BUCKET}/${LARGE_KEY}`]);
+  }
+}
+
+/** Resolves once `file` exists, partly written; polled tightly, as the copy of it lasts about a second. */
+async function partlyWritten(file: string, timeoutMs = 120_000): Promise<number> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const size = (await stat(file).catch(() => undefined))?.size ?? 0;
+    if (size > 0 && size < LARGE_BYTES) return size;
+    assert.ok(size < LARGE_BYTES, `${file} was copied whole before it could be interrupted`);
+    assert.ok(Date.now() < deadline, `${file} never appeared`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+/** rclone processes writing into `repo`, by their command lines. */
+async function rclonesInto(repo: string): Promise<number[]> {
+  const found = await execa('pgrep', ['-f', `rclone sync .*${repo}/images/current`], { reject: false });
+  return found.stdout.split('\n').filter(Boolean).map(Number);
+}
+
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+test('a worker killed mid-copy while the server hangs: the next attempt ends the rclone it left, and the half-written file never reaches the increment', async () => {
+  await ready();
+  const setup = await s3Config('s3 copy interrupted', {}, (c) => {
+    c.steps = { ...c.steps, images: { timeout: '5m', heartbeat: '3s', retry: { maximumAttempts: 3, initialInterval: '1s' } } };
+  });
+  const repo = setup.config.repository.root;
+  await withLargeObject(async () => {
+    const startWorker = await spawnWorkerProcess(setup, 's3-copy-interrupted');
+    const first = startWorker();
+    const handle = await services.client.workflow.start('imageBackup', { taskQueue: setup.config.temporal.taskQueue, workflowId: 's3-copy-interrupted', args: [{ reason: 'test' }] });
+    await partlyWritten(join(repo, 'images/current', LARGE_KEY));
+    s3.freeze();
+    let orphans: number[] = [];
+    try {
+      first.kill('SIGKILL');
+      await first;
+      orphans = await rclonesInto(repo);
+      assert.ok(orphans.length > 0, "the killed worker's rclone outlives it, stalled on the hung server");
+      startWorker();
+      await waitUntil('the next attempt to end the orphaned rclone', 60_000, async () => !orphans.some(alive));
+    } finally {
+      s3.thaw();
+    }
+    const result = (await handle.result()) as { images?: { increment: string } };
+    await assertMirrorEqualsBucket(setup);
+    const incremented = await filesUnder(join(repo, result.images!.increment));
+    assert.ok(!incremented.includes(LARGE_KEY), `the half-written copy went into the increment: ${incremented.join(', ')}`);
+    assert.deepEqual(await readdir(join(repo, '.staging')), [], 'nothing of the sync is left in staging');
+  });
+});
+
+test('the S3 server stopped mid-copy: the run fails naming the endpoint and records nothing; once it is back, the next run completes and keeps no half-written file', async () => {
+  await ready();
+  const setup = await s3Config('s3 server dies mid-copy');
+  const repo = setup.config.repository.root;
+  await withLargeObject(async () => {
+    const running = runBackup(services, setup, 'imageBackup');
+    await partlyWritten(join(repo, 'images/current', LARGE_KEY));
+    await s3.stop();
+    let run: Awaited<typeof running>;
+    try {
+      run = await running;
+    } finally {
+      await s3.start();
+    }
+    const cause = rootFailure(run.error);
+    assert.equal(cause.type, 'CommandFailed', cause.message);
+    assert.match(cause.message ?? '', /^source\.storage\.s3\.endpoint: the S3 server at .* did not answer/);
+    assert.deepEqual(await readdir(join(repo, 'manifests')).catch(() => []), [], 'no backup is recorded');
+
+    await new Promise((r) => setTimeout(r, 1_100)); // a new backup id
+    const next = assertSucceeded(await runBackup(services, setup, 'imageBackup'));
+    await assertMirrorEqualsBucket(setup);
+    for (const day of await readdir(join(repo, 'images/incremental'))) {
+      assert.ok(!(await filesUnder(join(repo, 'images/incremental', day))).includes(LARGE_KEY), `the half-written copy was kept in increment ${day}`);
+    }
+    assert.equal(next.images?.files, IMAGES * 2 + 1);
+  });
 });
 
 test('the S3 secret key is in no workflow history and no worker log line', async () => {
