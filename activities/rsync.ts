@@ -12,7 +12,7 @@ import type { ActivityDeps } from './deps.js';
 import { ensureDir, exists } from './fs-durable.js';
 import { fail } from './failure.js';
 import { sha256File } from './hash.js';
-import { hasAnyFile } from './health.js';
+import { hasAnyFile } from './dir-tally.js';
 import { withHeartbeat } from './heartbeat.js';
 import { FILE_PARALLELISM, inPool } from './pool.js';
 import { syncImagesFromBucket } from './s3-sync.js';

@@ -11,13 +11,13 @@ import { emptySourceRefusal } from '../core/empty-source.js';
 import type { HeartbeatProgress } from '../core/progress.js';
 import { contentHashOf, layout } from '../core/repository-layout.js';
 import { parseEntries } from '../core/s3-target.js';
-import { rcloneEvent, rcloneProbeArgs, rcloneRemoteEnv, rcloneSyncArgs, s3Failure, SOURCE_FIELD, type S3Place } from '../core/s3-source.js';
+import { parseSize, rcloneEvent, rcloneProbeArgs, rcloneSizeArgs, rcloneRemoteEnv, rcloneSyncArgs, s3Failure, SOURCE_FIELD, type S3Place } from '../core/s3-source.js';
 import type { SecretRef } from '../core/schema-parts.js';
 import type { ActivityDeps } from './deps.js';
 import { fail } from './failure.js';
 import { ensureDir } from './fs-durable.js';
 import { sha256File } from './hash.js';
-import { hasAnyFile, tally } from './health.js';
+import { hasAnyFile, tally } from './dir-tally.js';
 import { withHeartbeat } from './heartbeat.js';
 import { endOrphanedCopier, readInFlight, setAsideUnfinished, settleSetAside, writeInFlight } from './interrupted-copy.js';
 import { FILE_PARALLELISM, inPool } from './pool.js';
@@ -89,6 +89,12 @@ export async function bucketEnv(secrets: SecretStore, s3: S3Place & { accessKey:
  * may carry a time slightly before it.
  */
 const CLOCK_GRANULARITY_MS = 1_000;
+
+/** What the health check compares the mirror with: the source bucket's objects and bytes. */
+export async function countBucket(deps: Pick<ActivityDeps, 'commands' | 'secrets'>, s3: S3Source, excludes: string[]): Promise<{ files: number; bytes: number }> {
+  const env = await bucketEnv(deps.secrets, s3, SOURCE_FIELD);
+  return parseSize((await rcloneStep(s3, () => deps.commands.run('rclone', rcloneSizeArgs(s3, excludes), { env, exactEnv: true }))).stdout);
+}
 
 /** Where the bucket's listing was read, for a message: the bucket, and the prefix when there is one. */
 const placeOf = (s3: S3Place) => ({

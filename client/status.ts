@@ -5,7 +5,7 @@ import type { Client } from '@temporalio/client';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { latestGood, readTrustedCatalog } from '../activities/catalog.js';
-import { tally } from '../activities/health.js';
+import { tally } from '../activities/dir-tally.js';
 import { estimateCapacity, type CapacityRow } from '../core/capacity.js';
 import { layout } from '../core/repository-layout.js';
 import { formatBytes } from '../core/bytes.js';

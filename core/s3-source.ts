@@ -77,6 +77,16 @@ export function rcloneProbeArgs(s3: S3Place, remote = SOURCE_REMOTE): string[] {
   return ['lsjson', ...RCLONE_COMMON, '--max-depth=1', '--dump=responses', '--', remotePath(s3, remote)];
 }
 
+/** Objects and bytes below the storage root, excluded keys left out: the health check's count of the source. */
+export function rcloneSizeArgs(s3: S3Place, excludes: string[]): string[] {
+  return ['size', '--json', ...RCLONE_COMMON, ...excludes.map((pattern) => `--exclude=${pattern}`), '--', remotePath(s3)];
+}
+
+export function parseSize(stdout: string): { files: number; bytes: number } {
+  const { count, bytes } = JSON.parse(stdout) as { count: number; bytes: number };
+  return { files: count, bytes };
+}
+
 export type RcloneEvent = { kind: 'copied' | 'moved'; object: string };
 
 /** A copy into the mirror, or a file of the mirror moved into the increment (replaced or deleted). */

@@ -1,14 +1,15 @@
 // Covers: activities/rsync.ts against real backup runs (Temporal dev server, PostgreSQL 16, rsync):
 // sparse files stay sparse, the day's increment keeps the repository's modes, and the mirror is
-// flushed to disk before the manifest vouches for it; name/hash mismatches are counted, not listed whole.
+// flushed to disk before the manifest vouches for it; name/hash mismatches are counted, not listed whole;
+// an empty source over a filled mirror is refused (core/empty-source.ts).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { appendFile, mkdir, readFile, stat, unlink, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, readdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { useServices } from '../harness.js';
-import { assertSucceeded, makeConfig, makeFixture, runBackup, repositoryModeViolations } from '../helpers.js';
+import { assertSucceeded, makeConfig, makeFixture, rootFailure, runBackup, repositoryModeViolations } from '../helpers.js';
 import { NAMES_IN_PAYLOAD } from '../../core/bounded-names.js';
 
 const services = useServices();
@@ -89,4 +90,25 @@ test('150 copied files whose content does not match their hash name are all coun
   const completed = events.find((e) => String(e.activityTaskCompletedEventAttributes?.scheduledEventId ?? '') === String(scheduled.eventId))!;
   const sync = JSON.parse(Buffer.from(completed.activityTaskCompletedEventAttributes!.result!.payloads![0]!.data!).toString('utf8')) as { nameHashMismatches: string[]; nameHashMismatchCount?: number };
   assert.deepEqual([sync.nameHashMismatches.length, sync.nameHashMismatchCount], [NAMES_IN_PAYLOAD, 150]);
+});
+
+test('a storage directory that is empty after a good backup (a volume that did not mount) is refused naming the field; the mirror is not moved into an increment', async () => {
+  const fixture = await makeFixture(services, 3);
+  const setup = await makeConfig(services, fixture, 'empty storage root', { encrypted: false });
+  const root = setup.config.repository.root;
+  const good = assertSucceeded(await runBackup(services, setup, 'imageBackup'));
+  const mirrored = (await readdir(join(root, 'images/current'), { recursive: true })).sort();
+  // The mount point stays, empty, as it does when the volume behind it is not mounted.
+  await rename(fixture.storageRoot, `${fixture.storageRoot}.unmounted`);
+  await mkdir(fixture.storageRoot);
+  await new Promise((r) => setTimeout(r, 1_100)); // a new backup id
+
+  const run = await runBackup(services, setup, 'imageBackup');
+  const cause = rootFailure(run.error);
+  assert.equal(cause.type, 'SourceMissing', cause.message);
+  assert.match(cause.message ?? '', new RegExp(`^source\\.storage\\.root: directory ${fixture.storageRoot} is empty but the image mirror holds files`));
+  assert.deepEqual((await readdir(join(root, 'images/current'), { recursive: true })).sort(), mirrored, 'the mirror is untouched');
+  const incremented = (await readdir(join(root, 'images/incremental'), { recursive: true, withFileTypes: true })).filter((e) => !e.isDirectory());
+  assert.deepEqual(incremented, [], 'nothing was moved into an increment');
+  assert.deepEqual(await readdir(join(root, 'manifests')), [`${good.backupId}.json`]);
 });

@@ -12,7 +12,8 @@ import { seededRandom } from '../../fixtures/promptbox.js';
 import type { ConfigInput } from '../../config/schema.js';
 import { useServices } from '../harness.js';
 import { useWorkerProcesses } from '../worker-process.js';
-import { assertSucceeded, historyText, makeConfig, rootFailure, runBackup, type TestSetup } from '../helpers.js';
+import { assertSucceeded, historyText, makeConfig, rootFailure, runBackup, runWorkflow, type TestSetup } from '../helpers.js';
+import type { HealthReport } from '../../core/health.js';
 
 const services = useServices();
 const spawnWorkerProcess = useWorkerProcesses(services);
@@ -198,6 +199,33 @@ test('a prefix that lists nothing, after a good backup: refused before the sync 
   assert.deepEqual(await filesUnder(join(repo, 'images/current')), before, 'the mirror is untouched');
   assert.deepEqual(await filesUnder(join(repo, 'images/incremental')), [], 'nothing was moved into an increment');
   assert.deepEqual(await readdir(join(repo, 'manifests')), [`${good.backupId}.json`], 'the refused run is not recorded');
+});
+
+test("the worker's health check counts the bucket through the S3 API: the mirror matches it after a backup, and an object added since is flagged", async () => {
+  await ready();
+  const setup = await s3Config('s3 health');
+  assertSucceeded(await runBackup(services, setup, 'imageBackup'));
+  const mirrorCheck = async () => {
+    const { result, error } = await runWorkflow<HealthReport>(services, setup, 'healthCheck');
+    assert.ok(result, error?.message);
+    const check = result.checks.find((c) => c.name === 'image mirror');
+    assert.ok(check, `no image mirror check in ${JSON.stringify(result.checks)}`);
+    return check;
+  };
+  const matching = await mirrorCheck();
+  assert.equal(matching.status, 'ok', matching.detail);
+  assert.match(matching.detail, new RegExp(`mirror ${IMAGES * 2} files / \\d+ bytes, source ${IMAGES * 2} files`));
+
+  const extra = join(services.dir, 'extra.bin');
+  await writeFile(extra, 'added after the backup');
+  await rclone(['copyto', extra, `bucket:${BUCKET}/extra/added.bin`]);
+  try {
+    const behind = await mirrorCheck();
+    assert.equal(behind.status, 'warning');
+    assert.match(behind.detail, new RegExp(`source ${IMAGES * 2 + 1} files`));
+  } finally {
+    await rclone(['deletefile', `bucket:${BUCKET}/extra/added.bin`]);
+  }
 });
 
 const LARGE_KEY = 'large/blob.bin';

@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { evaluateHealth, healthExitCode, type HealthFacts } from '../../core/health.js';
-import { isExcluded } from '../../activities/health.js';
+import { isExcluded } from '../../activities/dir-tally.js';
 import { estimateCapacity } from '../../core/capacity.js';
 import { parseConfig } from '../../config/load.js';
 
