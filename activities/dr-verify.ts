@@ -1,13 +1,15 @@
 // DR step 6: the checklist items that need the running app, asked of the real Prompt Box API and
 // compared with the restored database: login, the whole listing paged through, one original's
 // bytes against file_hash, its metadata, every live image's thumbnail, and a new image imported
-// through the watched folder. An unexpected answer fails its item with what was received; it
-// never fails the step. The probe image is removed again, whatever happened.
+// through the watched folder. What it sees is judged by core/checklist-verdicts.ts. An unexpected
+// answer fails its item with what was received; it never fails the step. The probe image is
+// removed again, whatever happened.
 import { createHash, randomBytes } from 'node:crypto';
 import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import type { ChecklistItem, ChecklistItemName } from '../core/checklist.js';
+import { checklistVerdicts, type Observation, type ObservationOf, type Observations } from '../core/checklist-verdicts.js';
 import { ensureDir } from './fs-durable.js';
 import { withHeartbeat } from './heartbeat.js';
 import { encodePng } from './image-codec.js';
@@ -33,20 +35,19 @@ const literal = (value: string) => `'${value.replaceAll("'", "''")}'`;
 const isWebp = (bytes: Buffer) => bytes.length > 12 && bytes.toString('latin1', 0, 4) === 'RIFF' && bytes.toString('latin1', 8, 12) === 'WEBP';
 const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
 
-/** Runs a check; an unexpected answer (or any error) becomes that item's failure, with evidence. */
-async function check(item: ChecklistItemName, run: () => Promise<{ pass: boolean; evidence: string }>): Promise<ChecklistItem> {
+/** Runs a probe; an unexpected answer (or any error) fails its item, with what was received. */
+async function probe<K extends ChecklistItemName>(item: K, observe: () => Promise<Observations[K]>): Promise<ObservationOf<K>> {
   try {
-    const { pass, evidence } = await run();
-    return { item, result: pass ? 'pass' : 'fail', evidence };
+    return { item, observed: await observe() };
   } catch (err) {
-    return { item, result: 'fail', evidence: err instanceof AppAnswerError ? err.message : `check failed: ${(err as Error).message}` };
+    return { item, observed: { failed: err instanceof AppAnswerError ? err.message : `check failed: ${(err as Error).message}` } };
   }
 }
 
 export async function verifyRecoveredApp(ctx: VerifyContext): Promise<ChecklistItem[]> {
   const api = new PromptBoxApi(ctx.appUrl);
-  const items: ChecklistItem[] = [];
-  items.push(await check('login works', async () => ({ pass: true, evidence: await api.login(ctx.admin.username, ctx.admin.password) })));
+  const seen: Observation[] = [];
+  seen.push(await probe('login works', async () => ({ answer: await api.login(ctx.admin.username, ctx.admin.password) })));
 
   const live = (await ctx.query('select id, storage_path, thumbnail_path, file_hash from images where deleted_at is null order by id')).map(([id, storagePath, thumbnailPath, fileHash]) => ({
     id: id as string,
@@ -55,15 +56,11 @@ export async function verifyRecoveredApp(ctx: VerifyContext): Promise<ChecklistI
     fileHash: fileHash as string,
   }));
 
-  items.push(
-    await check('images listed', async () => {
+  seen.push(
+    await probe('images listed', async () => {
       const { items: listed, total, pages } = await api.listAll();
       const ids = new Set(listed.map((i) => i.id));
-      const absent = live.filter((row) => !ids.has(row.id));
-      return {
-        pass: ids.size === live.length && total === live.length && absent.length === 0,
-        evidence: `GET /api/images paged through ${pages} page(s): ${ids.size} images (total ${total}); the database has ${live.length} live rows${absent.length ? `; not listed: ${absent.slice(0, 5).map((r) => r.id).join(', ')}` : ''}`,
-      };
+      return { pages, listed: ids.size, total, liveRows: live.length, notListed: live.filter((row) => !ids.has(row.id)).map((row) => row.id) };
     }),
   );
 
@@ -75,55 +72,56 @@ export async function verifyRecoveredApp(ctx: VerifyContext): Promise<ChecklistI
   }));
   const sampleRow = live.find((row) => row.id === sample?.id);
   if (!sample || !sampleRow) {
-    items.push({ item: 'image served byte-identical', result: 'skip', evidence: 'the restored database has no live image' });
-    items.push({ item: 'metadata readable', result: 'skip', evidence: 'the restored database has no live image' });
+    const none = { skipped: 'the restored database has no live image' };
+    seen.push({ item: 'image served byte-identical', observed: none }, { item: 'metadata readable', observed: none });
   } else {
-    items.push(
-      await check('image served byte-identical', async () => {
+    seen.push(
+      await probe('image served byte-identical', async () => {
         const bytes = await api.storage(sampleRow.storagePath);
-        const sha = sha256(bytes);
-        return { pass: sha === sampleRow.fileHash, evidence: `GET /storage/${sampleRow.storagePath}: ${bytes.length} bytes, sha256 ${sha.slice(0, 12)}…, images.file_hash ${sampleRow.fileHash.slice(0, 12)}…` };
+        return { storagePath: sampleRow.storagePath, bytes: bytes.length, sha256: sha256(bytes), fileHash: sampleRow.fileHash };
       }),
     );
-    items.push(
-      await check('metadata readable', async () => {
+    seen.push(
+      await probe('metadata readable', async () => {
         const detail = await api.detail(sample.id);
-        const same = detail.positive_prompt === sample.prompt && isDeepStrictEqual(detail.raw_metadata ?? null, sample.raw);
         return {
-          pass: same && detail.file_hash === sampleRow.fileHash && Boolean(detail.positive_prompt),
-          evidence: `GET /api/images/${sample.id}: positive_prompt ${JSON.stringify(detail.positive_prompt)}, raw_metadata ${detail.raw_metadata ? 'present' : 'null'}${same ? ', as in the database' : '; the database has another value'}`,
+          imageId: sample.id,
+          positivePrompt: detail.positive_prompt,
+          rawMetadata: Boolean(detail.raw_metadata),
+          asInDatabase: detail.positive_prompt === sample.prompt && isDeepStrictEqual(detail.raw_metadata ?? null, sample.raw),
+          fileHashMatches: detail.file_hash === sampleRow.fileHash,
         };
       }),
     );
   }
 
-  items.push(
-    await check('thumbnails served', async () => {
-      const bad: string[] = [];
+  seen.push(
+    await probe('thumbnails served', async () => {
+      const problems: string[] = [];
       await inPool(live, THUMBNAIL_PARALLELISM, async (row) => {
         try {
-          if (!isWebp(await api.storage(row.thumbnailPath))) bad.push(`${row.thumbnailPath}: not a WebP image`);
+          if (!isWebp(await api.storage(row.thumbnailPath))) problems.push(`${row.thumbnailPath}: not a WebP image`);
         } catch (err) {
-          bad.push((err as Error).message);
+          problems.push((err as Error).message);
         }
       });
-      return { pass: bad.length === 0, evidence: `${live.length - bad.length} of ${live.length} live images' thumbnails served as WebP${bad.length ? `; ${bad.slice(0, 5).join('; ')}` : ''}` };
+      return { live: live.length, problems };
     }),
   );
 
-  items.push(await importProbe(ctx, api));
-  return items;
+  seen.push(await importProbe(ctx, api));
+  return checklistVerdicts(seen);
 }
 
 /** A new, unique PNG dropped into the watched folder must be imported and served; then removed. */
-async function importProbe(ctx: VerifyContext, api: PromptBoxApi): Promise<ChecklistItem> {
+async function importProbe(ctx: VerifyContext, api: PromptBoxApi): Promise<Observation> {
   const png = await encodePng(randomBytes(32 * 32 * 3), 32, 32);
   const hash = sha256(png);
   const dropped = join(ctx.importDir, `promptbox-backup-verify-${hash.slice(0, 12)}.png`);
   const findRow = async () => (await ctx.query(`select id, storage_path, thumbnail_path from images where file_hash = ${literal(hash)}`))[0] as [string, string, string] | undefined;
   let row: [string, string, string] | undefined;
   try {
-    return await check('new image imported', async () => {
+    return await probe('new image imported', async () => {
       await ensureDir(ctx.importDir);
       // Written aside and renamed in would need a second name in the watched folder; the app
       // waits for a file to stop growing before importing it, so one write is safe.
@@ -135,13 +133,11 @@ async function importProbe(ctx: VerifyContext, api: PromptBoxApi): Promise<Check
           while (!(row = await findRow()) && Date.now() < deadline) await sleep(POLL_MS);
         },
       );
-      if (!row) return { pass: false, evidence: `image ${hash.slice(0, 12)}… dropped into ${ctx.importDir} was not imported within ${ctx.importWaitMs / 1000}s` };
-      const served = sha256(await api.storage(row[1]));
+      const probed = { hash, importDir: ctx.importDir, waitedMs: ctx.importWaitMs };
+      if (!row) return probed;
+      const servedSha256 = sha256(await api.storage(row[1]));
       const thumbnail = await api.storage(row[2]);
-      return {
-        pass: served === hash && isWebp(thumbnail),
-        evidence: `image ${hash.slice(0, 12)}… dropped into ${ctx.importDir} was imported as ${row[0]}; its original served ${served === hash ? 'byte-identical' : `with sha256 ${served.slice(0, 12)}…`}, its thumbnail ${isWebp(thumbnail) ? 'as WebP' : 'not as WebP'}`,
-      };
+      return { ...probed, imported: { id: row[0], servedSha256, thumbnailWebp: isWebp(thumbnail) } };
     });
   } finally {
     row ??= await findRow().catch(() => undefined);

@@ -1,4 +1,4 @@
-// The disaster-recovery runbook's steps (DESIGN.md section 5), each an activity the workflow
+// The disaster-recovery runbook's steps (docs/design-notes.md), each an activity the workflow
 // times against its budget: prepare the environment, start the database and wait until it
 // accepts connections, restore the dump, restore the images checking every file against
 // images.file_hash, start the app and wait for its health endpoint, and verify with the checklist.

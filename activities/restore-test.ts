@@ -1,10 +1,11 @@
-// Restore tests (DESIGN.md section 6): the weekly integrity check of everything retained, the
+// Restore tests (docs/design-notes.md): the weekly integrity check of everything retained, the
 // monthly partial restores (a dump into a scratch database; a sample of originals into a scratch
 // directory), the teardown of the quarterly full restore's sandbox, and the kept history.
 import { copyFile, mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
 import type { DatabaseConfig } from '../config/schema.js';
 import type { ChecklistItem } from '../core/checklist.js';
+import { checklistVerdicts } from '../core/checklist-verdicts.js';
 import { drInputSchema, type DrInput, type DrPlanInput } from '../core/dr-input.js';
 import { NAMES_IN_PAYLOAD } from '../core/bounded-names.js';
 import { manifestArtifacts, type VerificationCheck } from '../core/manifest.js';
@@ -115,12 +116,16 @@ export function createRestoreTestActivities(deps: ActivityDeps) {
           await Promise.all([checkingArtifacts, checkingFiles]);
         },
       );
-      const dumpsBad = failures.some((f) => f.artifact.startsWith('db/') || f.artifact.startsWith('manifests/'));
-      const imagesBad = failures.some((f) => f.check === 'image mirror');
-      const checklist: ChecklistItem[] = [
-        { item: 'database restored', result: dumpsBad ? 'fail' : 'pass', evidence: `${artifacts.filter((a) => a.kind === 'dump').length} dumps readable by pg_restore --list with their recorded sha256` },
-        { item: 'images present and intact', result: imagesBad ? 'fail' : 'pass', evidence: `${files.length} mirrored files re-hashed: originals against their names and images.file_hash, thumbnails read whole` },
-      ];
+      const checklist = checklistVerdicts([
+        {
+          item: 'database restored',
+          observed: {
+            dumpsChecked: artifacts.filter((a) => a.kind === 'dump').length,
+            dumpsBad: failures.filter((f) => f.artifact.startsWith('db/') || f.artifact.startsWith('manifests/')).length,
+          },
+        },
+        { item: 'images present and intact', observed: { mirroredFiles: files.length, bad: failures.filter((f) => f.check === 'image mirror').length } },
+      ]);
       failures.sort((a, b) => a.artifact.localeCompare(b.artifact));
       return { kind: 'integrity', passed: failures.length === 0, checklist, ...(await boundedFailures(root, 'integrity', failures)), checked: artifacts.length + files.length };
     },
@@ -131,7 +136,7 @@ export function createRestoreTestActivities(deps: ActivityDeps) {
       if (!manifest?.database) throw fail('VerificationFailed', 'no verified dump to restore');
       const dump = manifest.database.artifact;
       const failures: VerificationCheck[] = (await checker.checkArtifact(dump, join(root, dump.path))).filter((c) => !c.ok);
-      if (failures.length) return { kind: 'partial-database', passed: false, checklist: [{ item: 'database restored', result: 'fail', evidence: failures[0]!.detail }], failures, checked: 1 };
+      if (failures.length) return { kind: 'partial-database', passed: false, checklist: checklistVerdicts([{ item: 'database restored', observed: { failed: failures[0]!.detail } }]), failures, checked: 1 };
 
       await psql(scratchDb, `create database "${input.scratch}"`);
       const target = { ...scratchDb, database: input.scratch } as DatabaseConfig;
@@ -164,10 +169,13 @@ export function createRestoreTestActivities(deps: ActivityDeps) {
       return {
         kind: 'partial-database',
         passed: failures.length === 0,
-        checklist: [
-          { item: 'database restored', result: failures.some((f) => f.check !== 'image mirror') ? 'fail' : 'pass', evidence: `${manifest.backupId}: ${counts.size} tables restored into scratch database ${input.scratch}` },
-          { item: 'metadata readable', result: Number(metadata[0]?.[0]) > 0 ? 'pass' : 'fail', evidence: `${metadata[0]?.[0]} rows with raw_metadata` },
-        ],
+        checklist: checklistVerdicts([
+          {
+            item: 'database restored',
+            observed: { backupId: manifest.backupId, tables: counts.size, scratchDatabase: input.scratch, mismatches: failures.filter((f) => f.check !== 'image mirror').length },
+          },
+          { item: 'metadata readable', observed: { rowsWithRawMetadata: Number(metadata[0]?.[0]) } },
+        ]),
         failures,
         checked: counts.size + sample.length,
       };
@@ -208,7 +216,7 @@ export function createRestoreTestActivities(deps: ActivityDeps) {
       return {
         kind: 'partial-images',
         passed: failures.length === 0,
-        checklist: [{ item: 'images present and intact', result: failures.length ? 'fail' : 'pass', evidence: `${sample.length} sampled originals restored, ${decoded} decoded, ${failures.length} problems` }],
+        checklist: checklistVerdicts([{ item: 'images present and intact', observed: { sampled: sample.length, decoded, problems: failures.length } }]),
         failures,
         checked: sample.length,
       };

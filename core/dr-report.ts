@@ -1,7 +1,7 @@
 // The disaster-recovery runbook's bookkeeping: per-step status and time against budget, the RTO
 // left, and the final report with RTO and RPO verdicts. Pure: the workflow keeps the state, the
 // progress query and the report are computed from it.
-import type { ChecklistItem } from './checklist.js';
+import { checklistPassed, type ChecklistItem } from './checklist.js';
 import type { DrStep } from './dr-input.js';
 import { formatDuration } from './duration.js';
 import type { RunPosition } from './progress.js';
@@ -138,6 +138,20 @@ export function imageCounts(images: DrReport['images']): { missing: number; corr
     missing: images.missingCount ?? images.missing.length,
     corrupt: images.corruptCount ?? images.corrupt.length,
     rebuilt: images.thumbnailsRebuiltCount ?? images.thumbnailsRebuilt?.length ?? 0,
+  };
+}
+
+/**
+ * The recovery's report: its progress at the end, judged against the RTO (met only if the
+ * checklist passed) and the RPO. `images` is step 4's outcome, absent when it did not run.
+ */
+export function drReport(progress: DrProgress, checklist: ChecklistItem[], rpo: DrReport['rpo'], images?: DrReport['images']): DrReport {
+  return {
+    ...progress,
+    rto: rtoVerdict(progress, checklistPassed(checklist)),
+    rpo,
+    checklist,
+    images: images ?? { checked: 0, missing: [], corrupt: [], thumbnailsRebuilt: [] },
   };
 }
 

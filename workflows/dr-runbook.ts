@@ -4,7 +4,8 @@
 // retries does not fail the recovery: the workflow waits for an operator decision. Abort and
 // cancellation stop what was started, in cleanup that cannot itself be cancelled. The result is
 // a report (per-step time against budget, RTO and RPO verdicts, checklist), also written as JSON
-// and Markdown next to the backups.
+// and Markdown next to the backups. Each step's gating, retries, skips and abort are its state
+// machine's (core/dr-step-machine.ts): signals feed it events, and the step runs what it says.
 import {
   ApplicationFailure,
   CancellationScope,
@@ -12,6 +13,7 @@ import {
   defineQuery,
   defineSignal,
   isCancellation,
+  log,
   patched,
   proxyActivities,
   setHandler,
@@ -21,13 +23,14 @@ import {
 import type { Activities } from '../activities/index.js';
 import type { ChosenBackup, ImageRestoreResult } from '../activities/dr.js';
 import { rootFailure } from '../core/alerts.js';
-import { checklistPassed, type ChecklistItem } from '../core/checklist.js';
-import { DR_STEPS, describeInputIssues, drInputSchema, type DrInput, type DrPlanInput, type DrStep } from '../core/dr-input.js';
-import { imageCounts, progressOf, reportMarkdown, rpoVerdict, rtoVerdict, STEP_TITLES, type DrProgress, type DrReport, type StepState } from '../core/dr-report.js';
-import { describeNames } from '../core/bounded-names.js';
-import { NON_RETRYABLE_ERROR_TYPES } from '../core/errors.js';
+import type { ChecklistItem } from '../core/checklist.js';
+import { checklistVerdicts } from '../core/checklist-verdicts.js';
+import { DR_STEPS, describeInputIssues, drInputSchema, type DrInput, type DrStep } from '../core/dr-input.js';
+import { drReport, progressOf, reportMarkdown, rpoVerdict, STEP_TITLES, type DrProgress, type DrReport } from '../core/dr-report.js';
+import { isFinished, pendingStep, transition, waitingFor, type StepEvent, type StepMachine } from '../core/dr-step-machine.js';
 import { BACKUP_ID, BACKUP_KIND, BACKUP_OUTCOME, DR_OVER_BUDGET, DR_RPO_SECONDS, DR_RTO_SECONDS, DR_STEP } from '../core/search-attributes.js';
 import { drOverBudget, drSummary } from '../core/audit-summary.js';
+import { DR_QUICK_OPTIONS, drStepOptions } from './options.js';
 import { recordSummary } from './run-outcome.js';
 
 export const progressQuery = defineQuery<DrProgress>('progress');
@@ -36,10 +39,10 @@ export const retryStepSignal = defineSignal<[{ step: DrStep }]>('retryStep');
 export const skipStepSignal = defineSignal<[{ step: DrStep; reason: string }]>('skipStep');
 export const abortSignal = defineSignal<[{ reason: string }]>('abort');
 
-const quick = proxyActivities<Activities>({
-  startToCloseTimeout: '5 minutes',
-  retry: { maximumAttempts: 3, nonRetryableErrorTypes: NON_RETRYABLE_ERROR_TYPES },
-});
+/** The steps that write over data: with `approval` in the input, they wait for `approve`. */
+const DESTRUCTIVE: ReadonlySet<DrStep> = new Set(['restoreDatabase', 'restoreImages']);
+
+const quick = proxyActivities<Activities>(DR_QUICK_OPTIONS);
 
 class Aborted extends Error {}
 
@@ -48,7 +51,7 @@ export async function drRecovery(rawInput: DrInput): Promise<DrReport> {
   if (!parsed.success) {
     throw ApplicationFailure.nonRetryable(`invalid drRecovery input: ${describeInputIssues(parsed.error).join('; ')}`, 'ConfigInvalid');
   }
-  const input: DrPlanInput = parsed.data;
+  const input = parsed.data;
   const info = workflowInfo();
   const startedAt = new Date().toISOString();
   upsertSearchAttributes([
@@ -56,81 +59,73 @@ export async function drRecovery(rawInput: DrInput): Promise<DrReport> {
     { key: BACKUP_OUTCOME, value: 'running' },
   ]);
 
-  const state = {
-    startedAt,
-    backupId: undefined as string | undefined,
-    outcome: 'running' as DrProgress['outcome'],
-    rtoTargetMs: input.budgets.rto,
-    waitingFor: undefined as string | undefined,
-    steps: DR_STEPS.map((step): StepState => ({ step, title: STEP_TITLES[step], budgetMs: input.budgets[step], status: 'pending', attempts: 0 })),
-  };
-  const decisions = new Map<DrStep, { action: 'retry' } | { action: 'skip'; reason: string }>();
+  const recovery = { backupId: undefined as string | undefined, outcome: 'running' as DrProgress['outcome'] };
+  const machines = Object.fromEntries(DR_STEPS.map((step) => [step, pendingStep(step, STEP_TITLES[step], input.budgets[step])])) as Record<DrStep, StepMachine>;
   let approved = !input.approval;
   let abortReason: string | undefined;
+  /** The running step's activity, for a skip or an abort to cancel. */
   let running: CancellationScope | undefined;
 
-  setHandler(progressQuery, () => progressOf(state, new Date()));
-  setHandler(approveSignal, () => void (approved = true));
-  setHandler(retryStepSignal, ({ step }) => void decisions.set(step, { action: 'retry' }));
-  setHandler(skipStepSignal, ({ step, reason }) => {
-    decisions.set(step, { action: 'skip', reason });
-    if (state.steps.find((s) => s.step === step)?.status === 'running') running?.cancel();
+  /** One event into a step's machine. A refused one changes nothing: signals cannot answer, so it is logged. */
+  function feed(step: DrStep, event: StepEvent): void {
+    if (!DR_STEPS.includes(step)) return void log.warn(`ignored ${event.type}: there is no step ${JSON.stringify(step)}`);
+    const next = transition(machines[step], event, new Date().toISOString());
+    if (!next.ok) return void log.warn(`ignored ${event.type}: ${next.refused}`);
+    machines[step] = next.machine;
+    if (next.cancelRun) running?.cancel();
+  }
+  const abortSteps = () => DR_STEPS.filter((step) => !isFinished(machines[step])).forEach((step) => feed(step, { type: 'abort' }));
+
+  function progress(): DrProgress {
+    const steps = DR_STEPS.map((step) => machines[step].state);
+    return progressOf({ startedAt, ...recovery, rtoTargetMs: input.budgets.rto, waitingFor: steps.map(waitingFor).find(Boolean), steps }, new Date());
+  }
+
+  setHandler(progressQuery, progress);
+  setHandler(approveSignal, () => {
+    approved = true; // also for the destructive steps not reached yet
+    DR_STEPS.filter((step) => machines[step].state.status === 'waiting for approval').forEach((step) => feed(step, { type: 'approve' }));
   });
+  setHandler(retryStepSignal, ({ step }) => feed(step, { type: 'retry' }));
+  setHandler(skipStepSignal, ({ step, reason }) => feed(step, { type: 'skip', reason }));
   setHandler(abortSignal, ({ reason }) => {
     abortReason = reason;
-    running?.cancel();
+    abortSteps();
   });
 
-  const stepState = (step: DrStep) => state.steps.find((s) => s.step === step) as StepState;
-
-  /** Runs one step: budgeted, retried, and on final failure parked until an operator decides. */
-  async function step<T>(name: DrStep, run: (acts: Activities) => Promise<T>): Promise<T | undefined> {
-    const s = stepState(name);
-    const acts = proxyActivities<Activities>({
-      summary: `${s.title} (budget ${Math.round(s.budgetMs / 1000)}s)`,
-      startToCloseTimeout: s.budgetMs * input.timeoutFactor,
-      heartbeatTimeout: Math.min(60_000, Math.max(10_000, s.budgetMs)),
-      retry: { maximumAttempts: input.stepAttempts, initialInterval: '1 second', nonRetryableErrorTypes: NON_RETRYABLE_ERROR_TYPES },
-    });
+  /** Runs one step as its machine says, until it is done or skipped (its value, if it ran) or aborted (throws). */
+  async function step<T>(name: DrStep, work: (acts: Activities) => Promise<T>): Promise<T | undefined> {
+    const acts = proxyActivities<Activities>(drStepOptions(STEP_TITLES[name], input.budgets[name], input));
+    if (!isFinished(machines[name])) feed(name, { type: 'reach', gated: DESTRUCTIVE.has(name) && !approved });
+    let value: T | undefined;
     for (;;) {
-      if (abortReason) throw new Aborted(abortReason);
-      const decided = decisions.get(name);
-      if (decided?.action === 'skip') {
-        decisions.delete(name);
-        Object.assign(s, { status: 'skipped', skipReason: decided.reason, endedAt: s.endedAt ?? new Date().toISOString() });
-        return undefined;
-      }
-      decisions.delete(name);
-      Object.assign(s, { status: 'running', startedAt: s.startedAt ?? new Date().toISOString(), attempts: s.attempts + 1 });
-      upsertSearchAttributes([{ key: DR_STEP, value: name }]);
-      delete s.endedAt;
-      delete s.error;
-      try {
-        running = new CancellationScope();
-        const value = await running.run(() => run(acts));
-        Object.assign(s, { status: 'done', endedAt: new Date().toISOString() });
-        return value;
-      } catch (err) {
-        if (abortReason) throw new Aborted(abortReason);
-        if (isCancellation(err) && decisions.get(name)?.action !== 'skip') throw err; // the workflow itself is cancelled
-        Object.assign(s, { status: 'waiting for operator', error: rootFailure(err).message, endedAt: new Date().toISOString() });
-        state.waitingFor = `${s.title} failed: send retryStep or skipStep (or abort)`;
-        await condition(() => decisions.has(name) || abortReason !== undefined);
-        state.waitingFor = undefined;
-      } finally {
-        running = undefined;
-      }
+      const { status } = machines[name].state;
+      if (status === 'running') value = await attempt(name, () => work(acts));
+      else if (status === 'waiting for approval' || status === 'waiting for operator') await condition(() => machines[name].state.status !== status);
+      else if (status === 'aborted') throw new Aborted(abortReason);
+      else return value; // done, or skipped
     }
   }
 
-  async function awaitApproval(name: DrStep): Promise<void> {
-    if (approved) return;
-    stepState(name).status = 'waiting for approval';
-    state.waitingFor = `approval before ${STEP_TITLES[name]} (destructive): send approve`;
-    // Only approve (or skipping the step, or abort) ends the wait: a retry is no approval.
-    await condition(() => approved || abortReason !== undefined || decisions.get(name)?.action === 'skip');
-    state.waitingFor = undefined;
-    if (abortReason) throw new Aborted(abortReason);
+  /** One run of a step's activity, cancellable by a skip or an abort; its outcome goes to the step's machine. */
+  async function attempt<T>(name: DrStep, work: () => Promise<T>): Promise<T | undefined> {
+    upsertSearchAttributes([{ key: DR_STEP, value: name }]);
+    const settle = (event: StepEvent) => {
+      if (machines[name].state.status === 'running') feed(name, event); // a run an abort already ended has no outcome to report
+    };
+    try {
+      running = new CancellationScope();
+      const value = await running.run(work);
+      settle({ type: 'succeeded' });
+      return value;
+    } catch (err) {
+      settle(isCancellation(err) ? { type: 'cancelled' } : { type: 'failed', error: rootFailure(err).message });
+      // Cancelled with neither a skip nor an abort: the workflow itself is cancelled, and ends so.
+      if (machines[name].state.status === 'aborted' && abortReason === undefined) throw err;
+      return undefined;
+    } finally {
+      running = undefined;
+    }
   }
 
   let backup: ChosenBackup | undefined;
@@ -138,23 +133,22 @@ export async function drRecovery(rawInput: DrInput): Promise<DrReport> {
   let dbRestored: string | undefined;
   let verify: ChecklistItem[] = [];
   try {
-    backup = await quick.drChooseBackup({ ...input.backup });
-    state.backupId = backup.backupId;
-    upsertSearchAttributes([{ key: BACKUP_ID, value: backup.backupId }]);
+    const chosen = await quick.drChooseBackup({ ...input.backup });
+    backup = chosen;
+    recovery.backupId = chosen.backupId;
+    upsertSearchAttributes([{ key: BACKUP_ID, value: chosen.backupId }]);
     if (patched('dr-target-check')) await quick.drCheckTarget({ target: input.target, overwrite: input.overwrite });
 
-    await step('prepare', (a) => a.drPrepare({ target: input.target, config: backup!.config }));
+    await step('prepare', (a) => a.drPrepare({ target: input.target, config: chosen.config }));
     await step('startDatabase', (a) => a.drStartDatabase({ target: input.target, overwrite: input.overwrite }));
-    await awaitApproval('restoreDatabase');
-    dbRestored = await step('restoreDatabase', (a) => a.drRestoreDatabase({ target: input.target, backup: backup! }));
-    await awaitApproval('restoreImages');
+    dbRestored = await step('restoreDatabase', (a) => a.drRestoreDatabase({ target: input.target, backup: chosen }));
     images = await step('restoreImages', (a) => a.drRestoreImages({ target: input.target, workflowId: info.workflowId }));
     await step('startApp', (a) => a.drStartApp({ target: input.target }));
     verify = (await step('verify', (a) => a.drVerify({ target: input.target, importWaitMs: input.importWait }))) ?? [];
-    state.outcome = 'succeeded';
+    recovery.outcome = 'succeeded';
   } catch (err) {
-    state.outcome = err instanceof Aborted || isCancellation(err) ? 'aborted' : 'failed';
-    for (const s of state.steps) if (s.status === 'running' || s.status === 'pending' || s.status.startsWith('waiting')) s.status = 'aborted';
+    recovery.outcome = err instanceof Aborted || isCancellation(err) ? 'aborted' : 'failed';
+    abortSteps();
     // Nothing half-started is left behind, even when the workflow itself is being cancelled.
     await CancellationScope.nonCancellable(() => quick.drStop({ target: input.target }));
     if (!(err instanceof Aborted)) {
@@ -165,33 +159,17 @@ export async function drRecovery(rawInput: DrInput): Promise<DrReport> {
   return CancellationScope.nonCancellable(() => finish(true));
 
   async function finish(writeReport: boolean): Promise<DrReport> {
-    const progress = progressOf(state, new Date());
-    const counts = images && imageCounts(images);
-    const checklist: ChecklistItem[] = [
-      {
-        item: 'database restored',
-        result: dbRestored ? 'pass' : stepState('restoreDatabase').status === 'skipped' ? 'skip' : 'fail',
-        evidence: dbRestored ?? stepState('restoreDatabase').skipReason ?? stepState('restoreDatabase').error ?? 'not run',
-      },
-      {
-        item: 'images present and intact',
-        result: images ? (counts!.missing + counts!.corrupt === 0 ? 'pass' : 'fail') : 'skip',
-        evidence: images
-          ? `${images.checked} live images checked against images.file_hash: ${describeNames(counts!.missing, images.missing)} missing, ${describeNames(counts!.corrupt, images.corrupt)} corrupt; ${describeNames(counts!.rebuilt, images.thumbnailsRebuilt ?? [])} thumbnails rebuilt${images.listFile ? `; all named in ${images.listFile}` : ''}`
-          : 'image restore did not run',
-      },
+    const checklist = [
+      ...checklistVerdicts([
+        { item: 'database restored', observed: { drStep: machines.restoreDatabase.state, restored: dbRestored } },
+        { item: 'images present and intact', observed: { drRestore: images } },
+      ]),
       ...verify,
     ];
-    const report: DrReport = {
-      ...progress,
-      rto: rtoVerdict(progress, checklistPassed(checklist)),
-      rpo: rpoVerdict(backup?.takenAt, startedAt, input.budgets.rpo),
-      checklist,
-      images: images ?? { checked: 0, missing: [], corrupt: [], thumbnailsRebuilt: [] },
-    };
+    const report = drReport(progress(), checklist, rpoVerdict(backup?.takenAt, startedAt, input.budgets.rpo), images);
     upsertSearchAttributes([
-      { key: BACKUP_OUTCOME, value: state.outcome },
-      { key: DR_RTO_SECONDS, value: Math.round(progress.elapsedMs / 1000) },
+      { key: BACKUP_OUTCOME, value: recovery.outcome },
+      { key: DR_RTO_SECONDS, value: Math.round(report.elapsedMs / 1000) },
     ]);
     recordSummary(drSummary(report), [
       { key: DR_OVER_BUDGET, value: drOverBudget(report) },

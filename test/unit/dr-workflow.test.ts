@@ -1,0 +1,280 @@
+// Covers: workflows/dr-runbook.ts (gates, operator signals, budgets, abort and cancellation) with
+// STUBBED activities, as Temporal's samples test workflow logic: plain functions registered on a
+// Worker, a fresh worker and task queue per test. Needs a dev server (the pinned CLI, started once
+// for the file; the time-skipping server cannot be downloaded here), so each test takes seconds,
+// not minutes: budgets are milliseconds and nothing real is restored.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
+import { Context } from '@temporalio/activity';
+import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { bundleWorkflowCode, DefaultLogger, Runtime, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import type { Activities } from '../../activities/index.js';
+import type { ChosenBackup } from '../../activities/dr.js';
+import { startDevServer, type DevServer } from '../../client/local/temporal-dev-server.js';
+import { freePort } from '../../client/local/ports.js';
+import { CHECKLIST_ITEMS, checklistPassed, type ChecklistItem } from '../../core/checklist.js';
+import type { DrInput } from '../../core/dr-input.js';
+import type { DrProgress, DrReport } from '../../core/dr-report.js';
+import { DR_OVER_BUDGET } from '../../core/search-attributes.js';
+import { abortSignal, approveSignal, drRecovery, progressQuery, retryStepSignal, skipStepSignal } from '../../workflows/dr-runbook.js';
+import { WORKFLOWS_PATH } from '../../worker/workflow-bundle.js';
+
+type DrActivities = Pick<
+  Activities,
+  'drChooseBackup' | 'drCheckTarget' | 'drPrepare' | 'drStartDatabase' | 'drRestoreDatabase' | 'drRestoreImages' | 'drStartApp' | 'drVerify' | 'drStop' | 'drWriteReport'
+>;
+
+/** What the workflow logged (a refused signal is only logged: signals cannot answer). */
+const logged: string[] = [];
+let dir: string;
+let server: DevServer;
+let env: TestWorkflowEnvironment;
+let bundle: WorkflowBundleWithSourceMap;
+
+before(async () => {
+  Runtime.install({ logger: new DefaultLogger('WARN', (entry) => void logged.push(entry.message)) });
+  dir = await mkdtemp(join(tmpdir(), 'pbb-dr-workflow-'));
+  const noop = () => undefined;
+  [server, bundle] = await Promise.all([
+    freePort().then((port) => startDevServer({ dbFile: join(dir, 'temporal.sqlite'), port })),
+    bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: { trace: noop, debug: noop, info: noop, warn: noop, error: console.error, log: noop } }),
+  ]);
+  env = await TestWorkflowEnvironment.createFromExistingServer({ address: server.address });
+}, { timeout: 180_000 });
+
+after(async () => {
+  await env?.teardown();
+  await server?.stop();
+  await rm(dir, { recursive: true, force: true });
+});
+
+const INPUT: DrInput = {
+  target: {
+    appDir: '/srv/recovered',
+    storageRoot: '/srv/recovered/storage',
+    database: { transport: 'docker', container: 'promptbox-db-1', user: 'promptbox', database: 'promptbox' },
+    admin: { username: 'admin', password: { file: '/etc/promptbox/admin' } },
+  },
+  budgets: { prepare: '10s', startDatabase: '10s', restoreDatabase: '10s', restoreImages: '10s', startApp: '10s', verify: '10s', rto: '1m', rpo: '24h' },
+  // One attempt per step: a failure reaches the operator at once, with no retry delay to wait out.
+  stepAttempts: 1,
+};
+
+const VERIFIED: ChecklistItem[] = CHECKLIST_ITEMS.filter((i) => i !== 'database restored' && i !== 'images present and intact').map((item) => ({ item, result: 'pass', evidence: 'as expected' }));
+
+/** A good backup and a recovery where every step works, unless a test overrides one. */
+function stubActivities(overrides: Partial<DrActivities>) {
+  const calls: string[] = [];
+  const reports: DrReport[] = [];
+  const activities: DrActivities = {
+    drChooseBackup: async () => ({ backupId: '20261129_030000', takenAt: new Date(Date.now() - 3_600_000).toISOString(), tables: { images: 3 }, config: [] }) as unknown as ChosenBackup,
+    drCheckTarget: async () => 'the target is empty',
+    drPrepare: async () => 'restored .env, docker-compose.yml',
+    drStartDatabase: async () => 'accepting connections after 1 probe(s); the database is empty',
+    drRestoreDatabase: async () => '4096 bytes restored; 3 tables with the manifest\'s row counts',
+    drRestoreImages: async () => ({ checked: 3, missing: [], corrupt: [], thumbnailsRebuilt: [], missingCount: 0, corruptCount: 0, thumbnailsRebuiltCount: 0 }),
+    drStartApp: async () => 'healthy after 1 probe(s)',
+    drVerify: async () => VERIFIED,
+    drStop: async () => [],
+    drWriteReport: async ({ json }) => {
+      reports.push(json as DrReport);
+      return 'dr-reports/report.md';
+    },
+    ...overrides,
+  };
+  const recorded = Object.entries(activities).map(([name, run]) => {
+    const called = (...args: unknown[]) => {
+      calls.push(name);
+      return (run as (...a: unknown[]) => unknown)(...args);
+    };
+    return [name, called];
+  });
+  return { activities: Object.fromEntries(recorded), calls, reports };
+}
+
+/** Stays running until cancelled, as a step that hangs would. */
+async function hangs(): Promise<never> {
+  const ctx = Context.current();
+  for (;;) {
+    ctx.heartbeat();
+    await ctx.sleep(100);
+  }
+}
+
+type Handle = WorkflowHandle<typeof drRecovery>;
+
+/**
+ * Runs one recovery on a fresh worker and task queue named after the test, with `operator`
+ * acting on it meanwhile; returns its report or its failure, the activities called and the
+ * reports written.
+ */
+async function recover(title: string, opts: { input?: Partial<DrInput>; activities?: Partial<DrActivities> }, operator: (handle: Handle) => Promise<void> = async () => undefined) {
+  const { activities, calls, reports } = stubActivities(opts.activities ?? {});
+  const taskQueue = `dr-${title.toLowerCase().replace(/[^a-z0-9]+/g, '-').slice(0, 80)}`;
+  const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: bundle, activities });
+  const handle = await env.client.workflow.start(drRecovery, { taskQueue, workflowId: taskQueue, args: [{ ...INPUT, ...opts.input }], workflowExecutionTimeout: '1 minute' });
+  const outcome = await worker.runUntil(async () => {
+    await operator(handle);
+    return handle.result().then((report) => ({ report, error: undefined }), (error: Error) => ({ report: undefined, error }));
+  });
+  return { handle, calls, reports, ...outcome };
+}
+
+/** The progress once `ready` holds (polled as an operator's `dr status --watch` would). */
+async function until(handle: Handle, ready: (p: DrProgress) => boolean): Promise<DrProgress> {
+  for (let i = 0; i < 200; i += 1) {
+    const p = await handle.query(progressQuery);
+    if (ready(p)) return p;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`the recovery never got there; last progress ${JSON.stringify(await handle.query(progressQuery))}`);
+}
+
+async function loggedSoon(text: string): Promise<void> {
+  for (let i = 0; i < 200 && !logged.some((l) => l.includes(text)); i += 1) await new Promise((r) => setTimeout(r, 50));
+  assert.ok(logged.some((l) => l.includes(text)), `not logged: ${text}`);
+}
+
+const byStep = (r: DrReport | DrProgress) => Object.fromEntries(r.steps.map((s) => [s.step, s]));
+const statuses = (r: DrReport | DrProgress) => r.steps.map((s) => s.status);
+
+test('with approval the recovery waits before the destructive steps, a retry is no approval, and one approve lets both run', async (t) => {
+  const run = await recover(t.name, { input: { approval: true } }, async (handle) => {
+    const gate = await until(handle, (p) => p.waitingFor !== undefined);
+    assert.equal(gate.waitingFor, 'approval before 3 restore database (destructive): send approve');
+    assert.deepEqual(statuses(gate), ['done', 'done', 'waiting for approval', 'pending', 'pending', 'pending']);
+    await handle.signal(retryStepSignal, { step: 'restoreDatabase' });
+    await loggedSoon('ignored retry: 3 restore database is waiting for approval: a retry is no approval: send approve');
+    assert.equal((await handle.query(progressQuery)).waitingFor, gate.waitingFor, 'still waiting after the retry');
+    await handle.signal(approveSignal);
+  });
+  assert.ifError(run.error);
+  assert.equal(run.report?.outcome, 'succeeded');
+  assert.deepEqual(statuses(run.report!), ['done', 'done', 'done', 'done', 'done', 'done']);
+  assert.ok(checklistPassed(run.report!.checklist), JSON.stringify(run.report!.checklist));
+  assert.equal(run.report!.checklist.find((c) => c.item === 'database restored')?.evidence, '4096 bytes restored; 3 tables with the manifest\'s row counts');
+  assert.match(run.report!.rto.verdict, /^RTO met: /);
+  assert.deepEqual(run.reports, [run.report], 'the report written is the one returned');
+  assert.equal(run.calls.filter((c) => c === 'drRestoreDatabase').length, 1);
+  assert.ok(!run.calls.includes('drStop'), 'nothing stopped after a recovery that worked');
+});
+
+test('a step that fails past its retries waits for the operator, and retryStep runs it again to success', async (t) => {
+  let starts = 0;
+  const run = await recover(t.name, {
+    activities: {
+      drStartApp: async () => {
+        starts += 1;
+        if (starts === 1) throw ApplicationFailure.create({ message: 'the app did not answer /health', nonRetryable: true });
+        return 'healthy after 1 probe(s)';
+      },
+    },
+  }, async (handle) => {
+    const parked = await until(handle, (p) => p.waitingFor !== undefined);
+    assert.equal(parked.waitingFor, '5 start application failed: send retryStep or skipStep (or abort)');
+    assert.equal(byStep(parked).startApp?.status, 'waiting for operator');
+    assert.equal(byStep(parked).startApp?.error, 'the app did not answer /health');
+    assert.equal(byStep(parked).verify?.status, 'pending', 'the runbook does not go on past a failed step');
+    await handle.signal(retryStepSignal, { step: 'startApp' });
+  });
+  assert.ifError(run.error);
+  assert.equal(run.report?.outcome, 'succeeded');
+  const startApp = byStep(run.report!).startApp!;
+  assert.deepEqual([startApp.status, startApp.attempts, startApp.error], ['done', 2, undefined]);
+  assert.equal(starts, 2);
+});
+
+test('skipStep ends a failed step with its reason and the recovery goes on, but without the images it is not verified', async (t) => {
+  const run = await recover(t.name, { activities: { drRestoreImages: async () => { throw ApplicationFailure.create({ message: 'mirror unreadable', nonRetryable: true }); } } }, async (handle) => {
+    await until(handle, (p) => byStep(p).restoreImages?.status === 'waiting for operator');
+    await handle.signal(skipStepSignal, { step: 'restoreImages', reason: 'images copied by hand' });
+  });
+  assert.ifError(run.error);
+  assert.equal(run.report?.outcome, 'succeeded');
+  const images = byStep(run.report!).restoreImages!;
+  assert.deepEqual([images.status, images.skipReason, images.error], ['skipped', 'images copied by hand', 'mirror unreadable']);
+  assert.deepEqual(run.report!.checklist.find((c) => c.item === 'images present and intact'), { item: 'images present and intact', result: 'skip', evidence: 'image restore did not run' });
+  assert.match(run.report!.rto.verdict, /^RTO NOT MET \(the checklist failed: the app is not verified working\)/);
+  assert.ok(run.calls.includes('drVerify'), 'the steps after the skipped one ran');
+});
+
+test('skipStep on a running step cancels its activity and the recovery moves on without it', async (t) => {
+  const run = await recover(t.name, { activities: { drStartApp: hangs } }, async (handle) => {
+    await until(handle, (p) => byStep(p).startApp?.status === 'running');
+    await handle.signal(skipStepSignal, { step: 'startApp', reason: 'started by hand' });
+  });
+  assert.ifError(run.error);
+  assert.equal(run.report?.outcome, 'succeeded');
+  assert.deepEqual([byStep(run.report!).startApp?.status, byStep(run.report!).startApp?.skipReason], ['skipped', 'started by hand']);
+  assert.equal(byStep(run.report!).verify?.status, 'done');
+  const events = (await run.handle.fetchHistory()).events ?? [];
+  assert.ok(events.some((e) => e.activityTaskCancelRequestedEventAttributes), 'the server recorded the activity cancelled');
+});
+
+test('abort at the approval gate stops what was started, aborts every unfinished step and still writes the report', async (t) => {
+  const run = await recover(t.name, { input: { approval: true } }, async (handle) => {
+    await until(handle, (p) => p.waitingFor?.startsWith('approval before 3') ?? false);
+    await handle.signal(abortSignal, { reason: 'drill over' });
+  });
+  assert.ifError(run.error);
+  assert.equal(run.report?.outcome, 'aborted');
+  assert.deepEqual(statuses(run.report!), ['done', 'done', 'aborted', 'aborted', 'aborted', 'aborted']);
+  assert.equal(run.report!.waitingFor, undefined);
+  assert.match(run.report!.rto.verdict, /^RTO NOT MET \(recovery aborted\)/);
+  assert.deepEqual(run.report!.checklist.slice(0, 2).map((c) => [c.item, c.result, c.evidence]), [
+    ['database restored', 'fail', 'not run'],
+    ['images present and intact', 'skip', 'image restore did not run'],
+  ]);
+  assert.equal(run.calls.filter((c) => c === 'drStop').length, 1);
+  assert.ok(!run.calls.includes('drRestoreDatabase'));
+  assert.deepEqual(run.reports, [run.report]);
+});
+
+test('abort during a running step cancels its activity and stops what was started', async (t) => {
+  const run = await recover(t.name, { activities: { drRestoreImages: hangs } }, async (handle) => {
+    await until(handle, (p) => byStep(p).restoreImages?.status === 'running');
+    await handle.signal(abortSignal, { reason: 'wrong backup' });
+  });
+  assert.ifError(run.error);
+  assert.equal(run.report?.outcome, 'aborted');
+  assert.deepEqual(statuses(run.report!), ['done', 'done', 'done', 'aborted', 'aborted', 'aborted']);
+  assert.equal(run.calls.filter((c) => c === 'drStop').length, 1);
+  assert.ok(!run.calls.includes('drStartApp'));
+  const events = (await run.handle.fetchHistory()).events ?? [];
+  assert.ok(events.some((e) => e.activityTaskCancelRequestedEventAttributes), 'the server recorded the activity cancelled');
+});
+
+test('a step slower than its budget is done but reported over budget, and a missed RTO says so', async (t) => {
+  const run = await recover(t.name, {
+    input: { budgets: { ...INPUT.budgets, startDatabase: '50ms', rto: '200ms' }, timeoutFactor: 200 },
+    activities: {
+      drStartDatabase: async () => {
+        await new Promise((r) => setTimeout(r, 400));
+        return 'accepting connections after 8 probe(s)';
+      },
+    },
+  });
+  assert.ifError(run.error);
+  const startDatabase = byStep(run.report!).startDatabase!;
+  assert.deepEqual([startDatabase.status, startDatabase.overBudget], ['done', true]);
+  assert.ok(startDatabase.elapsedMs! >= 400, `${startDatabase.elapsedMs}`);
+  assert.equal(run.report!.rto.met, false);
+  assert.match(run.report!.rto.verdict, /^RTO MISSED: .* of 200ms; over budget: 2 start database \(.* of 50ms\)$/);
+  assert.equal((await run.handle.describe()).typedSearchAttributes.get(DR_OVER_BUDGET), true);
+});
+
+test('cancelling the recovery while it waits stops what was started and ends it cancelled, with no report written', async (t) => {
+  const run = await recover(t.name, { activities: { drStartDatabase: async () => { throw ApplicationFailure.create({ message: 'no database', nonRetryable: true }); } } }, async (handle) => {
+    await until(handle, (p) => p.waitingFor !== undefined);
+    await handle.cancel();
+  });
+  assert.ok(run.error instanceof WorkflowFailedError, String(run.error));
+  assert.ok(run.error.cause instanceof CancelledFailure, String(run.error.cause));
+  assert.equal(run.calls.filter((c) => c === 'drStop').length, 1);
+  assert.deepEqual(run.reports, []);
+});
