@@ -163,3 +163,4 @@ if [ "$PROFILE" != run ]; then
   install_versitygw
   bash scripts/build-promptbox.sh
 fi
+if [ "$PROFILE" = test ]; then bash scripts/build-temporal-server.sh; fi

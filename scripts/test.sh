@@ -10,4 +10,4 @@ node_modules/.bin/tsc --noEmit -p tsconfig.json
 echo "== tests" >&2
 shopt -s nullglob
 exec node --import tsx --test --test-concurrency=1 --test-timeout=900000 \
-  test/unit/*.test.ts test/integration/*.test.ts test/e2e/*.test.ts
+  test/unit/*.test.ts test/integration/*.test.ts test/production/*.test.ts test/e2e/*.test.ts

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { startDevServer, type DevServer } from '../client/local/temporal-dev-server.js';
+import { startProductionServer, type ProductionServer } from '../client/local/temporal-production-server.js';
 import { startPostgresCluster, type PostgresCluster } from '../client/local/postgres-cluster.js';
 import { freePort } from '../client/local/ports.js';
 import type { Logger } from 'pino';
@@ -36,8 +37,11 @@ export interface Services {
 /**
  * Registers before/after hooks on the current file and returns a handle filled in by `before`.
  * `webUi`: the dev server also serves its Web UI (at `temporal.uiUrl`), for browser tests.
+ * `production`: Temporal in its production shape (temporal-production-server.ts) instead of the dev
+ * server; PROMPTBOX_TEST_TEMPORAL=production chooses it for every file.
  */
-export function useServices(opts: { webUi?: boolean } = {}): Services {
+export function useServices(opts: { webUi?: boolean; production?: boolean } = {}): Services {
+  const production = opts.production ?? process.env.PROMPTBOX_TEST_TEMPORAL === 'production';
   const services = {} as Services;
   const cleanups: Array<() => Promise<unknown>> = [];
   before(async () => {
@@ -48,18 +52,22 @@ export function useServices(opts: { webUi?: boolean } = {}): Services {
     services.logFile = join(services.dir, 'worker.log');
     services.logger = createLogger({ level: 'debug', file: services.logFile, secrets: services.secrets });
     installSdkRuntime(services.logger);
+    let productionServer: ProductionServer | undefined;
     const [temporal, postgres, bundle] = await Promise.all([
-      Promise.all([freePort(), opts.webUi ? freePort() : undefined]).then(([port, uiPort]) =>
-        startDevServer({ dbFile: join(services.dir, 'temporal.sqlite'), port, ...(uiPort ? { uiPort } : {}), logFile: join(services.dir, 'temporal.log') }),
-      ),
+      production
+        ? startProductionServer({ dir: join(services.dir, 'temporal'), logFile: join(services.dir, 'temporal.log') }).then((s) => (productionServer = s))
+        : Promise.all([freePort(), opts.webUi ? freePort() : undefined]).then(([port, uiPort]) =>
+            startDevServer({ dbFile: join(services.dir, 'temporal.sqlite'), port, ...(uiPort ? { uiPort } : {}), logFile: join(services.dir, 'temporal.log') }),
+          ),
       freePort().then((port) => startPostgresCluster({ dir: join(services.dir, 'pg'), port, superPassword: 'test-superuser-pw' })),
       bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietBundlerLogger }),
     ]);
-    let server = temporal;
+    let server: DevServer = temporal;
     cleanups.push(() => server.stop(), () => postgres.stop());
     Object.assign(services, { temporal, postgres, bundle });
     services.defer = (cleanup) => void cleanups.push(cleanup);
     services.restartTemporal = async (downMs: number) => {
+      if (productionServer) return productionServer.restart(downMs);
       await server.stop();
       await new Promise((r) => setTimeout(r, downMs));
       const port = Number(server.address.split(':')[1]);

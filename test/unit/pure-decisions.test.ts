@@ -60,7 +60,7 @@ test('every search attribute the workflows set is registered by the compose file
   const compose = await readFile(new URL('../../docker-compose.temporal.yml', import.meta.url), 'utf8');
   const operations = await readFile(new URL('../../docs/operations.md', import.meta.url), 'utf8');
   for (const key of SEARCH_ATTRIBUTES) {
-    assert.ok(compose.includes(`${key.name}:${cliTypeName(key)}`), `${key.name} in docker-compose.temporal.yml`);
+    assert.ok(compose.includes(`--name ${key.name} --type ${cliTypeName(key)}`), `${key.name} registered by docker-compose.temporal.yml`);
     assert.ok(operations.includes(key.name), `${key.name} in docs/operations.md`);
   }
 });

@@ -1,0 +1,82 @@
+// Covers: docker-compose.temporal.yml, the production Temporal the README sets up. There is no
+// Docker here, so the file is read as data and held to what test/production/ runs without it:
+// pinned current images, the server version scripts/build-temporal-server.sh builds, and the
+// schema and namespace steps of client/local/temporal-setup-steps.ts.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import { parse } from 'yaml';
+import { DEFAULT_POSTGRES_MAJOR } from '../../client/local/postgres-cluster.js';
+import { HISTORY_SHARDS, namespaceSteps, schemaSteps, TEMPORAL_SQL_PLUGIN } from '../../client/local/temporal-setup-steps.js';
+
+interface Service {
+  image: string;
+  environment?: Record<string, string | number>;
+  command?: string | string[];
+  depends_on?: Record<string, { condition: string }>;
+}
+
+async function services(): Promise<Record<string, Service>> {
+  const text = await readFile(new URL('../../docker-compose.temporal.yml', import.meta.url), 'utf8');
+  return (parse(text) as { services: Record<string, Service> }).services;
+}
+
+/** The version scripts/build-temporal-server.sh builds for the production-shape tests. */
+async function builtServerVersion(): Promise<string> {
+  const script = await readFile(new URL('../../scripts/build-temporal-server.sh', import.meta.url), 'utf8');
+  return /^VERSION=v(\S+)/m.exec(script)![1]!;
+}
+
+/** The one service whose script runs `tool`, with its name. */
+async function job(tool: string): Promise<[string, Service]> {
+  const found = Object.entries(await services()).filter(([, s]) => scriptLines(s).some((line) => line.startsWith(`${tool} `)));
+  assert.equal(found.length, 1, `one service runs ${tool}`);
+  return found[0]!;
+}
+
+function scriptLines(service: Service): string[] {
+  return [service.command ?? []].flat().join('\n').split('\n').map((line) => line.trim());
+}
+
+/** The arguments of each line of `service`'s script that runs `tool` with `prefix`, split as the shell splits these plain words. */
+function invocations(service: Service, tool: string, prefix: RegExp = /./): string[][] {
+  return scriptLines(service).filter((line) => line.startsWith(`${tool} `)).map((line) => line.split(/\s+/).slice(1)).filter((args) => prefix.test(args.join(' ')));
+}
+
+test('every image is pinned to a version, and the deprecated temporalio/auto-setup image is gone', async () => {
+  for (const [name, service] of Object.entries(await services())) {
+    assert.match(service.image, /^[\w./-]+:\d[\w.-]*$/, `${name}: an image with a version tag, not latest or a variable`);
+    assert.doesNotMatch(service.image, /auto-setup/, name);
+  }
+});
+
+test('the server is the version the production-shape tests build, on PostgreSQL of the version they run', async () => {
+  const version = await builtServerVersion();
+  const all = Object.values(await services());
+  const images = all.map((s) => s.image);
+  assert.ok(images.includes(`temporalio/server:${version}`), `temporalio/server:${version} in ${images.join(', ')}`);
+  const adminTools = images.filter((image) => image.startsWith('temporalio/admin-tools:'));
+  assert.ok(adminTools.length > 0);
+  for (const image of adminTools) assert.ok(image.startsWith(`temporalio/admin-tools:${version}-`), `${image}: admin tools of the server's version`);
+  assert.ok(images.includes(`postgres:${DEFAULT_POSTGRES_MAJOR}`), `postgres:${DEFAULT_POSTGRES_MAJOR} in ${images.join(', ')}`);
+  const server = all.find((s) => s.image.startsWith('temporalio/server:'))!;
+  assert.equal(server.environment?.DB, TEMPORAL_SQL_PLUGIN);
+  assert.equal(Number(server.environment?.NUM_HISTORY_SHARDS), HISTORY_SHARDS);
+});
+
+test('the schema job runs the same steps as the production-shape harness, on the server\'s database, before the server starts', async () => {
+  const [name, schemaJob] = await job('temporal-sql-tool');
+  assert.deepEqual(invocations(schemaJob, 'temporal-sql-tool'), schemaSteps('/etc/temporal/schema'));
+  const server = Object.values(await services()).find((s) => s.image.startsWith('temporalio/server:'))!;
+  assert.equal(schemaJob.environment?.SQL_PLUGIN, TEMPORAL_SQL_PLUGIN);
+  assert.equal(schemaJob.environment?.SQL_HOST, server.environment?.POSTGRES_SEEDS);
+  assert.equal(schemaJob.environment?.SQL_USER, server.environment?.POSTGRES_USER);
+  assert.equal(schemaJob.environment?.SQL_PASSWORD, server.environment?.POSTGRES_PWD);
+  assert.deepEqual(server.depends_on?.[name], { condition: 'service_completed_successfully' });
+});
+
+test('the namespace job creates the namespace and registers every search attribute, as the production-shape harness does', async () => {
+  const [, namespaceJob] = await job('temporal');
+  const creations = invocations(namespaceJob, 'temporal', /^operator (namespace|search-attribute) create /);
+  assert.deepEqual(creations, namespaceSteps('default'));
+});
