@@ -1,25 +1,28 @@
 // Restore tests (docs/design-notes.md): the weekly integrity check of everything retained, the
 // monthly partial restores (a dump into a scratch database; a sample of originals into a scratch
-// directory), the teardown of the quarterly full restore's sandbox, and the kept history.
+// directory, through a scratch bucket when the images live in one), the teardown of the quarterly
+// full restore's sandbox (and target bucket), and the kept history.
 import { copyFile, mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
 import type { DatabaseConfig } from '../config/schema.js';
 import type { ChecklistItem } from '../core/checklist.js';
 import { checklistVerdicts } from '../core/checklist-verdicts.js';
 import { drInputSchema, type DrInput, type DrPlanInput } from '../core/dr-input.js';
+import type { DrReport } from '../core/dr-report.js';
 import { NAMES_IN_PAYLOAD } from '../core/bounded-names.js';
 import { manifestArtifacts, type VerificationCheck } from '../core/manifest.js';
 import { contentHashOf, layout } from '../core/repository-layout.js';
 import { createArtifactChecker } from './artifact-check.js';
 import { latestGood, readCatalog } from './catalog.js';
 import type { ActivityDeps } from './deps.js';
-import { writeFileDurable } from './fs-durable.js';
+import { exists, writeFileDurable } from './fs-durable.js';
 import { fail } from './failure.js';
 import { sha256File } from './hash.js';
 import { decodeImage } from './image-codec.js';
 import { currentWorkflowId, withHeartbeat } from './heartbeat.js';
 import { FILE_PARALLELISM, inPool } from './pool.js';
 import type { HeartbeatProgress } from '../core/progress.js';
+import { removeTestBucket, roundTripThroughBucket, scratchBucketOf } from './restore-test-bucket.js';
 import { pgRestoreFromStream, psqlRows, tableRowCounts } from './psql.js';
 
 export interface RestoreTestOutcome {
@@ -73,6 +76,16 @@ export function createRestoreTestActivities(deps: ActivityDeps) {
   async function sourceHashes(): Promise<Map<string, string>> {
     const rows = await psql(config.source.database, 'select storage_path, file_hash from images');
     return new Map(rows.map(([p, h]) => [p as string, h as string]));
+  }
+
+  /** The full restore test's target bucket, if it has one and the recovery's first step confirmed it empty (or created it). */
+  async function removeTargetBucket(recoveryInput: Record<string, unknown>): Promise<void> {
+    const target = drInputSchema.safeParse(recoveryInput).data?.target.s3;
+    if (!target) return;
+    const recovery = `${currentWorkflowId() ?? ''}-dr`; // the child workflow restoreTest starts
+    const report = await readFile(join(root, 'dr-reports', `${recovery.replace(/[^A-Za-z0-9_.-]/g, '_')}.json`), 'utf8').then((t) => JSON.parse(t) as Partial<DrReport>, () => undefined);
+    if (report?.steps?.find((s) => s.step === 'prepare')?.status === 'done') await removeTestBucket(deps, target, 'restoreTests.full.recovery.target.s3');
+    else deps.logger.warn({ bucket: target.bucket, recovery }, 'the full restore test left its target bucket: the recovery never confirmed it empty');
   }
 
   return {
@@ -193,37 +206,58 @@ export function createRestoreTestActivities(deps: ActivityDeps) {
       const random = () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32);
       const sample = [...rows].sort(() => random() - 0.5).slice(0, config.restoreTests.imageSample);
       const failures: VerificationCheck[] = [];
+      const mirror = join(root, layout.imagesCurrent);
+      // Images kept in a bucket are restored into one: the sample goes up into a scratch bucket and
+      // is read back through the API into the scratch directory, where it is checked.
+      const bucket = scratchBucketOf(config, input.scratch);
+      if (bucket) {
+        await mkdir(dir, { recursive: true });
+        await withHeartbeat(
+          (): HeartbeatProgress => ({ step: 'partial-images', filesTotal: sample.length }),
+          () => roundTripThroughBucket(deps, bucket, mirror, sample.map(([path]) => path as string), dir),
+        );
+      }
       let decoded = 0;
       for (const [path, hash] of sample) {
-        const from = join(root, layout.imagesCurrent, path as string);
+        const from = join(mirror, path as string);
         const to = join(dir, path as string);
-        await mkdir(dirname(to), { recursive: true });
-        try {
-          await copyFile(from, to);
-        } catch {
-          failures.push({ artifact: `${layout.imagesCurrent}/${path}`, check: 'image mirror', ok: false, detail: 'missing from the mirror' });
+        const artifact = `${layout.imagesCurrent}/${path}`;
+        if (!(await exists(from))) {
+          failures.push({ artifact, check: 'image mirror', ok: false, detail: 'missing from the mirror' });
           continue;
         }
+        if (bucket) {
+          if (!(await exists(to))) {
+            failures.push({ artifact, check: 'image mirror', ok: false, detail: `not read back from scratch bucket ${bucket.bucket}` });
+            continue;
+          }
+        } else {
+          await mkdir(dirname(to), { recursive: true });
+          await copyFile(from, to);
+        }
         const { sha256 } = await sha256File(to);
-        if (sha256 !== hash) failures.push({ artifact: `${layout.imagesCurrent}/${path}`, check: 'image mirror', ok: false, detail: `restored sha256 ${sha256} differs from images.file_hash ${hash}` });
+        if (sha256 !== hash) failures.push({ artifact, check: 'image mirror', ok: false, detail: `restored sha256 ${sha256} differs from images.file_hash ${hash}` });
         try {
           await decodeImage(await readFile(to));
           decoded += 1;
         } catch (err) {
-          failures.push({ artifact: `${layout.imagesCurrent}/${path}`, check: 'image mirror', ok: false, detail: `not decodable: ${(err as Error).message}` });
+          failures.push({ artifact, check: 'image mirror', ok: false, detail: `not decodable: ${(err as Error).message}` });
         }
       }
       return {
         kind: 'partial-images',
         passed: failures.length === 0,
-        checklist: checklistVerdicts([{ item: 'images present and intact', observed: { sampled: sample.length, decoded, problems: failures.length } }]),
+        checklist: checklistVerdicts([{ item: 'images present and intact', observed: { sampled: sample.length, decoded, problems: failures.length, ...(bucket ? { throughBucket: bucket.bucket } : {}) } }]),
         failures,
         checked: sample.length,
       };
     },
 
+    /** The scratch directory, and the scratch bucket when the images live in a bucket. */
     async removeScratchDir(input: { scratch: string }): Promise<void> {
       await rm(scratchDir(input.scratch), { recursive: true, force: true });
+      const bucket = scratchBucketOf(config, input.scratch);
+      if (bucket) await removeTestBucket(deps, bucket);
     },
 
     /** The full restore's input and sandbox, from the worker's config. */
@@ -238,13 +272,24 @@ export function createRestoreTestActivities(deps: ActivityDeps) {
         const path = parsed.data.target[key];
         if (path !== undefined && !path.startsWith(`${full.sandboxRoot}/`)) throw fail('ConfigInvalid', `restoreTests.full.recovery.target.${key} must lie inside restoreTests.full.sandboxRoot`);
       }
+      // The teardown removes the target bucket: only one the recovery found empty can be the test's to remove.
+      if (parsed.data.target.s3 && parsed.data.overwrite) throw fail('ConfigInvalid', 'restoreTests.full.recovery.overwrite must be false when the target is a bucket: the test removes its target bucket afterwards');
       return { sandboxRoot: full.sandboxRoot, recovery: full.recovery as DrInput, target: parsed.data.target };
     },
 
-    /** Empties the sandbox of a full restore test, whatever its outcome. */
+    /**
+     * Empties the sandbox of a full restore test, whatever its outcome, and removes its target
+     * bucket when the recovery's first step confirmed that bucket empty (or created it): a bucket
+     * the recovery refused, or never reached, holds objects that are not the test's.
+     */
     async clearSandbox(input: { sandboxRoot: string }): Promise<void> {
       if (input.sandboxRoot !== config.restoreTests.full?.sandboxRoot) throw fail('ConfigInvalid', `refusing to clear ${input.sandboxRoot}`);
-      for (const entry of await readdir(input.sandboxRoot).catch(() => [] as string[])) await rm(join(input.sandboxRoot, entry), { recursive: true, force: true });
+      try {
+        // The bucket first: its keys may be files in the sandbox.
+        await removeTargetBucket(config.restoreTests.full.recovery);
+      } finally {
+        for (const entry of await readdir(input.sandboxRoot).catch(() => [] as string[])) await rm(join(input.sandboxRoot, entry), { recursive: true, force: true });
+      }
     },
 
     async recordRestoreTest(input: { id: string; result: unknown }): Promise<string> {

@@ -12,10 +12,13 @@ import {
   parseSizes,
   rcloneCopyToArgs,
   rcloneDeleteArgs,
+  rcloneDownloadKeysArgs,
   rcloneHashArgs,
   rcloneMkdirArgs,
+  rclonePurgeArgs,
   rcloneRestoreArgs,
   rcloneSizesArgs,
+  rcloneUploadKeysArgs,
   TARGET_FIELD,
   TARGET_REMOTE,
   targetObject,
@@ -27,9 +30,10 @@ import { bucketEnv, rcloneStep } from './s3-sync.js';
 export type TargetBucketInput = NonNullable<DrPlanInput['target']['s3']>;
 export type TargetBucket = Awaited<ReturnType<typeof openTargetBucket>>;
 
-export async function openTargetBucket(deps: Pick<ActivityDeps, 'commands' | 'secrets'>, s3: TargetBucketInput) {
-  const env = await bucketEnv(deps.secrets, s3, TARGET_FIELD, TARGET_REMOTE);
-  const rclone = (args: string[], input?: string) => rcloneStep(s3, () => deps.commands.run('rclone', args, { env, exactEnv: true, input }), TARGET_FIELD);
+/** A bucket to fill: a recovery's target, or a restore test's scratch bucket (`field`: the setting a failure names). */
+export async function openTargetBucket(deps: Pick<ActivityDeps, 'commands' | 'secrets'>, s3: TargetBucketInput, field = TARGET_FIELD) {
+  const env = await bucketEnv(deps.secrets, s3, field, TARGET_REMOTE);
+  const rclone = (args: string[], input?: string) => rcloneStep(s3, () => deps.commands.run('rclone', args, { env, exactEnv: true, input }), field);
   const keyList = (keys: string[]) => keys.map((k) => `${k}\n`).join('');
 
   return {
@@ -42,7 +46,7 @@ export async function openTargetBucket(deps: Pick<ActivityDeps, 'commands' | 'se
         return { created: false, entries: parseEntries((await rclone(rcloneProbeArgs(s3, TARGET_REMOTE))).stdout) };
       } catch (err) {
         if ((err as { type?: string }).type !== 'SourceMissing') throw err;
-        if (!s3.createBucket) throw fail('ConfigInvalid', `${TARGET_FIELD}.bucket: bucket ${s3.bucket} does not exist at ${s3.endpoint}, and ${TARGET_FIELD}.createBucket is false`);
+        if (!s3.createBucket) throw fail('ConfigInvalid', `${field}.bucket: bucket ${s3.bucket} does not exist at ${s3.endpoint}, and ${field}.createBucket is false`);
         await rclone(rcloneMkdirArgs(s3));
         return { created: true, entries: [] };
       }
@@ -50,6 +54,20 @@ export async function openTargetBucket(deps: Pick<ActivityDeps, 'commands' | 'se
     /** Fills the bucket from the repository's mirror. */
     async restoreFrom(mirror: string): Promise<void> {
       await rclone(rcloneRestoreArgs(s3, mirror));
+    },
+    /** Only those keys of the mirror into the bucket. */
+    async upload(mirror: string, keys: string[]): Promise<void> {
+      if (keys.length) await rclone(rcloneUploadKeysArgs(s3, mirror), keyList(keys));
+    },
+    /** Those keys that exist, from the bucket into `dir`. */
+    async download(keys: string[], dir: string): Promise<void> {
+      if (keys.length) await rclone(rcloneDownloadKeysArgs(s3, dir), keyList(keys));
+    },
+    /** The whole bucket, objects and bucket; one that does not exist is no error. */
+    async purge(): Promise<void> {
+      await rclone(rclonePurgeArgs(s3)).catch((err: { type?: string }) => {
+        if (err.type !== 'SourceMissing') throw err;
+      });
     },
     /** Sizes of those keys that exist. */
     async sizes(keys: string[]): Promise<Map<string, number>> {

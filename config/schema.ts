@@ -114,6 +114,11 @@ export const restoreTestsSchema = z
      * user allowed to CREATE DATABASE. Default: the source database's server and user.
      */
     scratchDatabase: databaseSchema.optional(),
+    /**
+     * Where the partial image test makes (and removes) its scratch bucket when the images live in a
+     * bucket: a server and keys allowed to create and delete buckets. Default: the source's.
+     */
+    scratchBucket: s3Bucket.pick({ endpoint: true, region: true, accessKey: true, secretKey: true }).strict().optional(),
     /** Originals restored and decoded by the partial image test. */
     imageSample: z.number().int().min(1).default(20),
     /** A restored dump missing any of these tables fails the test, whatever the manifest says. */

@@ -16,7 +16,7 @@ export interface Observations {
   'images present and intact':
     | { drRestore?: DrReport['images'] } // DR step 4's check of every live image, if it ran
     | { mirroredFiles: number; bad: number } // integrity check: the whole mirror re-hashed
-    | { sampled: number; decoded: number; problems: number }; // partial restore of a sample
+    | { sampled: number; decoded: number; problems: number; throughBucket?: string }; // partial restore of a sample (through a scratch bucket when the images live in one)
   'login works': { answer: string };
   'images listed': { pages: number; listed: number; total: number; liveRows: number; notListed: string[] };
   'image served byte-identical': { storagePath: string; bytes: number; sha256: string; fileHash: string };
@@ -52,7 +52,7 @@ const JUDGES: { [K in ChecklistItemName]: (o: Observations[K]) => Verdict } = {
   },
   'images present and intact': (o) => {
     if ('mirroredFiles' in o) return judged(o.bad === 0, `${o.mirroredFiles} mirrored files re-hashed: originals against their names and images.file_hash, thumbnails read whole`);
-    if ('sampled' in o) return judged(o.problems === 0, `${o.sampled} sampled originals restored, ${o.decoded} decoded, ${o.problems} problems`);
+    if ('sampled' in o) return judged(o.problems === 0, `${o.sampled} sampled originals restored${o.throughBucket ? ` through scratch bucket ${o.throughBucket} and read back` : ''}, ${o.decoded} decoded, ${o.problems} problems`);
     const images = o.drRestore;
     if (!images) return { result: 'skip', evidence: 'image restore did not run' };
     const counts = imageCounts(images);

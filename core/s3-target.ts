@@ -19,6 +19,21 @@ export function rcloneRestoreArgs(s3: S3Place, mirror: string): string[] {
   return ['copy', ...RCLONE_COMMON, '--', mirror, target(s3)];
 }
 
+/** The keys read from stdin (one a line), from the mirror into the bucket: a sample, not the whole mirror. */
+export function rcloneUploadKeysArgs(s3: S3Place, mirror: string): string[] {
+  return ['copy', ...RCLONE_COMMON, '--files-from-raw=-', '--', mirror, target(s3)];
+}
+
+/** The keys read from stdin, from the bucket into a local directory: read back through the API. */
+export function rcloneDownloadKeysArgs(s3: S3Place, dir: string): string[] {
+  return ['copy', ...RCLONE_COMMON, '--files-from-raw=-', '--', target(s3), dir];
+}
+
+/** Deletes every object of the bucket and the bucket itself. */
+export function rclonePurgeArgs(s3: S3Place): string[] {
+  return ['purge', ...RCLONE_COMMON, '--', `${TARGET_REMOTE}:${s3.bucket}`];
+}
+
 /** Creates the bucket itself (the prefix needs nothing: S3 has no directories). */
 export function rcloneMkdirArgs(s3: S3Place): string[] {
   return ['mkdir', ...RCLONE_COMMON, '--', `${TARGET_REMOTE}:${s3.bucket}`];

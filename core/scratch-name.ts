@@ -19,3 +19,12 @@ export function scratchNameFor(workflowId: string, runId: string): string {
   const readable = workflowId.toLowerCase().replace(/[^a-z0-9]+/g, '_').slice(0, Math.max(0, room));
   return `${SCRATCH_PREFIX}${readable}_${run}`.slice(0, MAX_BYTES);
 }
+
+/**
+ * The partial image test's scratch bucket when the images live in a bucket: the scratch name as an
+ * S3 bucket name ("_" is not allowed in one). It holds the run id like the name it comes from, so
+ * the teardown that removes it by name can only ever remove this run's bucket.
+ */
+export function scratchBucketFor(scratch: string): string {
+  return scratch.replace(/_/g, '-').replace(/-+$/, '');
+}

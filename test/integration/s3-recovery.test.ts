@@ -1,7 +1,9 @@
 // Covers: recovery into a bucket (issue 14 part 3): `target.s3` of core/dr-input.ts, the bucket
 // check before writing (activities/dr-target.ts, activities/s3-target.ts), step 4 through the S3
 // API (activities/dr.ts, activities/dr-image-check.ts, core/s3-target.ts), step 5 in s3 mode and
-// verify's probe removal from the bucket (activities/dr-verify.ts), fixtures/dr-sandbox.ts's `s3`.
+// verify's probe removal from the bucket (activities/dr-verify.ts), fixtures/dr-sandbox.ts's `s3`;
+// the restore tests with a bucket: the partial image test's scratch bucket and the full test's
+// target bucket teardown (activities/restore-test-bucket.ts, activities/restore-test.ts).
 // The real Prompt Box in s3 mode against a real S3 server (versitygw), a fresh PostgreSQL 16.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -17,7 +19,8 @@ import type { DrReport } from '../../core/dr-report.js';
 import { makeSandbox } from '../../fixtures/dr-sandbox.js';
 import { createRealPromptBox, type RealPromptBox } from '../../fixtures/real-promptbox.js';
 import { useServices } from '../harness.js';
-import { assertSucceeded, makeConfig, rootFailure, runBackup, testWorker, type TestSetup } from '../helpers.js';
+import { assertSucceeded, makeConfig, rootFailure, runBackup, runWorkflow, testWorker, type TestSetup } from '../helpers.js';
+import type { RestoreTestResult } from '../../workflows/restore-test.js';
 
 const services = useServices();
 const SOURCE_BUCKET = 'promptbox';
@@ -129,6 +132,54 @@ test('a bucket holding objects (or the source bucket) is refused before anything
     assert.equal(report.outcome, 'succeeded', JSON.stringify(report.steps));
     assert.ok(checklistPassed(report.checklist), JSON.stringify(report.checklist, null, 1));
     assert.deepEqual(await bucketKeys('occupied'), [...(await bucketKeys(SOURCE_BUCKET)), 'keep.txt'].sort());
+  } finally {
+    await sandbox.stop();
+  }
+});
+
+const bucketNames = async () => (await execa('rclone', ['--config=/dev/null', 'lsf', '--dirs-only', 's3:'], { env: s3.rcloneEnv('s3'), extendEnv: false })).stdout.split('\n').filter(Boolean).map((d) => d.replace(/\/$/, ''));
+
+test('the monthly partial image test with the images in a bucket: the sample goes into a scratch bucket and is read back through the API, checked, and the scratch bucket is removed', async () => {
+  await ready();
+  const live = app.images.filter((i) => !i.deleted);
+  const { result, error } = await runWorkflow<RestoreTestResult>(services, setup, 'restoreTest', [{ kind: 'partial', partial: 'images' }]);
+  assert.ok(result, error?.message);
+  assert.equal(result.passed, true, JSON.stringify(result.failures));
+  assert.equal(result.checked, live.length, 'the sample is every live original (fewer than imageSample)');
+  assert.match(result.checklist[0]!.evidence, new RegExp(`^${live.length} sampled originals restored through scratch bucket pbb-restore-test-[a-z0-9-]+ and read back, ${live.length} decoded, 0 problems$`));
+  assert.deepEqual((await bucketNames()).filter((b) => b.startsWith('pbb-restore-test-')), [], 'the scratch bucket is gone');
+});
+
+/** The repository's config with a full restore test recovering into `bucket` from a sandbox under `sandboxRoot`. */
+async function fullRestoreInto(bucket: string, sandboxRoot: string): Promise<{ config: TestSetup; sandbox: Awaited<ReturnType<typeof makeSandbox>> }> {
+  await mkdir(sandboxRoot, { recursive: true });
+  const sandbox = await makeSandbox(app, sandboxRoot, 'full', { s3: { server: s3, bucket } });
+  const full = { sandboxRoot, recovery: sandbox.input as unknown as Record<string, unknown> };
+  return { config: { ...setup, config: { ...setup.config, restoreTests: { ...setup.config.restoreTests, full } } }, sandbox };
+}
+
+test('the quarterly full restore test into a bucket passes the checklist with the real app in s3 mode, and removes the bucket it filled', async () => {
+  await ready();
+  const { config, sandbox } = await fullRestoreInto('full-restore-test', join(services.dir, 'full-restore-bucket'));
+  try {
+    const { result, error } = await runWorkflow<RestoreTestResult>(services, config, 'restoreTest', [{ kind: 'full' }]);
+    assert.ok(result, `${rootFailure(error).type}: ${rootFailure(error).message}`);
+    assert.equal(result.passed, true, JSON.stringify(result.checklist, null, 1));
+    assert.ok(!(await bucketNames()).includes('full-restore-test'), 'the target bucket is removed with the sandbox');
+  } finally {
+    await sandbox.stop();
+  }
+});
+
+test('a full restore test whose target bucket holds objects fails, and its teardown leaves that bucket and its objects alone', async () => {
+  await ready();
+  await s3.createBucket('someone-elses');
+  await execa('rclone', ['--config=/dev/null', 'rcat', 's3:someone-elses/keep.txt'], { env: s3.rcloneEnv('s3'), extendEnv: false, input: 'not the test\'s' });
+  const { config, sandbox } = await fullRestoreInto('someone-elses', join(services.dir, 'full-restore-occupied'));
+  try {
+    const { result, error } = await runWorkflow<RestoreTestResult>(services, config, 'restoreTest', [{ kind: 'full' }]);
+    assert.ok(error ?? (result && !result.passed), 'the test does not pass');
+    assert.deepEqual(await bucketKeys('someone-elses'), ['keep.txt'], 'the bucket and its object are untouched');
   } finally {
     await sandbox.stop();
   }

@@ -1,7 +1,8 @@
-// Covers: core/scratch-name.ts
+// Covers: core/scratch-name.ts (scratch databases, directories and buckets)
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { SCRATCH_PREFIX, scratchNameFor } from '../../core/scratch-name.js';
+import { SCRATCH_PREFIX, scratchBucketFor, scratchNameFor } from '../../core/scratch-name.js';
+import { s3Bucket } from '../../core/schema-parts.js';
 
 const PG_IDENTIFIER_MAX_BYTES = 63;
 
@@ -21,4 +22,13 @@ test('scratch names are unique per run, fit a PostgreSQL identifier and keep the
   }
   // Deterministic: the workflow computes it again on replay.
   assert.equal(scratchNameFor('w', 'r-1'), scratchNameFor('w', 'r-1'));
+});
+
+test("a scratch bucket's name is a valid S3 bucket name that still holds the whole run id", () => {
+  const run = '0b3c1a5e-7f21-4d5e-9a0b-1c2d3e4f5a6b';
+  for (const workflowId of ['restore-test-partial-promptbox-production-20261129_030001', 'x'.repeat(300), '___', 'A_B']) {
+    const bucket = scratchBucketFor(scratchNameFor(workflowId, run));
+    assert.ok(s3Bucket.shape.bucket.safeParse(bucket).success, `${bucket} is a bucket name`);
+    assert.ok(bucket.endsWith('-0b3c1a5e7f214d5e9a0b1c2d3e4f5a6b'), bucket);
+  }
 });
