@@ -330,6 +330,34 @@ test('the S3 server stopped mid-copy: the run fails naming the endpoint and reco
   });
 });
 
+test('an object replaced while it is being copied: the run copies one whole version, and the next run takes the new one and keeps the old whole in its increment', async () => {
+  await ready();
+  const setup = await s3Config('s3 object changes mid-copy');
+  const repo = setup.config.repository.root;
+  await withLargeObject(async () => {
+    const running = runBackup(services, setup, 'imageBackup');
+    await partlyWritten(join(repo, 'images/current', LARGE_KEY));
+    const replacement = join(services.dir, 'replacement.bin');
+    await writeFile(replacement, 'a new version of the object, written while the old one was being read');
+    await rclone(['copyto', replacement, `bucket:${BUCKET}/${LARGE_KEY}`]);
+    const first = await running;
+    const copied = (await stat(join(repo, 'images/current', LARGE_KEY)).catch(() => undefined))?.size;
+    if (first.error) {
+      // rclone saw the object change under it: the run fails and records nothing; no half file stays.
+      assert.deepEqual(await readdir(join(repo, 'manifests')).catch(() => []), []);
+    } else {
+      assert.ok(copied === LARGE_BYTES || copied === (await stat(replacement)).size, `the mirror holds one whole version, not ${copied} bytes`);
+    }
+    await new Promise((r) => setTimeout(r, 1_100)); // a new backup id
+    const next = assertSucceeded(await runBackup(services, setup, 'imageBackup'));
+    await assertMirrorEqualsBucket(setup);
+    if (copied === LARGE_BYTES) {
+      const kept = await stat(join(repo, next.images!.increment, LARGE_KEY));
+      assert.equal(kept.size, LARGE_BYTES, 'the old version is kept whole in the increment');
+    }
+  });
+});
+
 test('the S3 secret key is in no workflow history and no worker log line', async () => {
   await ready();
   assert.ok(histories.length >= 3);
