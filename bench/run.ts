@@ -20,6 +20,7 @@ import { drEndToEnd } from './scenarios/dr.js';
 import { integrityThroughput } from './scenarios/integrity.js';
 import { activityOverhead } from './scenarios/overhead.js';
 import { resticComparison } from './scenarios/restic.js';
+import { s3ImageScenarios } from './scenarios/s3-images.js';
 import { measureScale, scalingRows, type ScalePoint } from './scenarios/scaling.js';
 
 // A tiny run that exercises every scenario in about a minute; the test suite runs it.
@@ -103,6 +104,9 @@ try {
     rows.push(...(await drEndToEnd(s, source)));
     progress('restic');
     rows.push(...(await resticComparison(s, source, { imagesMs: backup.firstImagesMs, checkMs: integrity.ms })));
+    // Last: it changes the source's images again, through the bucket it fills with them.
+    progress('image backup from a bucket vs rclone sync');
+    rows.push(...(await s3ImageScenarios(s, source, reps)));
   });
   // The large and the scaling sources skip thumbnails: half the files to build, and memory and
   // time per file do not depend on which kind of file it is.

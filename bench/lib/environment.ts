@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
 import { execa, type ResultPromise } from 'execa';
 import { parseConfig } from '../../config/load.js';
-import type { Config } from '../../config/schema.js';
+import type { Config, ConfigInput } from '../../config/schema.js';
 import { freePort } from '../../client/local/ports.js';
 import { startPostgresCluster, type PostgresCluster } from '../../client/local/postgres-cluster.js';
 import { startDevServer, type DevServer } from '../../client/local/temporal-dev-server.js';
@@ -83,6 +83,17 @@ export async function makeSource(s: BenchServices, name: string, size: SourceSiz
     dbUser: name,
     extraEventRows: Math.max(0, size.rows - 2 * size.images),
   });
+  return configureSource(s, name, fixture, { root: fixture.storageRoot });
+}
+
+/**
+ * A source named `name` for a fixture that already exists, its images read from `storage` (the
+ * fixture's directory, or a bucket holding the same files): the database's password, a
+ * passphrase, a repository and a config under `<s.dir>/<name>`.
+ */
+export async function configureSource(s: BenchServices, name: string, fixture: PromptBoxFixture, storage: ConfigInput['source']['storage']): Promise<Source> {
+  const dir = join(s.dir, name);
+  await mkdir(dir, { recursive: true, mode: 0o711 });
   const passwordFile = join(dir, 'db.password');
   const passphraseFile = join(dir, 'passphrase');
   await writeFile(passwordFile, fixture.database.password, { mode: 0o600 });
@@ -91,7 +102,7 @@ export async function makeSource(s: BenchServices, name: string, size: SourceSiz
     source: {
       name,
       database: { transport: 'direct', host: fixture.database.host, port: fixture.database.port, user: fixture.database.user, database: fixture.database.name, password: { file: passwordFile } },
-      storage: { root: fixture.storageRoot },
+      storage,
       configFiles: [fixture.envFile, fixture.composeFile],
     },
     repository: { root: join(dir, 'repo') },

@@ -20,5 +20,6 @@ export async function describeMachine(): Promise<Record<string, string>> {
     gpg: await firstLine('gpg', ['--version']),
     sha256sum: await firstLine('sha256sum', ['--version']),
     restic: await firstLine('restic', ['version']),
+    rclone: await firstLine('rclone', ['version']),
   };
 }

@@ -20,6 +20,8 @@ const SCENARIOS = [
   /^DR steps 2-4/,
   /^restic backup/,
   /^restic check --read-data/,
+  /^image backup from a bucket, first copy/,
+  /^image increment from a bucket after 1 % change/,
   /^worker peak RSS/,
   /^incremental image backup at \d+ and \d+ files/,
   /^integrity check at \d+ and \d+ files/,
@@ -43,7 +45,7 @@ test('a smoke-sized benchmark runs every scenario and writes its table, results.
     for (const row of results.rows.filter((r) => r.met === false)) assert.match(run.stdout, new RegExp(`${row.target.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\s+MISSED`));
     const markdown = await readFile(join(out, 'RESULTS.md'), 'utf8');
     assert.match(markdown, /^# Benchmark results/);
-    for (const key of ['node', 'temporal', 'pg_dump', 'rsync', 'restic']) assert.match(markdown, new RegExp(`^- ${key}: \\S`, 'm'));
+    for (const key of ['node', 'temporal', 'pg_dump', 'rsync', 'restic', 'rclone']) assert.match(markdown, new RegExp(`^- ${key}: \\S`, 'm'));
     // The benchmark cleans up after itself: no fixture, cluster or repository is left in /var/tmp.
     assert.deepEqual((await readdir('/var/tmp')).filter((n) => n.startsWith('pbb-bench-')), []);
   } finally {
