@@ -20,7 +20,7 @@ import { sha256File } from './hash.js';
 import { hasAnyFile, tally } from './dir-tally.js';
 import { withHeartbeat } from './heartbeat.js';
 import { endOrphanedCopier, readInFlight, setAsideUnfinished, settleSetAside, writeInFlight } from './interrupted-copy.js';
-import { FILE_PARALLELISM, inPool } from './pool.js';
+import { FILE_PARALLELISM, feedPool, inPool } from './pool.js';
 import type { SecretStore } from './secrets.js';
 import type { ImageSyncResult } from './rsync.js';
 
@@ -122,10 +122,23 @@ export async function syncImagesFromBucket(deps: ActivityDeps, s3: S3Source, bac
   let hashed = 0;
   let logOffset = 0;
   const mismatches = noNames();
+  // Originals are content-addressed: a copied file must hash to its own name. Each is hashed as
+  // soon as rclone reports it copied, while the copy goes on (and the file is still in the cache).
+  const hashing = feedPool<string>(FILE_PARALLELISM, async (rel) => {
+    const expected = contentHashOf(rel);
+    if (!expected) return;
+    const file = join(mirror, rel);
+    if (!(await stat(file).catch(() => undefined))) return; // replaced or deleted by a later attempt
+    const { sha256 } = await sha256File(file);
+    hashed += 1;
+    if (sha256 !== expected) addName(mismatches, rel);
+  });
   const onLine = (line: string) => {
     const event = rcloneEvent(line);
-    if (event?.kind === 'copied') copied.add(event.object);
-    else if (event?.kind === 'moved') moved += 1;
+    if (event?.kind === 'copied' && !copied.has(event.object)) {
+      copied.add(event.object);
+      hashing.add(event.object);
+    } else if (event?.kind === 'moved') moved += 1;
   };
   await withHeartbeat(
     (): HeartbeatProgress & { hashed: number } => ({ step: 'images', filesDone: copied.size, hashed }),
@@ -168,16 +181,7 @@ export async function syncImagesFromBucket(deps: ActivityDeps, s3: S3Source, bac
       await tightenModes(mirror, copied, increment);
       await commands.run('sync', ['--file-system', mirror, increment]);
       await rm(inFlightFile, { force: true });
-      // Originals are content-addressed: a copied file must hash to its own name.
-      await inPool([...copied], FILE_PARALLELISM, async (rel) => {
-        const expected = contentHashOf(rel);
-        if (!expected) return;
-        const file = join(mirror, rel);
-        if (!(await stat(file).catch(() => undefined))) return; // replaced or deleted by a later attempt
-        const { sha256 } = await sha256File(file);
-        hashed += 1;
-        if (sha256 !== expected) addName(mismatches, rel);
-      });
+      await hashing.drained();
     },
   );
   const totals = await tally(mirror, []);

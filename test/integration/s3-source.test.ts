@@ -177,6 +177,25 @@ test('the S3 server stopped: the run fails after the step is retried, naming the
   }
 });
 
+test('objects whose content does not match their content-addressed key are counted in the warning; the backup stays good', async () => {
+  await ready();
+  const setup = await s3Config('s3 hash mismatches');
+  const keys: string[] = [];
+  for (let i = 0; i < 3; i += 1) {
+    const name = createHash('sha256').update(`named ${i}`).digest('hex');
+    const file = join(services.dir, `mismatch-${i}.png`);
+    await writeFile(file, `other content ${i}`);
+    keys.push(`${name.slice(0, 2)}/${name.slice(2, 4)}/${name}.png`);
+    await rclone(['copyto', file, `bucket:${BUCKET}/${keys.at(-1)}`]);
+  }
+  try {
+    const result = assertSucceeded(await runBackup(services, setup, 'imageBackup'));
+    assert.match(result.warnings.join('\n'), /images\/current: image mirror: 3 problem\(s\)/);
+  } finally {
+    for (const key of keys) await rclone(['deletefile', `bucket:${BUCKET}/${key}`]);
+  }
+});
+
 /** The same repository and worker config, its images read under another prefix of the bucket. */
 function withPrefix(setup: TestSetup, prefix: string): TestSetup {
   const storage = setup.config.source.storage as Extract<TestSetup['config']['source']['storage'], { s3: unknown }>;
