@@ -14,7 +14,7 @@ import { startFullBackup } from './start-backup.js';
 import { collectStatus, formatStatus } from './status.js';
 import { formatProgress, signalDr, startDr, watchDr } from './dr.js';
 import { progressQuery } from '../workflows/dr-runbook.js';
-import type { restoreTest, RestoreTestResult } from '../workflows/restore-test.js';
+import { restoreTest, type RestoreTestResult } from '../workflows/restore-test.js';
 import type { BackupResult } from '../core/backup-result.js';
 import { waitWithProgress } from './progress.js';
 import { readRestoreTestHistory } from '../activities/records.js';
@@ -23,7 +23,7 @@ import { applySchedules, controlSchedule, listSchedules, type ApplyResult } from
 import { gatherHealthFacts } from '../activities/health.js';
 import { evaluateHealth, healthExitCode } from '../core/health.js';
 import { backupIdFor } from '../core/repository-layout.js';
-import type { applyRetention, RetentionReport } from '../workflows/retention.js';
+import { applyRetention, type RetentionReport } from '../workflows/retention.js';
 
 const USAGE = `usage: promptbox-backup <command> [options]
 
@@ -220,7 +220,7 @@ async function main(argv: string[]): Promise<number> {
     case 'retention': {
       const config = requireConfig(values);
       return withClient(config, async (client) => {
-        const report = await client.workflow.execute<typeof applyRetention>('applyRetention', {
+        const report = await client.workflow.execute(applyRetention, {
           taskQueue: config.temporal.taskQueue,
           workflowId: `retention-${config.source.name}-${backupIdFor(new Date())}`,
           args: [{ dryRun: values['dry-run'] }],
@@ -291,7 +291,7 @@ async function main(argv: string[]): Promise<number> {
         return EXIT_USAGE;
       }
       return withClient(config, async (client) => {
-        const handle = await client.workflow.start<typeof restoreTest>('restoreTest', {
+        const handle = await client.workflow.start(restoreTest, {
           taskQueue: config.temporal.taskQueue,
           workflowId: `restore-test-${kind}-${config.source.name}-${backupIdFor(new Date())}`,
           args: [{ kind: kind as 'integrity', ...(values.partial ? { partial: values.partial as 'database' } : {}) }],

@@ -9,7 +9,7 @@ import { formatDuration } from '../core/duration.js';
 import { backupIdFor } from '../core/repository-layout.js';
 import { waitWithProgress } from './progress.js';
 import { BACKUP_KIND, BACKUP_SOURCE } from '../core/search-attributes.js';
-import { abortSignal, approveSignal, progressQuery, retryStepSignal, skipStepSignal } from '../workflows/dr-runbook.js';
+import { abortSignal, approveSignal, drRecovery, progressQuery, retryStepSignal, skipStepSignal } from '../workflows/dr-runbook.js';
 
 export function formatProgress(p: DrProgress): string {
   const lines = [
@@ -55,7 +55,7 @@ async function readDrInput(inputFile: string): Promise<DrInput> {
 
 export async function startDr(client: Client, config: Config, inputFile: string, id?: string) {
   const input = await readDrInput(inputFile);
-  return client.workflow.start('drRecovery', {
+  return client.workflow.start(drRecovery, {
     taskQueue: config.temporal.taskQueue,
     workflowId: id ?? `dr-${config.source.name}-${backupIdFor(new Date())}`,
     args: [input],

@@ -6,17 +6,21 @@ import { createHash } from 'node:crypto';
 import { ScheduleNotFoundError, ScheduleOverlapPolicy, type Client, type ScheduleOptions } from '@temporalio/client';
 import type { Config } from '../config/schema.js';
 import { BACKUP_KIND, BACKUP_SOURCE } from '../core/search-attributes.js';
+import { applyRetention, configSnapshot, databaseBackup, healthCheck, imageBackup, restoreTest } from '../workflows/index.js';
+
+/** A workflow with the arguments a schedule starts it with, checked against its signature. */
+const starts = <W extends (...args: never[]) => Promise<unknown>>(workflow: W, args: Parameters<W>) => ({ workflow, args });
 
 export const SCHEDULE_KINDS = {
-  database: { workflowType: 'databaseBackup', args: [{}], what: 'database dump (pg_dump -Fc), verified' },
-  images: { workflowType: 'imageBackup', args: [{}], what: 'incremental image backup (rsync with per-day increments)' },
-  config: { workflowType: 'configSnapshot', args: [{}], what: 'config snapshot, a no-op when nothing changed' },
-  retention: { workflowType: 'applyRetention', args: [{}], what: 'GFS retention of dumps, increments and config snapshots' },
-  health: { workflowType: 'healthCheck', args: [], what: 'health check with alerts' },
-  integrity: { workflowType: 'restoreTest', args: [{ kind: 'integrity' }], what: 'weekly integrity check of every retained backup' },
-  partialRestore: { workflowType: 'restoreTest', args: [{ kind: 'partial' }], what: 'monthly partial restore (database and images alternating)' },
-  fullRestore: { workflowType: 'restoreTest', args: [{ kind: 'full' }], what: 'quarterly full restore into a fresh sandbox' },
-} as const;
+  database: { ...starts(databaseBackup, [{}]), what: 'database dump (pg_dump -Fc), verified' },
+  images: { ...starts(imageBackup, [{}]), what: 'incremental image backup (rsync with per-day increments)' },
+  config: { ...starts(configSnapshot, [{}]), what: 'config snapshot, a no-op when nothing changed' },
+  retention: { ...starts(applyRetention, [{}]), what: 'GFS retention of dumps, increments and config snapshots' },
+  health: { ...starts(healthCheck, []), what: 'health check with alerts' },
+  integrity: { ...starts(restoreTest, [{ kind: 'integrity' }]), what: 'weekly integrity check of every retained backup' },
+  partialRestore: { ...starts(restoreTest, [{ kind: 'partial' }]), what: 'monthly partial restore (database and images alternating)' },
+  fullRestore: { ...starts(restoreTest, [{ kind: 'full' }]), what: 'quarterly full restore into a fresh sandbox' },
+};
 export type ScheduleKind = keyof typeof SCHEDULE_KINDS;
 
 const FINGERPRINT = 'promptboxBackupScheduleFingerprint';
@@ -35,16 +39,17 @@ export function desiredSchedules(config: Config): ScheduleOptions[] {
   return (Object.keys(SCHEDULE_KINDS) as ScheduleKind[]).flatMap((kind) => {
     const entry = s[kind];
     if (!entry) return [];
-    const { workflowType, what, args } = SCHEDULE_KINDS[kind];
+    const { workflow, what, args } = SCHEDULE_KINDS[kind];
     const id = scheduleId(config, kind);
-    const definition = { cron: entry.cron, timezone: s.timezone, catchupWindow: s.catchupWindow, workflowType, args, taskQueue: config.temporal.taskQueue };
+    // The workflow by name in the fingerprint: schedules applied before keep theirs when unchanged.
+    const definition = { cron: entry.cron, timezone: s.timezone, catchupWindow: s.catchupWindow, workflowType: workflow.name, args, taskQueue: config.temporal.taskQueue };
     const fingerprint = createHash('sha256').update(JSON.stringify(definition)).digest('hex').slice(0, 16);
     const options: ScheduleOptions = {
       scheduleId: id,
       spec: { cronExpressions: [entry.cron], timezone: s.timezone },
       action: {
         type: 'startWorkflow',
-        workflowType,
+        workflowType: workflow,
         taskQueue: config.temporal.taskQueue,
         workflowId: id,
         args: [...args],

@@ -6,7 +6,7 @@ import { fail } from '../activities/failure.js';
 import type { Config } from '../config/schema.js';
 import { backupIdFor } from '../core/repository-layout.js';
 import { BACKUP_KIND, BACKUP_SOURCE } from '../core/search-attributes.js';
-import type { fullBackup } from '../workflows/full-backup.js';
+import { fullBackup } from '../workflows/full-backup.js';
 
 export async function startFullBackup(client: Client, config: Config, reason?: string): Promise<WorkflowHandle<typeof fullBackup>> {
   const workflowId = `full-backup-${config.source.name}-${backupIdFor(new Date())}`;
@@ -19,7 +19,7 @@ export async function startFullBackup(client: Client, config: Config, reason?: s
 }
 
 function startWithId(client: Client, config: Config, workflowId: string, reason: string | undefined): Promise<WorkflowHandle<typeof fullBackup>> {
-  return client.workflow.start<typeof fullBackup>('fullBackup', {
+  return client.workflow.start(fullBackup, {
     taskQueue: config.temporal.taskQueue,
     workflowId,
     workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,

@@ -1,0 +1,49 @@
+// Covers: .dependency-cruiser.cjs, the layer rules of docs/architecture.md checked on the real
+// import graph (dependency-cruiser resolves imports as TypeScript does), including one seeded
+// violation per kind to prove the rules can fail.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm, writeFile, mkdir } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { cruise, type IConfiguration, type ICruiseResult } from 'dependency-cruiser';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+const rules = createRequire(import.meta.url)(join(root, '.dependency-cruiser.cjs')) as IConfiguration;
+
+async function violations(dirs: string[], baseDir = root): Promise<string[]> {
+  const previous = process.cwd();
+  process.chdir(baseDir); // dependency-cruiser reads paths and tsconfig relative to the working directory
+  try {
+    const { output } = await cruise(dirs, { validate: true, ruleSet: rules, tsPreCompilationDeps: true, doNotFollow: { path: 'node_modules' } });
+    return (output as ICruiseResult).summary.violations.map((v) => `${v.rule.name}: ${v.from} -> ${v.to}`);
+  } finally {
+    process.chdir(previous);
+  }
+}
+
+test('the import graph keeps the layer rules: deterministic workflows, pure core, no cycles, product code apart from tests', async () => {
+  const product = ['activities', 'client', 'config', 'core', 'repository', 'worker', 'workflows'].filter((dir) => existsSync(join(root, dir)));
+  assert.deepEqual(await violations(product), []);
+});
+
+test('each rule catches its violation: a workflow running a command, core reading a file, a cycle, product code importing a test helper', async () => {
+  const dir = await mkdtemp(join(root, '.scratch-deps-'));
+  try {
+    for (const sub of ['workflows', 'core', 'activities', 'test']) await mkdir(join(dir, sub));
+    await writeFile(join(dir, 'workflows/w.ts'), "import { execa } from 'execa';\nimport { readFileSync } from 'node:fs';\nimport { run } from '../activities/a.js';\nexport const w = [execa, readFileSync, run];\n");
+    await writeFile(join(dir, 'core/c.ts'), "import { readFileSync } from 'node:fs';\nexport const c = readFileSync;\n");
+    await writeFile(join(dir, 'activities/a.ts'), "import { b } from './b.js';\nimport { helper } from '../test/h.js';\nexport const run = () => [b, helper];\n");
+    await writeFile(join(dir, 'activities/b.ts'), "import { run } from './a.js';\nexport const b = () => run;\n");
+    await writeFile(join(dir, 'test/h.ts'), 'export const helper = 1;\n');
+    await writeFile(join(dir, 'tsconfig.json'), JSON.stringify({ compilerOptions: { module: 'NodeNext', moduleResolution: 'NodeNext' } }));
+    const found = (await violations(['workflows', 'core', 'activities'], dir)).map((v) => v.split(':')[0]);
+    for (const rule of ['workflows-deterministic', 'workflows-no-io-packages', 'workflows-no-node-or-io-packages', 'core-no-node', 'no-cycles', 'product-not-test-code']) {
+      assert.ok(found.includes(rule), `${rule} not reported: ${found.join(', ')}`);
+    }
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
