@@ -7,6 +7,16 @@ process.on('exit', () => {
   for (const pgid of ending) killGroup(pgid, 'SIGKILL');
 });
 
+/** Whether a process with this id exists (signal 0 tests without signalling). */
+export function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 function killGroup(pgid: number, signal: NodeJS.Signals): void {
   try {
     process.kill(-pgid, signal);

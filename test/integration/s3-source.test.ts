@@ -14,6 +14,7 @@ import { useServices } from '../harness.js';
 import { useWorkerProcesses } from '../worker-process.js';
 import { assertSucceeded, historyText, makeConfig, rootFailure, runBackup, runWorkflow, type TestSetup } from '../helpers.js';
 import type { HealthReport } from '../../core/health.js';
+import { processAlive } from '../../activities/process-group.js';
 
 const services = useServices();
 const spawnWorkerProcess = useWorkerProcesses(services);
@@ -280,15 +281,6 @@ async function rclonesInto(repo: string): Promise<number[]> {
   return found.stdout.split('\n').filter(Boolean).map(Number);
 }
 
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
-
 test('a worker killed mid-copy while the server hangs: the next attempt ends the rclone it left, and the half-written file never reaches the increment', async () => {
   await ready();
   const setup = await s3Config('s3 copy interrupted', {}, (c) => {
@@ -308,7 +300,7 @@ test('a worker killed mid-copy while the server hangs: the next attempt ends the
       orphans = await rclonesInto(repo);
       assert.ok(orphans.length > 0, "the killed worker's rclone outlives it, stalled on the hung server");
       startWorker();
-      await waitUntil('the next attempt to end the orphaned rclone', 60_000, async () => !orphans.some(alive));
+      await waitUntil('the next attempt to end the orphaned rclone', 60_000, async () => !orphans.some(processAlive));
     } finally {
       s3.thaw();
     }
