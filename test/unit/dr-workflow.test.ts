@@ -1,13 +1,11 @@
 // Covers: workflows/dr-runbook.ts (gates, operator signals, budgets, abort and cancellation) with
 // STUBBED activities, as Temporal's samples test workflow logic: plain functions registered on a
-// Worker, a fresh worker and task queue per test. Needs a dev server (the pinned CLI, started once
-// for the file; the time-skipping server cannot be downloaded here), so each test takes seconds,
-// not minutes: budgets are milliseconds and nothing real is restored.
-import { after, before, test } from 'node:test';
+// Worker, a fresh worker and task queue per test. Runs on Temporal's time-skipping test server
+// (`bash scripts/setup.sh test` installs it), so the budgets are the backup doc's, minutes and
+// hours, and a step that overruns them by hours takes a second of real time. Nothing real is
+// restored.
+import { afterEach, before, beforeEach, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { Context } from '@temporalio/activity';
 import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
@@ -15,8 +13,7 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, DefaultLogger, Runtime, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import type { Activities } from '../../activities/index.js';
 import type { ChosenBackup } from '../../activities/dr.js';
-import { startDevServer, type DevServer } from '../../client/local/temporal-dev-server.js';
-import { freePort } from '../../client/local/ports.js';
+import { startTimeSkippingEnvironment } from '../../client/local/time-skipping-server.js';
 import { CHECKLIST_ITEMS, checklistPassed, type ChecklistItem } from '../../core/checklist.js';
 import type { DrInput } from '../../core/dr-input.js';
 import type { DrProgress, DrReport } from '../../core/dr-report.js';
@@ -31,26 +28,25 @@ type DrActivities = Pick<
 
 /** What the workflow logged (a refused signal is only logged: signals cannot answer). */
 const logged: string[] = [];
-let dir: string;
-let server: DevServer;
 let env: TestWorkflowEnvironment;
 let bundle: WorkflowBundleWithSourceMap;
 
 before(async () => {
   Runtime.install({ logger: new DefaultLogger('WARN', (entry) => void logged.push(entry.message)) });
-  dir = await mkdtemp(join(tmpdir(), 'pbb-dr-workflow-'));
   const noop = () => undefined;
-  [server, bundle] = await Promise.all([
-    freePort().then((port) => startDevServer({ dbFile: join(dir, 'temporal.sqlite'), port })),
-    bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: { trace: noop, debug: noop, info: noop, warn: noop, error: console.error, log: noop } }),
-  ]);
-  env = await TestWorkflowEnvironment.createFromExistingServer({ address: server.address });
+  bundle = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: { trace: noop, debug: noop, info: noop, warn: noop, error: console.error, log: noop } });
 }, { timeout: 180_000 });
 
-after(async () => {
+// A server per test (about 0.1 s to start). A step a recovery skips or aborts while it runs leaves
+// its activity to end on its own, after the workflow; the test server keeps time from skipping for
+// as long as an activity is open, and one whose workflow has closed stays open for good, so it
+// would stall every later test that lets time skip.
+beforeEach(async () => {
+  env = await startTimeSkippingEnvironment();
+});
+
+afterEach(async () => {
   await env?.teardown();
-  await server?.stop();
-  await rm(dir, { recursive: true, force: true });
 });
 
 const INPUT: DrInput = {
@@ -60,11 +56,12 @@ const INPUT: DrInput = {
     database: { transport: 'docker', container: 'promptbox-db-1', user: 'promptbox', database: 'promptbox' },
     admin: { username: 'admin', password: { file: '/etc/promptbox/admin' } },
   },
-  budgets: { prepare: '10s', startDatabase: '10s', restoreDatabase: '10s', restoreImages: '10s', startApp: '10s', verify: '10s', rto: '1m', rpo: '24h' },
+  // No budgets: the backup doc's (core/dr-input.ts), 10 min to 3 h a step, RTO 4 h, RPO 24 h.
   // One attempt per step: a failure reaches the operator at once, with no retry delay to wait out.
   stepAttempts: 1,
 };
 
+const IMAGES_INTACT = { checked: 3, missing: [], corrupt: [], thumbnailsRebuilt: [], missingCount: 0, corruptCount: 0, thumbnailsRebuiltCount: 0 };
 const VERIFIED: ChecklistItem[] = CHECKLIST_ITEMS.filter((i) => i !== 'database restored' && i !== 'images present and intact').map((item) => ({ item, result: 'pass', evidence: 'as expected' }));
 
 /** A good backup and a recovery where every step works, unless a test overrides one. */
@@ -77,7 +74,7 @@ function stubActivities(overrides: Partial<DrActivities>) {
     drPrepare: async () => 'restored .env, docker-compose.yml',
     drStartDatabase: async () => 'accepting connections after 1 probe(s); the database is empty',
     drRestoreDatabase: async () => '4096 bytes restored; 3 tables with the manifest\'s row counts',
-    drRestoreImages: async () => ({ checked: 3, missing: [], corrupt: [], thumbnailsRebuilt: [], missingCount: 0, corruptCount: 0, thumbnailsRebuiltCount: 0 }),
+    drRestoreImages: async () => IMAGES_INTACT,
     drStartApp: async () => 'healthy after 1 probe(s)',
     drVerify: async () => VERIFIED,
     drStop: async () => [],
@@ -106,6 +103,21 @@ async function hangs(): Promise<never> {
   }
 }
 
+/**
+ * Stays running for `ms` of the test server's time, which skips ahead meanwhile. It heartbeats
+ * through the client, which answers only once the server has it, more often than the heartbeat
+ * timeout a step with a budget of a minute or more gets (workflows/options.ts); the SDK's own
+ * heartbeats are throttled in real time and would reach the server too late.
+ */
+async function runsFor(ms: number): Promise<void> {
+  const { taskToken } = Context.current().info;
+  const every = 30_000;
+  for (let left = ms; left > 0; left -= every) {
+    await env.client.activity.heartbeat(taskToken);
+    await env.sleep(Math.min(left, every));
+  }
+}
+
 type Handle = WorkflowHandle<typeof drRecovery>;
 
 /**
@@ -117,7 +129,9 @@ async function recover(title: string, opts: { input?: Partial<DrInput>; activiti
   const { activities, calls, reports } = stubActivities(opts.activities ?? {});
   const taskQueue = `dr-${title.toLowerCase().replace(/[^a-z0-9]+/g, '-').slice(0, 80)}`;
   const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: bundle, activities });
-  const handle = await env.client.workflow.start(drRecovery, { taskQueue, workflowId: taskQueue, args: [{ ...INPUT, ...opts.input }], workflowExecutionTimeout: '1 minute' });
+  // Longer than any recovery here. Awaiting the result skips time: a recovery left waiting for
+  // an operator who never comes times out at once instead of hanging the file.
+  const handle = await env.client.workflow.start(drRecovery, { taskQueue, workflowId: taskQueue, args: [{ ...INPUT, ...opts.input }], workflowExecutionTimeout: '1 day' });
   const outcome = await worker.runUntil(async () => {
     await operator(handle);
     return handle.result().then((report) => ({ report, error: undefined }), (error: Error) => ({ report: undefined, error }));
@@ -251,20 +265,20 @@ test('abort during a running step cancels its activity and stops what was starte
 
 test('a step slower than its budget is done but reported over budget, and a missed RTO says so', async (t) => {
   const run = await recover(t.name, {
-    input: { budgets: { ...INPUT.budgets, startDatabase: '50ms', rto: '200ms' }, timeoutFactor: 200 },
     activities: {
-      drStartDatabase: async () => {
-        await new Promise((r) => setTimeout(r, 400));
-        return 'accepting connections after 8 probe(s)';
+      drRestoreImages: async () => {
+        await runsFor(4.5 * 3_600_000);
+        return IMAGES_INTACT;
       },
     },
   });
   assert.ifError(run.error);
-  const startDatabase = byStep(run.report!).startDatabase!;
-  assert.deepEqual([startDatabase.status, startDatabase.overBudget], ['done', true]);
-  assert.ok(startDatabase.elapsedMs! >= 400, `${startDatabase.elapsedMs}`);
+  const restoreImages = byStep(run.report!).restoreImages!;
+  assert.deepEqual([restoreImages.status, restoreImages.overBudget], ['done', true]);
+  assert.ok(restoreImages.elapsedMs! >= 4.5 * 3_600_000, `${restoreImages.elapsedMs}`);
+  assert.deepEqual(run.report!.steps.filter((s) => s.overBudget).map((s) => s.step), ['restoreImages'], 'the other steps kept to their budgets');
   assert.equal(run.report!.rto.met, false);
-  assert.match(run.report!.rto.verdict, /^RTO MISSED: .* of 200ms; over budget: 2 start database \(.* of 50ms\)$/);
+  assert.match(run.report!.rto.verdict, /^RTO MISSED: 4h30m\d*s? of 4h; over budget: 4 restore images \(4h30m\d*s? of 3h\)$/);
   assert.equal((await run.handle.describe()).typedSearchAttributes.get(DR_OVER_BUDGET), true);
 });
 
