@@ -4,6 +4,8 @@
 // the test names the file and the import.
 /** Where the product's own code lives (tests, benchmarks and fixtures are outside it). */
 const PRODUCT = '^(activities|client|config|core|repository|worker|workflows)/';
+/** The repository's layout: pure (rule repository-layout-pure), so workflows and core may name paths with it. */
+const LAYOUT = '^repository/layout\\.ts$';
 /** Modules whose loading does I/O or reads the clock and environment: never in workflow or core code. */
 const IO_PACKAGES = 'node_modules/(execa|pino|sharp|bcryptjs|@temporalio/(activity|worker|client|testing))/';
 
@@ -18,10 +20,10 @@ module.exports = {
     },
     {
       name: 'workflows-deterministic',
-      comment: "Workflow code runs in Temporal's deterministic sandbox: only @temporalio/workflow, zod, pure core/ and config types; activities, worker, client and the repository only as types.",
+      comment: "Workflow code runs in Temporal's deterministic sandbox: only @temporalio/workflow, zod, pure core/, the repository's layout and config types; activities, worker, client and the rest of the repository only as types.",
       severity: 'error',
       from: { path: '^workflows/' },
-      to: { path: '^(activities|client|worker|repository|fixtures|test|bench)/', dependencyTypesNot: ['type-only'] },
+      to: { path: '^(activities|client|worker|repository|fixtures|test|bench)/', pathNot: LAYOUT, dependencyTypesNot: ['type-only'] },
     },
     {
       name: 'workflows-no-node-or-io-packages',
@@ -37,10 +39,24 @@ module.exports = {
     },
     {
       name: 'core-pure',
-      comment: 'core/ holds decisions: no Node built-ins, no I/O packages, nothing from the layers above it.',
+      comment: "core/ holds decisions: no Node built-ins, no I/O packages, nothing from the layers above it but the repository's pure layout.",
       severity: 'error',
       from: { path: '^core/' },
-      to: { path: `^(activities|client|worker|workflows|repository|fixtures|test|bench)/|${IO_PACKAGES}`, dependencyTypesNot: ['type-only'] },
+      to: { path: `^(activities|client|worker|workflows|repository|fixtures|test|bench)/|${IO_PACKAGES}`, pathNot: LAYOUT, dependencyTypesNot: ['type-only'] },
+    },
+    {
+      name: 'repository-below-its-callers',
+      comment: "The repository is called by activities, the CLI and the worker's metrics, never the other way round; of activities/ it uses only the typed failures (and types).",
+      severity: 'error',
+      from: { path: '^repository/' },
+      to: { path: '^(client|worker|workflows)/|^activities/(?!failure\\.ts$)', dependencyTypesNot: ['type-only'] },
+    },
+    {
+      name: 'repository-layout-pure',
+      comment: 'Workflows and core import the layout as a value: it imports nothing, so it can never bring I/O with it.',
+      severity: 'error',
+      from: { path: LAYOUT },
+      to: {},
     },
     {
       name: 'core-no-node',

@@ -4,50 +4,15 @@
 // by backup verification, the integrity restore test and restores.
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { lstat, realpath } from 'node:fs/promises';
-import { resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { Artifact, VerificationCheck } from '../core/manifest.js';
+import { artifactFile } from '../repository/artifact-file.js';
+import { spawnDecrypt } from '../repository/gpg.js';
 import type { ActivityDeps } from './deps.js';
 import { fail } from './failure.js';
-import { spawnDecrypt } from './gpg.js';
 import { sha256File } from './hash.js';
 import { pgCommand } from './pg-command.js';
 import { dumpReaderBinDir } from './pg-binaries.js';
-
-/**
- * The file of an artifact, refused when it leaves the repository: manifests are data, and a
- * crafted one must not make a restore read /etc/passwd or follow a symlink out of the repository.
- */
-export async function artifactFile(root: string, rel: string): Promise<string> {
-  const file = resolve(root, rel);
-  const realRoot = await realpath(root);
-  if (!file.startsWith(`${resolve(root)}/`)) throw fail('VerificationFailed', `${rel}: path leaves the repository; refused`);
-  const info = await lstat(file).catch(() => undefined);
-  if (info?.isSymbolicLink()) throw fail('VerificationFailed', `${rel}: is a symbolic link; refused`);
-  const real = await realpath(file).catch(() => file);
-  if (!real.startsWith(`${realRoot}/`)) throw fail('VerificationFailed', `${rel}: resolves outside the repository; refused`);
-  return file;
-}
-
-/**
- * Why an artifact is not in place as its manifest records it, or undefined when it is: a regular
- * file inside the repository with the recorded size. Cheap enough for every reader of the
- * catalog; the sha256 is left to verification and the integrity restore test.
- */
-export async function artifactProblem(root: string, artifact: Artifact): Promise<string | undefined> {
-  let file: string;
-  try {
-    file = await artifactFile(root, artifact.path);
-  } catch (err) {
-    return (err as Error).message;
-  }
-  const info = await lstat(file).catch(() => undefined);
-  if (!info) return `${artifact.path}: missing`;
-  if (!info.isFile()) return `${artifact.path}: not a regular file`;
-  if (info.size !== artifact.bytes) return `${artifact.path}: ${info.size} bytes, recorded ${artifact.bytes}`;
-  return undefined;
-}
 
 export function createArtifactChecker(deps: ActivityDeps) {
   const { config, commands } = deps;

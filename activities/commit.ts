@@ -4,11 +4,11 @@
 import { readdir, rename } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Manifest } from '../core/manifest.js';
-import { isBackupId, layout } from '../core/repository-layout.js';
+import { isBackupId, layout } from '../repository/layout.js';
 import type { StagedArtifact } from '../core/staged.js';
-import { writeManifest } from './catalog.js';
+import { writeManifest } from '../repository/catalog.js';
 import type { ActivityDeps } from './deps.js';
-import { ensureDir, exists, fsyncPath, removeTree } from './fs-durable.js';
+import { ensureDir, exists, fsyncPath, removeTree } from '../repository/fs-durable.js';
 import { fail } from './failure.js';
 import { sha256File } from './hash.js';
 
@@ -18,7 +18,7 @@ import { sha256File } from './hash.js';
  * clean-up, so its plaintext dump would stay forever. Returns the backup ids removed.
  */
 export async function discardAbandonedStaging(root: string): Promise<string[]> {
-  const names = await readdir(join(root, '.staging')).catch(() => [] as string[]);
+  const names = await readdir(join(root, layout.stagingDir)).catch(() => [] as string[]);
   const abandoned = names.filter(isBackupId);
   for (const backupId of abandoned) await removeTree(join(root, layout.staging(backupId)));
   return abandoned;

@@ -2,13 +2,13 @@
 // the snapshot the latest good backup points at. The secret values of .env files (core/env-file.ts)
 // are registered so they are scrubbed from every log line and error message.
 import { chmod, copyFile, readFile } from 'node:fs/promises';
-import { basename, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { parseEnvFile, secretValues } from '../core/env-file.js';
-import { layout } from '../core/repository-layout.js';
+import { layout } from '../repository/layout.js';
 import type { ConfigSnapshotItem } from '../core/staged.js';
-import { latestGood, readCatalog } from './catalog.js';
+import { latestGood, readCatalog } from '../repository/catalog.js';
 import type { ActivityDeps } from './deps.js';
-import { FILE_MODE, commitFile, ensureDir, exists, temporaryNameFor } from './fs-durable.js';
+import { FILE_MODE, commitFile, ensureDir, exists, temporaryNameFor } from '../repository/fs-durable.js';
 import { fail } from './failure.js';
 import { sha256File } from './hash.js';
 
@@ -37,9 +37,9 @@ export function createConfigSnapshotActivities(deps: ActivityDeps) {
           items.push({ name, source, changed: false, previous: last.artifact });
           continue;
         }
-        const staged = `${layout.staging(input.backupId)}/config/${name}`;
+        const staged = layout.stagedConfig(input.backupId, name);
         const target = join(root, staged);
-        await ensureDir(join(root, layout.staging(input.backupId), 'config'));
+        await ensureDir(dirname(target));
         const tmp = temporaryNameFor(target);
         await copyFile(source, tmp);
         await chmod(tmp, FILE_MODE);

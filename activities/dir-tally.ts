@@ -2,7 +2,7 @@
 // count in the mirror and a directory source.
 import { opendir, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { exists } from './fs-durable.js';
+import { exists } from '../repository/fs-durable.js';
 
 /** rsync-style excludes, the subset the config documents: `/dir/` (top level), `dir/`, `*.ext`, `name`. */
 export function isExcluded(rel: string, isDir: boolean, patterns: string[]): boolean {

@@ -6,7 +6,7 @@ import { chmod, mkdir, readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { bucketKey, bucketOriginalVerdict } from '../core/s3-target.js';
 import type { ThumbnailRule } from '../core/thumbnail-rule.js';
-import { exists, writeFileDurable } from './fs-durable.js';
+import { exists, writeFileDurable } from '../repository/fs-durable.js';
 import { sha256File } from './hash.js';
 import { renderThumbnail } from './image-codec.js';
 import { FILE_PARALLELISM, inPool } from './pool.js';
@@ -25,14 +25,15 @@ async function rebuiltThumbnail(original: Buffer, rule: ThumbnailRule): Promise<
 }
 
 /** A storage key from the restored database as a path inside the storage root, or undefined if it escapes. */
-function storageFile(storageRoot: string, key: string): string | undefined {
+export function storageFile(storageRoot: string, key: string): string | undefined {
   const file = resolve(storageRoot, key);
   return file.startsWith(`${resolve(storageRoot)}/`) ? file : undefined;
 }
 
-async function directoryVerdict(storageRoot: string, [key, hash, thumbnailKey]: LiveRow, rule: ThumbnailRule): Promise<Verdict> {
+async function directoryVerdict(storageRoot: string, [key, hash, thumbnailKey]: LiveRow, rule: ThumbnailRule, copied: ReadonlyMap<string, string>): Promise<Verdict> {
   const file = storageFile(storageRoot, key);
-  const original = !file || !(await exists(file)) ? 'missing' : (await sha256File(file)).sha256 !== hash ? 'corrupt' : 'ok';
+  const sha256 = async (path: string) => copied.get(path) ?? (await sha256File(path)).sha256;
+  const original = !file || !(await exists(file)) ? 'missing' : (await sha256(file)) !== hash ? 'corrupt' : 'ok';
   const thumbnail = storageFile(storageRoot, thumbnailKey);
   if (!thumbnail) return { original, thumbnail: 'missing' };
   if (await exists(thumbnail)) return { original, thumbnail: 'ok' };
@@ -46,11 +47,14 @@ async function directoryVerdict(storageRoot: string, [key, hash, thumbnailKey]: 
   return { original, thumbnail: 'rebuilt' };
 }
 
-/** The chunk's verdicts against a storage directory, files in parallel. */
-export async function directoryVerdicts(storageRoot: string, chunk: LiveRow[], rule: ThumbnailRule): Promise<Verdict[]> {
+/**
+ * The chunk's verdicts against a storage directory, files in parallel. `copied` holds the sha256
+ * of originals hashed as they were copied (by absolute path): those are not read again.
+ */
+export async function directoryVerdicts(storageRoot: string, chunk: LiveRow[], rule: ThumbnailRule, copied: ReadonlyMap<string, string> = new Map()): Promise<Verdict[]> {
   const verdicts: Verdict[] = [];
   await inPool(chunk, FILE_PARALLELISM, async (row, i) => {
-    verdicts[i] = await directoryVerdict(storageRoot, row, rule);
+    verdicts[i] = await directoryVerdict(storageRoot, row, rule, copied);
   });
   return verdicts;
 }

@@ -10,22 +10,25 @@ import type { ChecklistItem } from '../core/checklist.js';
 import type { DrPlanInput } from '../core/dr-input.js';
 import type { DrReport } from '../core/dr-report.js';
 import type { Artifact, Manifest } from '../core/manifest.js';
-import { backupTime, layout } from '../core/repository-layout.js';
-import { latestGood, readCatalog } from './catalog.js';
+import { backupTime, layout } from '../repository/layout.js';
+import { latestGood, readCatalog } from '../repository/catalog.js';
+import { writeDrReport } from '../repository/dr-reports.js';
 import type { ActivityDeps } from './deps.js';
-import { ensureDir, writeFileDurable } from './fs-durable.js';
+import { ensureDir, writeFileDurable } from '../repository/fs-durable.js';
 import { fail } from './failure.js';
-import { artifactFile, createArtifactChecker } from './artifact-check.js';
+import { artifactFile } from '../repository/artifact-file.js';
+import { createArtifactChecker } from './artifact-check.js';
 import { sha256File } from './hash.js';
 import { APP_THUMBNAIL_RULE, type ThumbnailRule } from '../core/thumbnail-rule.js';
-import { bucketVerdicts, directoryVerdicts, type LiveRow, type Verdict } from './dr-image-check.js';
+import { bucketVerdicts, directoryVerdicts, storageFile, type LiveRow, type Verdict } from './dr-image-check.js';
+import { copyMirror, type MirrorCopyProgress } from './dr-image-copy.js';
 import { openTargetBucket } from './s3-target.js';
 import { bucketKey } from '../core/s3-target.js';
 import { verifyRecoveredApp } from './dr-verify.js';
 import { checkRecoveryTarget } from './dr-target.js';
 import { formatEnvFile, parseEnvFile } from '../core/env-file.js';
 import { addName, noNames, type BoundedNames } from '../core/bounded-names.js';
-import { previousProgress, withHeartbeat } from './heartbeat.js';
+import { cancellationSignal, previousProgress, withHeartbeat } from './heartbeat.js';
 import type { HeartbeatProgress } from '../core/progress.js';
 import { pgRestoreFromStream, psqlRows, tableRowCounts } from './psql.js';
 
@@ -45,26 +48,14 @@ export type ImageRestoreResult = DrReport['images'];
 /** The recovery's environment overrides, beside the restored .env (which stays as backed up). */
 export const RECOVERY_ENV_FILE = '.env.recovery';
 
-const POLL_MS = 500;
-/** rsync's half-copied files during an image restore, inside the target storage, removed after. */
-const RESTORE_TEMP_DIR = '.promptbox-restore-partial';
+/** Between two readiness probes of the database or the app: a probe is cheap, and the runbook's clock runs meanwhile. */
+const POLL_MS = 100;
 /**
  * Rows checked between two progress marks of the image check: files in a directory; more in a
  * bucket, where a chunk costs two rclone runs.
  */
 const CHECK_CHUNK = { directory: 32, bucket: 256 };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/**
- * The mirror into a storage directory. Half-copied files wait in a temp dir of their own, so a lost
- * worker's leftovers never sit among the restored originals.
- */
-async function rsyncIntoDirectory(mirror: string, storageRoot: string, cwd: string, run: (argv: string[], cwd: string) => Promise<void>): Promise<void> {
-  const partial = join(storageRoot, RESTORE_TEMP_DIR);
-  await ensureDir(partial);
-  await run(['rsync', '--archive', '--sparse', '--chmod=D0755,F0644', `--temp-dir=${partial}`, `${mirror}/`, `${storageRoot}/`], cwd);
-  await rm(partial, { recursive: true, force: true });
-}
 
 export function createDrActivities(deps: ActivityDeps) {
   const { config, commands, secrets } = deps;
@@ -89,6 +80,21 @@ export function createDrActivities(deps: ActivityDeps) {
     const consumed = consume(stream);
     await done();
     await consumed;
+  }
+
+  /**
+   * The mirror into a storage directory in one pass, each live original hashed as it is written;
+   * then one syncfs, so what the step reports restored is on disk (a crash before it means a rerun,
+   * which checks what is in place). Returns the originals' hashes for the check.
+   */
+  async function copyIntoDirectory(storageRoot: string, rows: LiveRow[], progress: MirrorCopyProgress): Promise<ReadonlyMap<string, string>> {
+    const expected = new Map(rows.flatMap(([key, hash]): Array<[string, string]> => {
+      const file = storageFile(storageRoot, key);
+      return file ? [[file, hash]] : [];
+    }));
+    const { hashes } = await copyMirror(join(root, layout.imagesCurrent), storageRoot, expected, { signal: cancellationSignal(), progress });
+    await commands.run('sync', ['--file-system', storageRoot]);
+    return hashes;
   }
 
   async function runArgv(argv: string[], cwd: string): Promise<void> {
@@ -231,9 +237,10 @@ export function createDrActivities(deps: ActivityDeps) {
     },
 
     /**
-     * Step 4: copy the originals and thumbnails back (into a directory with rsync, or into a bucket
-     * through the S3 API), then check every live row's original against images.file_hash and its
-     * thumbnail. The check resumes from the last heartbeat after a worker restart.
+     * Step 4: copy the originals and thumbnails back (into a directory reading each file once and
+     * hashing it as it is written, or into a bucket through the S3 API), then check every live
+     * row's original against images.file_hash and its thumbnail. A rerun after a worker restart
+     * copies only what is not in place, and the check resumes from the last heartbeat.
      */
     async drRestoreImages(input: { target: Target; workflowId?: string }): Promise<ImageRestoreResult> {
       const t = input.target;
@@ -245,30 +252,31 @@ export function createDrActivities(deps: ActivityDeps) {
         rebuilt: noNames(),
       };
       // Every name, one `kind<TAB>path` line each, beside the DR report; the payload keeps counts.
-      const listFile = `dr-reports/${(input.workflowId ?? 'recovery').replace(/[^A-Za-z0-9_.-]/g, '_')}.images.tsv`;
-      const mirror = join(root, layout.imagesCurrent);
+      const listFile = layout.drImageList(input.workflowId ?? 'recovery');
       const bucket = t.s3 ? await openTargetBucket(deps, t.s3) : undefined;
-      let rows: string[][] = [];
+      const copying: MirrorCopyProgress = { filesDone: 0, bytesDone: 0 };
+      let rows: LiveRow[] = [];
       return withHeartbeat(
-        (): HeartbeatProgress => ({ ...state, step: 'restoreImages', filesDone: state.index, ...(rows.length ? { filesTotal: rows.length } : {}) }),
+        (): HeartbeatProgress => ({ ...state, step: 'restoreImages', bytesDone: copying.bytesDone, filesDone: state.index, ...(rows.length ? { filesTotal: rows.length } : {}) }),
         async () => {
+          const rule = await thumbnailRule(t);
+          // The size only where it is checked: an object's listing gives it, a file's hash is enough.
+          rows = (await psql(t, `select storage_path, file_hash, thumbnail_path${bucket ? ', file_size_bytes' : ''} from images where deleted_at is null order by storage_path`)) as LiveRow[];
+          let copied: ReadonlyMap<string, string> = new Map();
           if (!state.copied) {
-            // rsync and rclone copy are themselves resumable: a rerun after a lost worker copies
-            // only what is missing.
-            if (bucket) await bucket.restoreFrom(mirror);
-            else await rsyncIntoDirectory(mirror, t.storageRoot!, t.appDir, runArgv);
+            // rclone copy is itself resumable, and so is the directory copy: a rerun after a lost
+            // worker copies only what is missing.
+            if (bucket) await bucket.restoreFrom(join(root, layout.imagesCurrent));
+            else copied = await copyIntoDirectory(t.storageRoot!, rows, copying);
             await rm(join(root, listFile), { force: true });
             state.copied = true;
           }
-          const rule = await thumbnailRule(t);
           await ensureDir(join(root, dirname(listFile)));
-          // The size only where it is checked: an object's listing gives it, a file's hash is enough.
-          rows = await psql(t, `select storage_path, file_hash, thumbnail_path${bucket ? ', file_size_bytes' : ''} from images where deleted_at is null order by storage_path`);
           const chunkSize = bucket ? CHECK_CHUNK.bucket : CHECK_CHUNK.directory;
           // Checked a chunk at a time; the heartbeat's index resumes a chunk.
           while (state.index < rows.length) {
-            const chunk = rows.slice(state.index, state.index + chunkSize) as LiveRow[];
-            const verdicts: Verdict[] = bucket ? await bucketVerdicts(bucket, chunk, rule) : await directoryVerdicts(t.storageRoot!, chunk, rule);
+            const chunk = rows.slice(state.index, state.index + chunkSize);
+            const verdicts: Verdict[] = bucket ? await bucketVerdicts(bucket, chunk, rule) : await directoryVerdicts(t.storageRoot!, chunk, rule, copied);
             const lines: string[] = [];
             const note = (list: BoundedNames, kind: string, path: string) => {
               addName(list, path);
@@ -336,12 +344,9 @@ export function createDrActivities(deps: ActivityDeps) {
       return errors;
     },
 
-    /** Writes the report as JSON and Markdown next to the backups (dr-reports/). */
+    /** Writes the report as JSON and Markdown next to the backups (repository/dr-reports.ts). */
     async drWriteReport(input: { workflowId: string; json: unknown; markdown: string }): Promise<string> {
-      const base = join(root, 'dr-reports', input.workflowId.replace(/[^A-Za-z0-9_.-]/g, '_'));
-      await writeFileDurable(`${base}.json`, `${JSON.stringify(input.json, null, 2)}\n`);
-      await writeFileDurable(`${base}.md`, input.markdown);
-      return `${base}.md`;
+      return writeDrReport(root, input.workflowId, input.json, input.markdown);
     },
   };
 }

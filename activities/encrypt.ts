@@ -4,12 +4,12 @@
 import { readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { passphraseFileProblem } from '../core/passphrase-file.js';
-import { layout } from '../core/repository-layout.js';
+import { layout } from '../repository/layout.js';
 import type { PlainStaged, StagedArtifact } from '../core/staged.js';
 import type { ActivityDeps } from './deps.js';
-import { commitFile, exists, temporaryNameFor, writeFileDurable } from './fs-durable.js';
+import { commitFile, exists, temporaryNameFor, writeFileDurable } from '../repository/fs-durable.js';
 import { fail } from './failure.js';
-import { decryptToString, encryptFile } from './gpg.js';
+import { decryptToString, encryptFile } from '../repository/gpg.js';
 import { sha256File } from './hash.js';
 import { withHeartbeat } from './heartbeat.js';
 import type { HeartbeatProgress } from '../core/progress.js';
@@ -97,7 +97,7 @@ export function createEncryptActivities(deps: ActivityDeps) {
             if (!config.encryption.enabled) {
               out.push({ staged: item.staged, artifact: { ...base, encrypted: false, sha256: item.plaintextSha256, bytes: item.plaintextBytes } });
             } else {
-              const staged = `${item.staged}.gpg`;
+              const staged = layout.stagedEncrypted(item.staged);
               const sealed = join(root, staged);
               // A retry after the previous attempt finished this item finds only the sealed file.
               if (await exists(plain)) {

@@ -6,13 +6,13 @@ import { statfs } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Config, S3Source } from '../config/schema.js';
 import type { HealthFacts } from '../core/health.js';
-import { layout } from '../core/repository-layout.js';
-import { readTrustedCatalog } from './catalog.js';
+import { readTrustedCatalog } from '../repository/catalog.js';
+import { layout } from '../repository/layout.js';
+import { readRunJournal } from '../repository/run-journal.js';
 import type { ActivityDeps } from './deps.js';
 import { tally } from './dir-tally.js';
 import { withHeartbeat } from './heartbeat.js';
 import { countBucket } from './s3-sync.js';
-import { readRunJournal } from './run-journal.js';
 
 export async function gatherHealthFacts(config: Config, now = new Date(), countBucket?: (s3: S3Source, excludes: string[]) => Promise<{ files: number; bytes: number }>): Promise<HealthFacts> {
   const root = config.repository.root;
@@ -38,7 +38,7 @@ export async function gatherHealthFacts(config: Config, now = new Date(), countB
     damaged: catalog.damaged,
     futureDated: catalog.futureDated,
     invalidManifests: catalog.invalid.map((i) => `${i.file}: ${i.reason}`),
-    runs: await readRunJournal(root),
+    runs: (await readRunJournal(root)).records.map((r) => r.record),
     freeBytes: fs ? fs.bavail * fs.bsize : 0,
     ...(catalog.manifests.some((m) => m.images) && source ? { mirror, source } : {}),
   };

@@ -6,16 +6,8 @@
 // rclone, in its own process group, would go on writing beside the new attempt's.
 import { opendir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
-import { ensureDir, exists, writeFileDurable } from './fs-durable.js';
-
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
+import { ensureDir, exists, writeFileDurable } from '../repository/fs-durable.js';
+import { processAlive } from './process-group.js';
 
 /**
  * The bucket sync in flight, kept beside the runs' staging areas (not in one: a failed run's is
@@ -58,7 +50,7 @@ export async function endOrphanedCopier(previous: SyncInFlight): Promise<boolean
   } catch {
     return false;
   }
-  for (let waited = 0; alive(pid) && waited < 10_000; waited += 50) await new Promise((r) => setTimeout(r, 50));
+  for (let waited = 0; processAlive(pid) && waited < 10_000; waited += 50) await new Promise((r) => setTimeout(r, 50));
   return true;
 }
 

@@ -8,7 +8,8 @@ import { exposedKeyFileProblem } from '../core/passphrase-file.js';
 import type { Config, OffsiteTarget } from '../config/schema.js';
 import type { ErrorType } from '../core/errors.js';
 import type { CommandRunner } from './command.js';
-import { latestGood, readCatalog, writeManifest } from './catalog.js';
+import { latestGood, readCatalog, writeManifest } from '../repository/catalog.js';
+import { layout } from '../repository/layout.js';
 import type { ActivityDeps } from './deps.js';
 import { fail } from './failure.js';
 import { withHeartbeat } from './heartbeat.js';
@@ -20,9 +21,6 @@ export interface OffsiteResult {
   verified: boolean;
   detail: string;
 }
-
-/** Work areas that are never copied. */
-const NEVER_COPIED = ['.staging/', 'restore-tests/scratch/'];
 
 /** A host key or login refused is configuration to fix, not a network blip to retry. */
 export function classifySshError(stderr: string): ErrorType | undefined {
@@ -46,7 +44,7 @@ export function rsyncArgs(t: Extract<OffsiteTarget, { type: 'ssh' }>, from: stri
 
 /** `rclone <command...> <options> -- <from> <to>`, with the target's config file and excludes. */
 export function rcloneArgs(command: string[], t: Extract<OffsiteTarget, { type: 'rclone' }>, from: string, to: string, extra: string[] = []): string[] {
-  const excludes = [...NEVER_COPIED.map((d) => `${d}**`), ...t.excludes].map((e) => `--exclude=${e}`);
+  const excludes = [...layout.neverCopied.map((d) => `${d}**`), ...t.excludes].map((e) => `--exclude=${e}`);
   return [...command, ...extra, `--config=${t.configFile}`, ...excludes, '--', from, to];
 }
 
@@ -82,8 +80,8 @@ export function createOffsiteActivities(deps: ActivityDeps) {
   async function copy(t: OffsiteTarget): Promise<string> {
     await refuseExposedKeyFile(t);
     if (t.type === 'ssh') {
-      await commands.run('rsync', rsyncArgs(t, root, t.destination, ['--delete', ...NEVER_COPIED.map((d) => `--exclude=/${d}`)]), { classify: classifySshError });
-      const { stdout } = await commands.run('rsync', rsyncArgs(t, root, t.destination, ['--delete', '--checksum', '--dry-run', '--itemize-changes', ...NEVER_COPIED.map((d) => `--exclude=/${d}`)]));
+      await commands.run('rsync', rsyncArgs(t, root, t.destination, ['--delete', ...layout.neverCopied.map((d) => `--exclude=/${d}`)]), { classify: classifySshError });
+      const { stdout } = await commands.run('rsync', rsyncArgs(t, root, t.destination, ['--delete', '--checksum', '--dry-run', '--itemize-changes', ...layout.neverCopied.map((d) => `--exclude=/${d}`)]));
       const differences = stdout.split('\n').filter(Boolean);
       if (differences.length) throw fail('VerificationFailed', `offsite ${t.name}: ${differences.length} file(s) differ after the copy: ${differences.slice(0, 5).join('; ')}`);
       return `rsync over SSH to ${t.destination}; a checksum comparison of every file found no difference`;

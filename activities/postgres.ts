@@ -6,9 +6,9 @@ import { rm } from 'node:fs/promises';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { join } from 'node:path';
-import { layout } from '../core/repository-layout.js';
+import { layout } from '../repository/layout.js';
 import type { ActivityDeps } from './deps.js';
-import { commitFile, ensureDir, temporaryNameFor } from './fs-durable.js';
+import { commitFile, ensureDir, temporaryNameFor } from '../repository/fs-durable.js';
 import { fail } from './failure.js';
 import { withHeartbeat } from './heartbeat.js';
 import type { HeartbeatProgress } from '../core/progress.js';
@@ -85,9 +85,8 @@ export function createPostgresActivities(deps: ActivityDeps) {
       const client = await pgDumpVersion(binDir);
       const tables = await tableRowCounts(commands, db, await password());
 
-      const stagingDir = join(root, layout.staging(input.backupId));
-      await ensureDir(stagingDir);
-      const staged = `${layout.staging(input.backupId)}/db.dump`;
+      await ensureDir(join(root, layout.staging(input.backupId)));
+      const staged = layout.stagedDump(input.backupId);
       const finalPath = join(root, staged);
       const tmp = temporaryNameFor(finalPath);
 

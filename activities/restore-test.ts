@@ -5,17 +5,17 @@
 import { copyFile, mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
 import type { DatabaseConfig } from '../config/schema.js';
-import type { ChecklistItem } from '../core/checklist.js';
 import { checklistVerdicts } from '../core/checklist-verdicts.js';
 import { drInputSchema, type DrInput, type DrPlanInput } from '../core/dr-input.js';
-import type { DrReport } from '../core/dr-report.js';
 import { NAMES_IN_PAYLOAD } from '../core/bounded-names.js';
 import { manifestArtifacts, type VerificationCheck } from '../core/manifest.js';
-import { contentHashOf, layout } from '../core/repository-layout.js';
+import { latestGood, readCatalog } from '../repository/catalog.js';
+import { readDrReport } from '../repository/dr-reports.js';
+import { exists } from '../repository/fs-durable.js';
+import { contentHashOf, layout } from '../repository/layout.js';
+import { writeRestoreTestFailures, writeRestoreTestResult, type RestoreTestOutcome } from '../repository/restore-tests.js';
 import { createArtifactChecker } from './artifact-check.js';
-import { latestGood, readCatalog } from './catalog.js';
 import type { ActivityDeps } from './deps.js';
-import { exists, writeFileDurable } from './fs-durable.js';
 import { fail } from './failure.js';
 import { sha256File } from './hash.js';
 import { decodeImage } from './image-codec.js';
@@ -25,26 +25,10 @@ import type { HeartbeatProgress } from '../core/progress.js';
 import { removeTestBucket, roundTripThroughBucket, scratchBucketOf } from './restore-test-bucket.js';
 import { pgRestoreFromStream, psqlRows, tableRowCounts } from './psql.js';
 
-export interface RestoreTestOutcome {
-  kind: string;
-  passed: boolean;
-  checklist: ChecklistItem[];
-  /**
-   * Failed checks only (passing ones are counted), each naming its artifact: the first ones
-   * (core/bounded-names.ts); `failureCount` is the total and `failuresFile` (relative to the
-   * repository) holds them all. Results recorded before the bound have every failure and no count.
-   */
-  failures: VerificationCheck[];
-  failureCount?: number;
-  failuresFile?: string;
-  checked: number;
-}
-
 /** Keeps a payload small whatever the damage: the first failures in it, every one in a file. */
 async function boundedFailures(root: string, kind: string, failures: VerificationCheck[]): Promise<Pick<RestoreTestOutcome, 'failures' | 'failureCount' | 'failuresFile'>> {
   if (failures.length <= NAMES_IN_PAYLOAD) return { failures, failureCount: failures.length };
-  const failuresFile = `restore-tests/${kind}-${(currentWorkflowId() ?? 'run').replace(/[^A-Za-z0-9_.-]/g, '_')}.failures.jsonl`;
-  await writeFileDurable(join(root, failuresFile), `${failures.map((f) => JSON.stringify(f)).join('\n')}\n`);
+  const failuresFile = await writeRestoreTestFailures(root, kind, currentWorkflowId() ?? 'run', failures);
   return { failures: failures.slice(0, NAMES_IN_PAYLOAD), failureCount: failures.length, failuresFile };
 }
 
@@ -61,7 +45,7 @@ export function createRestoreTestActivities(deps: ActivityDeps) {
   const root = config.repository.root;
   const checker = createArtifactChecker(deps);
   const scratchDb = (config.restoreTests.scratchDatabase ?? config.source.database) as DatabaseConfig;
-  const scratchDir = (name: string) => join(root, 'restore-tests', 'scratch', name.replace(/[^A-Za-z0-9_]/g, '_'));
+  const scratchDir = (name: string) => join(root, layout.restoreTestScratch(name));
 
   async function passwordOf(db: DatabaseConfig): Promise<string | undefined> {
     return db.transport === 'direct' && db.password ? secrets.resolve(db.password, 'restoreTests.scratchDatabase.password') : undefined;
@@ -83,7 +67,7 @@ export function createRestoreTestActivities(deps: ActivityDeps) {
     const target = drInputSchema.safeParse(recoveryInput).data?.target.s3;
     if (!target) return;
     const recovery = `${currentWorkflowId() ?? ''}-dr`; // the child workflow restoreTest starts
-    const report = await readFile(join(root, 'dr-reports', `${recovery.replace(/[^A-Za-z0-9_.-]/g, '_')}.json`), 'utf8').then((t) => JSON.parse(t) as Partial<DrReport>, () => undefined);
+    const report = await readDrReport(root, recovery);
     if (report?.steps?.find((s) => s.step === 'prepare')?.status === 'done') await removeTestBucket(deps, target, 'restoreTests.full.recovery.target.s3');
     else deps.logger.warn({ bucket: target.bucket, recovery }, 'the full restore test left its target bucket: the recovery never confirmed it empty');
   }
@@ -134,7 +118,7 @@ export function createRestoreTestActivities(deps: ActivityDeps) {
           item: 'database restored',
           observed: {
             dumpsChecked: artifacts.filter((a) => a.kind === 'dump').length,
-            dumpsBad: failures.filter((f) => f.artifact.startsWith('db/') || f.artifact.startsWith('manifests/')).length,
+            dumpsBad: failures.filter((f) => f.artifact.startsWith(`${layout.dbDir}/`) || f.artifact.startsWith(`${layout.manifestsDir}/`)).length,
           },
         },
         { item: 'images present and intact', observed: { mirroredFiles: files.length, bad: failures.filter((f) => f.check === 'image mirror').length } },
@@ -293,9 +277,7 @@ export function createRestoreTestActivities(deps: ActivityDeps) {
     },
 
     async recordRestoreTest(input: { id: string; result: unknown }): Promise<string> {
-      const path = join(root, 'restore-tests', `${input.id}.json`);
-      await writeFileDurable(path, `${JSON.stringify(input.result, null, 2)}\n`);
-      return path;
+      return writeRestoreTestResult(root, input.result);
     },
   };
 }

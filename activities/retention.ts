@@ -7,13 +7,12 @@ import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { RetentionPolicy } from '../core/gfs-retention.js';
 import { manifestArtifacts } from '../core/manifest.js';
-import { backupTime, layout } from '../core/repository-layout.js';
 import { latestBackupRunFailed, type RunRecord } from '../core/run-journal.js';
-import { damagedBackups, latestGood, readCatalog, readTrustedCatalog } from './catalog.js';
+import { damagedBackups, latestGood, readCatalog, readTrustedCatalog, removeManifest } from '../repository/catalog.js';
+import { backupTime, isIncrementDay, layout } from '../repository/layout.js';
+import { readRunJournal } from '../repository/run-journal.js';
 import type { ActivityDeps } from './deps.js';
-import { fsyncPath } from './fs-durable.js';
 import { fail } from './failure.js';
-import { readRunJournal } from './run-journal.js';
 
 export interface RetentionInventory {
   candidates: Array<{ backupId: string; time: string; hasDump: boolean; hasImages: boolean; hasConfigSnapshot: boolean; problem?: string }>;
@@ -51,8 +50,11 @@ export function createRetentionActivities(deps: ActivityDeps) {
 
     async listRetentionCandidates(): Promise<RetentionInventory> {
       const catalog = await readCatalog(root);
-      const incrementDays = await readdir(join(root, 'images/incremental')).catch(() => [] as string[]);
-      const failed = latestBackupRunFailed(await readRunJournal(root));
+      const incrementDays = await readdir(join(root, layout.imagesIncrementsDir)).catch(() => [] as string[]);
+      const journal = await readRunJournal(root);
+      // An unreadable record may hide a failed run; the next run of its kind rewrites it.
+      if (journal.invalid.length) logger.warn({ invalid: journal.invalid }, 'run journal records that do not parse are left out');
+      const failed = latestBackupRunFailed(journal.records.map((r) => r.record));
       const damaged = new Map((await damagedBackups(root, catalog)).map((d) => [d.backupId, d.problem]));
       if (damaged.size) logger.warn({ damaged: Object.fromEntries(damaged) }, 'backups whose artifacts are not as recorded: retention neither counts nor deletes them');
       return {
@@ -83,8 +85,7 @@ export function createRetentionActivities(deps: ActivityDeps) {
       const stillReferenced = new Set(surviving.flatMap((m) => manifestArtifacts(m).map((a) => a.path)));
       const deletedFiles: string[] = [];
       for (const manifest of removing) {
-        await rm(join(root, layout.manifest(manifest.backupId)), { force: true });
-        await fsyncPath(join(root, layout.manifestsDir));
+        await removeManifest(root, manifest.backupId);
         for (const artifact of manifestArtifacts(manifest)) {
           if (stillReferenced.has(artifact.path)) continue;
           await rm(join(root, artifact.path), { force: true });
@@ -92,8 +93,8 @@ export function createRetentionActivities(deps: ActivityDeps) {
         }
       }
       for (const day of input.increments) {
-        if (!/^\d{8}$/.test(day)) continue;
-        await rm(join(root, 'images/incremental', day), { recursive: true, force: true });
+        if (!isIncrementDay(day)) continue;
+        await rm(join(root, layout.imagesIncrementOfDay(day)), { recursive: true, force: true });
       }
       const result = { deletedBackups: removing.map((m) => m.backupId), deletedFiles, deletedIncrements: input.increments };
       if (removing.length || input.increments.length) logger.info(result, 'retention applied');

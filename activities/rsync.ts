@@ -7,9 +7,9 @@ import { createInterface } from 'node:readline';
 import { join } from 'node:path';
 import { addName, noNames } from '../core/bounded-names.js';
 import { emptySourceRefusal } from '../core/empty-source.js';
-import { contentHashOf, layout } from '../core/repository-layout.js';
+import { contentHashOf, layout } from '../repository/layout.js';
 import type { ActivityDeps } from './deps.js';
-import { ensureDir, exists } from './fs-durable.js';
+import { ensureDir, exists } from '../repository/fs-durable.js';
 import { fail } from './failure.js';
 import { sha256File } from './hash.js';
 import { hasAnyFile } from './dir-tally.js';
@@ -91,10 +91,10 @@ export function createRsyncActivities(deps: ActivityDeps) {
       const refusal = emptySourceRefusal({ field: 'source.storage.root', where: `directory ${source}` }, (await readdir(source)).length, await hasAnyFile(mirror));
       if (refusal) throw fail('SourceMissing', refusal);
       await ensureDir(mirror);
-      await ensureDir(join(root, 'images/incremental'));
+      await ensureDir(join(root, layout.imagesIncrementsDir));
       // rsync creates a missing --backup-dir with the umask's mode (0755), not the repository's.
       await ensureDir(increment);
-      const tempDir = join(root, layout.staging(input.backupId), 'rsync-tmp');
+      const tempDir = join(root, layout.stagedRsyncTemp(input.backupId));
       await ensureDir(tempDir);
 
       const copied: string[] = [];

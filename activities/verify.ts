@@ -4,7 +4,7 @@ import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Artifact, VerificationCheck } from '../core/manifest.js';
 import type { StagedArtifact } from '../core/staged.js';
-import { layout } from '../core/repository-layout.js';
+import { layout } from '../repository/layout.js';
 import type { ActivityDeps } from './deps.js';
 import { createArtifactChecker } from './artifact-check.js';
 import { fail } from './failure.js';

@@ -3,23 +3,27 @@
 # tools, flags and order as the fullBackup workflow, and nothing else: dump, mirror the storage root
 # (originals and thumbnails; temporary files excluded, as the default config does) with a per-day
 # increment and hash the originals that were copied (a thumbnail's name is not its own hash), copy
-# the config files, encrypt, verify (hashes, decryption, pg_restore --list), move into place.
-#   baseline-backup.sh REPO STORAGE_ROOT PASSPHRASE_FILE CONFIG_FILE...
+# the config files, encrypt, verify (hashes, decryption, pg_restore --list), move into place. The
+# same durable work as the workflow: the mirror and increment flushed once rsync is done (one
+# syncfs, as the image step does), the artifacts flushed before the script ends; and the same
+# GnuPG home from run to run (one gpg-agent), as a worker keeps.
+#   baseline-backup.sh REPO STORAGE_ROOT PASSPHRASE_FILE GNUPG_HOME CONFIG_FILE...
 # The database comes from the libpq environment (PGHOST, PGPORT, PGUSER, PGDATABASE, PGPASSWORD).
 set -euo pipefail
-repo=$1 storage=$2 passphrase=$3
-shift 3
+repo=$1 storage=$2 passphrase=$3 gnupg=$4
+shift 4
 id=$(date -u +%Y%m%d_%H%M%S)
 staging="$repo/.staging/$id"
-mkdir -p "$staging/rsync-tmp" "$repo/db" "$repo/config/$id" "$repo/images/current" "$repo/images/incremental"
-gpg_args=(--homedir "$repo/.gnupg" --batch --yes --no-tty --quiet --pinentry-mode loopback --no-symkey-cache --passphrase-file "$passphrase")
-mkdir -p -m 0700 "$repo/.gnupg"
+mkdir -p "$staging/rsync-tmp" "$repo/db" "$repo/config/$id" "$repo/images/current" "$repo/images/incremental/$id"
+gpg_args=(--homedir "$gnupg" --batch --yes --no-tty --quiet --pinentry-mode loopback --no-symkey-cache --passphrase-file "$passphrase")
+mkdir -p -m 0700 "$gnupg"
 
 pg_dump -Fc > "$staging/db.dump"
 
 rsync --archive --delete --backup --backup-dir="$repo/images/incremental/$id" --temp-dir="$staging/rsync-tmp" \
   --chmod=D0700,F0600 --exclude='*.tmp' --stats --out-format='%i %n' "$storage/" "$repo/images/current/" |
   sed -n '/^>f[^ ]* thumbnails\//d; s/^>f[^ ]* //p' | (cd "$repo/images/current" && xargs -r -d '\n' sha256sum) > "$staging/copied.sha256"
+sync -f "$repo/images/current" "$repo/images/incremental/$id"
 
 staged=("$staging/db.dump")
 for f in "$@"; do cp "$f" "$staging/"; staged+=("$staging/$(basename "$f")"); done

@@ -2,36 +2,39 @@
 // each scenario against its yardstick in the same run, prints a table, and writes results.json
 // and RESULTS.md. Missed targets are printed as MISSED; the exit code says only whether it ran.
 //
-//   npm run bench -- [--images 2000] [--mb 1000] [--rows 50000] [--large-factor 4]
-//                    [--scale 10000,50000] [--reps 2] [--steps 200] [--out bench] [--smoke]
+//   npm run bench -- [--images 2000] [--mb 1000] [--rows 50000] [--large-mb 5000] [--large-factor 10]
+//                    [--scale 10000,50000] [--reps 2] [--steps 200] [--out bench] [--dir /var/tmp] [--smoke]
 import { mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { measuredCode } from './lib/commit.js';
 import { makeSource, startServices, startWorkerProcess, type BenchServices, type Source, type SourceSize } from './lib/environment.js';
 import { describeMachine } from './lib/machine.js';
 import { peakRssDuring } from './lib/measure.js';
 import { formatTable, writeResults } from './lib/output.js';
-import { mb, ratio, type Row } from './lib/row.js';
+import type { Row } from './lib/row.js';
 import { fullBackup, integrityCheck } from './lib/runs.js';
-import { backupScenarios } from './scenarios/backup.js';
+import { backupScenarios, dumpBytesOf } from './scenarios/backup.js';
 import { drEndToEnd } from './scenarios/dr.js';
 import { integrityThroughput } from './scenarios/integrity.js';
+import { memoryRows, type MemoryAt } from './scenarios/memory.js';
 import { activityOverhead } from './scenarios/overhead.js';
 import { resticComparison } from './scenarios/restic.js';
 import { s3ImageScenarios } from './scenarios/s3-images.js';
 import { measureScale, scalingRows, type ScalePoint } from './scenarios/scaling.js';
 
-// A tiny run that exercises every scenario in about a minute; the test suite runs it.
-const SMOKE = { images: '20', mb: '2', rows: '500', 'large-factor': '2', scale: '100,300', reps: '1', steps: '20' };
+// A tiny run that exercises every scenario in a few minutes; the test suite runs it.
+const SMOKE = { images: '20', mb: '2', rows: '500', 'large-mb': '4', 'large-factor': '2', scale: '100,300', reps: '1', steps: '20' };
 
 const { values } = parseArgs({
   options: {
     images: { type: 'string', default: '2000' },
     mb: { type: 'string', default: '1000' },
     rows: { type: 'string', default: '50000' },
-    'large-factor': { type: 'string', default: '4' },
+    'large-mb': { type: 'string', default: '5000' },
+    'large-factor': { type: 'string', default: '10' },
     scale: { type: 'string', default: '10000,50000' },
     reps: { type: 'string', default: '2' },
     steps: { type: 'string', default: '200' },
@@ -47,7 +50,16 @@ const num = (name: keyof typeof opts) => {
   return n;
 };
 const size: SourceSize = { images: num('images'), bytes: num('mb') * 1e6, rows: num('rows'), thumbnails: true };
+// The large source: files `--large-factor` times the size of the main source's and a database of
+// that many times the rows (so a dump as many times larger), `--large-mb` of originals in all.
 const largeFactor = num('large-factor');
+const largeBytes = num('large-mb') * 1e6;
+const large: SourceSize = {
+  images: Math.max(1, Math.round(largeBytes / ((size.bytes / size.images) * largeFactor))),
+  bytes: largeBytes,
+  rows: size.rows * largeFactor,
+  thumbnails: true,
+};
 const scale = String(opts.scale).split(',').map(Number);
 if (scale.length !== 2 || scale.some((n) => !Number.isInteger(n) || n <= 0)) throw new Error(`--scale: expected two file counts like 10000,50000, got ${opts.scale}`);
 const reps = num('reps');
@@ -68,30 +80,14 @@ async function withSource<T>(s: BenchServices, name: string, sz: SourceSize, use
   }
 }
 
-function memoryRows(label: string, at: Array<{ size: string; backupMb: number; integrityMb: number }>): Row[] {
-  const [small, large] = at as [(typeof at)[0], (typeof at)[0]];
-  const peak = Math.max(large.backupMb, large.integrityMb, small.backupMb, small.integrityMb);
-  const growth = Math.max(large.backupMb / small.backupMb, large.integrityMb / small.integrityMb);
-  return [
-    {
-      scenario: `worker peak RSS during backup and integrity check (${label})`,
-      ours: at.map((a) => `${a.size}: ${mb(a.backupMb)} / ${mb(a.integrityMb)}`).join('; '),
-      baseline: '—',
-      result: `${mb(peak)} peak, ${ratio(growth)} growth`,
-      target: '≤ 250 MB and flat (growth ≤ 1.15 ×)',
-      met: peak <= 250 && growth <= 1.15,
-      data: { smallBackupMb: small.backupMb, smallIntegrityMb: small.integrityMb, largeBackupMb: large.backupMb, largeIntegrityMb: large.integrityMb },
-    },
-  ];
-}
-
 // The in-process worker of the overhead probe logs its lifecycle at INFO; only problems matter here.
 Runtime.install({ logger: new DefaultLogger('WARN') });
-const machine = await describeMachine();
+const [code, machine] = await Promise.all([measuredCode(), describeMachine()]);
 const s = await startServices(await mkdtemp(join(String(opts.dir), 'pbb-bench-')));
 const rows: Row[] = [];
+const gb = (source: Source) => `${(source.originalBytes() / 1e9).toFixed(1)} GB`;
 try {
-  const memory: Array<{ size: string; backupMb: number; integrityMb: number }> = [];
+  const memory: MemoryAt[] = [];
   await withSource(s, 'main', size, async (source, pid) => {
     progress('backups: image increment, full vs bash script');
     const backup = await backupScenarios(s, source, pid, reps);
@@ -99,25 +95,26 @@ try {
     progress('integrity check vs sha256sum');
     const integrity = await integrityThroughput(s, source, pid, reps);
     rows.push(...integrity.rows);
-    memory.push({ size: `${(source.originalBytes() / 1e9).toFixed(1)} GB`, backupMb: backup.peakRssMb, integrityMb: integrity.peakRssMb });
+    memory.push({ source, backup: { peakMb: backup.peakRssMb, childrenMb: backup.childrenMb }, integrity: { peakMb: integrity.peakRssMb, childrenMb: integrity.childrenMb }, dumpBytes: backup.dumpBytes });
     progress('DR runbook vs pg_restore + cp');
-    rows.push(...(await drEndToEnd(s, source)));
+    rows.push(...(await drEndToEnd(s, source, gb(source), false)));
     progress('restic');
-    rows.push(...(await resticComparison(s, source, { imagesMs: backup.firstImagesMs, checkMs: integrity.ms })));
+    rows.push(...(await resticComparison(s, source, { imagesMs: backup.firstImagesMs, checkMs: integrity.ms }, reps)));
     // Last: it changes the source's images again, through the bucket it fills with them.
     progress('image backup from a bucket vs rclone sync');
     rows.push(...(await s3ImageScenarios(s, source, reps)));
   });
-  // The large and the scaling sources skip thumbnails: half the files to build, and memory and
-  // time per file do not depend on which kind of file it is.
-  const large = { ...size, images: size.images * largeFactor, bytes: size.bytes * largeFactor, thumbnails: false };
   await withSource(s, 'large', large, async (source, pid) => {
     progress('memory at the large size');
     const backup = await peakRssDuring(pid, () => fullBackup(s.client, source));
     const integrity = await peakRssDuring(pid, () => integrityCheck(s.client, source));
-    memory.push({ size: `${(source.originalBytes() / 1e9).toFixed(1)} GB`, backupMb: backup.peakMb, integrityMb: integrity.peakMb });
+    memory.push({ source, backup, integrity, dumpBytes: dumpBytesOf(backup.value) });
+    progress('DR runbook at the large size');
+    rows.push(...(await drEndToEnd(s, source, gb(source), true)));
   });
-  rows.push(...memoryRows('full backup / integrity', memory));
+  rows.push(...memoryRows(memory[0]!, memory[1]!));
+  // The scaling sources skip thumbnails: half the files to build, and time per file does not
+  // depend on which kind of file it is.
   const points: ScalePoint[] = [];
   for (const files of scale) {
     await withSource(s, `files${files}`, { images: files, bytes: files * 2_000, rows: files, thumbnails: false }, async (source) => {
@@ -126,15 +123,15 @@ try {
     });
   }
   rows.push(...scalingRows(points[0] as ScalePoint, points[1] as ScalePoint));
-  progress('activity overhead');
+  progress('activity overhead: dev server, production-shaped server, the Go SDK');
   rows.push(...(await activityOverhead(s, num('steps'))));
 } finally {
   await s.stop();
   await rm(s.dir, { recursive: true, force: true });
 }
 
-const options = { images: opts.images, mb: opts.mb, rows: opts.rows, 'large-factor': opts['large-factor'], scale: opts.scale, reps: opts.reps, steps: opts.steps };
-await writeResults(String(opts.out), { date: new Date().toISOString(), options, machine, rows });
+const options = Object.fromEntries(['images', 'mb', 'rows', 'large-mb', 'large-factor', 'scale', 'reps', 'steps'].map((k) => [k, opts[k as keyof typeof opts]]));
+await writeResults(String(opts.out), { date: new Date().toISOString(), code, options, machine, rows });
 process.stdout.write(`${formatTable(rows)}\n`);
 const missed = rows.filter((r) => r.met === false).length;
 progress(`${rows.length} figures, ${missed} target(s) missed; results in ${join(String(opts.out), 'RESULTS.md')}`);

@@ -14,15 +14,15 @@ import { startFullBackup } from './start-backup.js';
 import { collectStatus, formatStatus } from './status.js';
 import { formatProgress, signalDr, startDr, watchDr } from './dr.js';
 import { progressQuery } from '../workflows/dr-runbook.js';
-import { restoreTest, type RestoreTestResult } from '../workflows/restore-test.js';
+import { restoreTest } from '../workflows/restore-test.js';
 import type { BackupResult } from '../core/backup-result.js';
 import { waitWithProgress } from './progress.js';
-import { readRestoreTestHistory } from '../activities/records.js';
+import { readRestoreTestHistory, type RestoreTestResult } from '../repository/restore-tests.js';
 import { startCodecServer } from './codec-server.js';
 import { applySchedules, controlSchedule, listSchedules, type ApplyResult } from './schedules.js';
 import { gatherHealthFacts } from '../activities/health.js';
 import { evaluateHealth, healthExitCode } from '../core/health.js';
-import { backupIdFor } from '../core/repository-layout.js';
+import { backupIdFor, layout } from '../repository/layout.js';
 import { applyRetention, type RetentionReport } from '../workflows/retention.js';
 
 const USAGE = `usage: promptbox-backup <command> [options]
@@ -96,7 +96,7 @@ function formatRetention(r: RetentionReport): string {
     ...(r.blocked ? [`  deletion suspended: ${r.blocked}`] : []),
     ...r.keep.map((k) => `  keep   ${k.backupId}  ${k.reasons.join(', ')}`),
     ...(r.dryRun || r.blocked ? r.wouldRemove : r.remove).map((id) => `  ${r.dryRun || r.blocked ? 'would remove' : 'removed'} ${id}`),
-    ...r.expiredIncrements.map((d) => `  ${r.dryRun ? 'would remove' : 'removed'} images/incremental/${d}`),
+    ...r.expiredIncrements.map((d) => `  ${r.dryRun ? 'would remove' : 'removed'} ${layout.imagesIncrementOfDay(d)}`),
     ...r.invalidManifests.map((m) => `  invalid manifest (ignored): ${m}`),
     ...r.ignored.map((i) => `  ignored ${i.backupId} (neither counted nor deleted): ${i.reason}`),
   ].join('\n');
@@ -282,8 +282,9 @@ async function main(argv: string[]): Promise<number> {
       const config = requireConfig(values);
       const [, action, kind] = positionals;
       if (action === 'history') {
-        const history = await readRestoreTestHistory(config.repository.root);
-        say(values.json ? JSON.stringify(history, null, 2) : history.map((r) => `${String(r.finishedAt)}  ${r.passed ? 'PASS' : 'FAIL'}  ${String(r.kind).padEnd(17)} ${(r.failures as unknown[]).length} problem(s), ${String(r.checked)} checked`).join('\n') || 'no restore tests yet');
+        const { results, invalid } = await readRestoreTestHistory(config.repository.root);
+        say(values.json ? JSON.stringify(results, null, 2) : results.map((r) => `${r.finishedAt}  ${r.passed ? 'PASS' : 'FAIL'}  ${r.kind.padEnd(17)} ${r.failures.length} problem(s), ${r.checked} checked`).join('\n') || 'no restore tests yet');
+        for (const i of invalid) note(`restore-test history: left out ${i.file}: ${i.reason}`);
         return EXIT_OK;
       }
       if (action !== 'run' || !['integrity', 'partial', 'full'].includes(kind ?? '')) {
@@ -320,6 +321,7 @@ async function main(argv: string[]): Promise<number> {
       if (problems.length) throw new ConfigError('the command line', problems);
       const input = await writeHtmlReport(config, values.out as string, days);
       if (input.runsUnavailable) note(`report: run times left out: ${input.runsUnavailable}`);
+      for (const i of input.invalidRecords) note(`report: left out ${i.file}: ${i.reason}`);
       say(values.out as string);
       return EXIT_OK;
     }

@@ -6,7 +6,7 @@ import { ConfigError } from '../config/load.js';
 import { DR_STEPS, describeInputIssues, drInputSchema, type DrInput, type DrStep } from '../core/dr-input.js';
 import { drPosition, type DrProgress, type DrReport } from '../core/dr-report.js';
 import { formatDuration } from '../core/duration.js';
-import { backupIdFor } from '../core/repository-layout.js';
+import { backupIdFor } from '../repository/layout.js';
 import { waitWithProgress } from './progress.js';
 import { BACKUP_KIND, BACKUP_SOURCE } from '../core/search-attributes.js';
 import { abortSignal, approveSignal, drRecovery, progressQuery, retryStepSignal, skipStepSignal } from '../workflows/dr-runbook.js';

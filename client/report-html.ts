@@ -1,11 +1,12 @@
 // `report --out FILE.html [--days N]`: gathers the last N days from the repository (manifests,
-// restore-tests/, dr-reports/) and from Temporal (run times), and writes the self-contained page
-// of core/report-html.ts. Without Temporal the page is still written, saying why run times are
-// missing: the report matters most when something is down.
+// restore-test results, DR reports: repository/history.ts) and from Temporal (run times), and
+// writes the self-contained page of core/report-html.ts. Without Temporal the page is still
+// written, saying why run times are missing: the report matters most when something is down.
 import { writeFile } from 'node:fs/promises';
-import { readRunRecords } from '../activities/records.js';
 import type { Config } from '../config/schema.js';
 import { reportHtml, type ReportInput } from '../core/report-html.js';
+import { readRepositoryHistory } from '../repository/history.js';
+import type { InvalidRecord } from '../repository/json-records.js';
 import { connectClient } from './connect.js';
 import { listRuns } from './status.js';
 
@@ -25,10 +26,10 @@ async function runsSince(config: Config, since: Date): Promise<Pick<ReportInput,
   }
 }
 
-export async function collectReportInput(config: Config, days: number, now = new Date()): Promise<ReportInput> {
+/** The page's input, and the records it leaves out because they do not parse. */
+export async function collectReportInput(config: Config, days: number, now = new Date()): Promise<ReportInput & { invalidRecords: InvalidRecord[] }> {
   const since = new Date(now.getTime() - days * 86_400_000);
-  const root = config.repository.root;
-  const [{ manifests, restoreTests, drReports }, runs] = await Promise.all([readRunRecords(root), runsSince(config, since)]);
+  const [{ manifests, restoreTests, drReports, invalid }, runs] = await Promise.all([readRepositoryHistory(config.repository.root), runsSince(config, since)]);
   return {
     source: config.source.name,
     generatedAt: now.toISOString(),
@@ -36,12 +37,13 @@ export async function collectReportInput(config: Config, days: number, now = new
     rpoTargetMs: config.health.maxDumpAge,
     manifests,
     ...runs,
-    restoreTests: restoreTests as unknown as ReportInput['restoreTests'],
+    restoreTests,
     drReports,
+    invalidRecords: invalid,
   };
 }
 
-export async function writeHtmlReport(config: Config, out: string, days: number): Promise<ReportInput> {
+export async function writeHtmlReport(config: Config, out: string, days: number): Promise<ReportInput & { invalidRecords: InvalidRecord[] }> {
   const input = await collectReportInput(config, days);
   await writeFile(out, reportHtml(input), { mode: 0o644 });
   return input;

@@ -4,7 +4,7 @@
 import { WorkflowExecutionAlreadyStartedError, WorkflowIdReusePolicy, type Client, type WorkflowHandle } from '@temporalio/client';
 import { fail } from '../activities/failure.js';
 import type { Config } from '../config/schema.js';
-import { backupIdFor } from '../core/repository-layout.js';
+import { backupIdFor } from '../repository/layout.js';
 import { BACKUP_KIND, BACKUP_SOURCE } from '../core/search-attributes.js';
 import { fullBackup } from '../workflows/full-backup.js';
 

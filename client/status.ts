@@ -4,10 +4,10 @@
 import type { Client } from '@temporalio/client';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { latestGood, readTrustedCatalog } from '../activities/catalog.js';
+import { latestGood, readTrustedCatalog } from '../repository/catalog.js';
 import { tally } from '../activities/dir-tally.js';
 import { estimateCapacity, type CapacityRow } from '../core/capacity.js';
-import { layout } from '../core/repository-layout.js';
+import { layout } from '../repository/layout.js';
 import { formatBytes } from '../core/bytes.js';
 import type { Config } from '../config/schema.js';
 import { BACKUP_ID, BACKUP_OUTCOME } from '../core/search-attributes.js';
@@ -58,12 +58,12 @@ export async function collectStatus(client: Client, config: Config, limit: numbe
   const root = config.repository.root;
   const catalog = await readTrustedCatalog(root, new Date());
   const good = latestGood(catalog, 'database');
-  const incrementDays = await readdir(join(root, 'images/incremental')).catch(() => [] as string[]);
+  const incrementDays = await readdir(join(root, layout.imagesIncrementsDir)).catch(() => [] as string[]);
   const capacity = estimateCapacity(
     {
       dumpBytes: catalog.manifests.flatMap((m) => (m.database ? [m.database.artifact.bytes] : [])),
       mirrorBytes: (await tally(join(root, layout.imagesCurrent), [])).bytes,
-      incrementBytes: await Promise.all(incrementDays.map(async (d) => (await tally(join(root, 'images/incremental', d), [])).bytes)),
+      incrementBytes: await Promise.all(incrementDays.map(async (d) => (await tally(join(root, layout.imagesIncrementOfDay(d)), [])).bytes)),
       configBytes: (await tally(join(root, layout.configDir), [])).bytes,
     },
     config.retention,

@@ -3,7 +3,7 @@
 // decisions made from it are tested without a server.
 import type { BackupPlan } from '../activities/plan.js';
 import type { BackupKind, BackupPart } from './manifest.js';
-import { backupTime } from './repository-layout.js';
+import { backupTime } from '../repository/layout.js';
 
 /** The input of every backup workflow (fullBackup, databaseBackup, imageBackup, configSnapshot). */
 export interface BackupInput {

@@ -5,4 +5,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh bench
+# The orchestration rows also run on the production-shaped server (Temporal 1.29.1 on PostgreSQL).
+bash scripts/build-temporal-server.sh
 exec node --import tsx bench/run.ts "$@"

@@ -1,20 +1,22 @@
 // Our gauges on the SDK's Prometheus endpoint (config `metrics`): one exporter and one scrape
 // target for the SDK's worker metrics and ours. The values come from the repository (manifests,
-// restore-tests/, dr-reports/), re-read on a timer and right after each run that changes them,
-// so a scrape never waits on disk and never sees a half-written record.
+// restore-test results, DR reports: repository/history.ts), re-read on a timer and right after
+// each run that changes them, so a scrape never waits on disk and never sees a half-written record.
 import { Runtime, type ActivityInterceptorsFactory } from '@temporalio/worker';
 import type { MetricGauge } from '@temporalio/common';
 import type { Logger } from 'pino';
-import { readRunRecords } from '../activities/records.js';
 import type { Config } from '../config/schema.js';
-import { METRICS, metricSamples, type MetricFacts, type MetricKey, type RestoreTestRecord } from '../core/metrics.js';
+import { METRICS, metricSamples, type MetricFacts, type MetricKey } from '../core/metrics.js';
+import { readRepositoryHistory } from '../repository/history.js';
+import type { InvalidRecord } from '../repository/json-records.js';
 
 /** Activities after which a gauge changes: a manifest committed or pruned, a test or drill recorded. */
 const REFRESH_AFTER = new Set(['commitBackup', 'deleteBackups', 'recordRestoreTest', 'drWriteReport']);
 
-export async function gatherMetricFacts(root: string, now = new Date()): Promise<MetricFacts> {
-  const { manifests, restoreTests, drReports } = await readRunRecords(root);
-  return { now: now.toISOString(), manifests, restoreTests: restoreTests as unknown as RestoreTestRecord[], drReports };
+/** The gauges' facts, and the records left out of them because they do not parse. */
+export async function gatherMetricFacts(root: string, now = new Date()): Promise<{ facts: MetricFacts; invalid: InvalidRecord[] }> {
+  const { manifests, restoreTests, drReports, invalid } = await readRepositoryHistory(root);
+  return { facts: { now: now.toISOString(), manifests, restoreTests, drReports }, invalid };
 }
 
 export interface WorkerMetrics {
@@ -32,7 +34,9 @@ export async function startWorkerMetrics(config: Config & { metrics: NonNullable
   ) as Record<MetricKey, MetricGauge>;
   const refresh = async () => {
     try {
-      for (const s of metricSamples(await gatherMetricFacts(config.repository.root))) gauges[s.metric].set(s.value, s.labels);
+      const { facts, invalid } = await gatherMetricFacts(config.repository.root);
+      if (invalid.length) logger.warn({ invalid }, 'metrics: records that do not parse are left out');
+      for (const s of metricSamples(facts)) gauges[s.metric].set(s.value, s.labels);
     } catch (err) {
       // Stale gauges (and the timestamp gauges' growing age) show the problem; a backup must not fail for it.
       logger.warn({ err }, 'metrics: could not read the repository');

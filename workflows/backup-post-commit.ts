@@ -11,8 +11,8 @@ import { bytesOf, type BackupFacts, type BackupResult } from '../core/backup-res
 import { rpoSeconds, type BackupRun } from '../core/backup-run.js';
 import { BACKUP_BYTES, BACKUP_RPO_SECONDS } from '../core/search-attributes.js';
 import type { StagedArtifact } from '../core/staged.js';
-import { ALERT_OPTIONS, bookkeeping, stepOptions, SUCCESS_PING_OPTIONS } from './options.js';
-import { applyRetention } from './retention.js';
+import { ALERT_OPTIONS, bookkeeping, RETENTION_LIST_OPTIONS, RETENTION_POLICY_OPTIONS, stepOptions, SUCCESS_PING_OPTIONS } from './options.js';
+import { applyRetention, retentionDecision, type RetentionReport } from './retention.js';
 import { recordSuccess } from './run-outcome.js';
 import type { RunProgressTracker } from './run-progress.js';
 
@@ -75,11 +75,29 @@ async function copyOffsite(run: BackupRun, warnings: string[]): Promise<BackupRe
   return results;
 }
 
-/** GFS retention as a child run, under this run's repository lock. */
+/**
+ * Whether retention has anything to do or report, judged from two local reads: most runs have
+ * nothing to prune, and the child run costs about 100 ms of round trips through the server.
+ */
+async function retentionHasWork(): Promise<boolean> {
+  const [{ policy }, inventory] = await Promise.all([
+    bookkeeping(RETENTION_POLICY_OPTIONS).retentionPolicy(),
+    bookkeeping(RETENTION_LIST_OPTIONS).listRetentionCandidates(),
+  ]);
+  const { decision, expiredIncrements } = retentionDecision(policy, inventory, new Date());
+  return decision.remove.length + expiredIncrements.length + decision.ignored.length > 0;
+}
+
+/**
+ * GFS retention as a child run, under this run's repository lock, when there is anything to
+ * prune or report (runs recorded before the check always started the child).
+ */
 async function retainAfter(run: BackupRun, progress: RunProgressTracker, warnings: string[]): Promise<BackupResult['retention']> {
   try {
-    const report = await progress.step('retention', () =>
-      executeChild(applyRetention, { workflowId: `${run.workflow.workflowId}-retention`, args: [{ dryRun: false }] }),
+    const report = await progress.step('retention', async (): Promise<Pick<RetentionReport, 'remove' | 'ignored'>> =>
+      patched('retention-when-due') && !(await retentionHasWork())
+        ? { remove: [], ignored: [] }
+        : executeChild(applyRetention, { workflowId: `${run.workflow.workflowId}-retention`, args: [{ dryRun: false }] }),
     );
     // Results recorded before retention reported ignored backups have none.
     for (const i of report.ignored ?? []) warnings.push(`retention ignored ${i.backupId} (neither counted nor deleted): ${i.reason}`);

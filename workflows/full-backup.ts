@@ -16,7 +16,7 @@ import { backupResult, type BackupFacts, type BackupResult } from '../core/backu
 import type { BackupInput, BackupRun } from '../core/backup-run.js';
 import { assembleManifest } from '../core/manifest-assembly.js';
 import { BACKUP_PARTS, kindOf, type BackupPart } from '../core/manifest.js';
-import { backupIdFor, layout } from '../core/repository-layout.js';
+import { backupIdFor, layout } from '../repository/layout.js';
 import { BACKUP_ID, BACKUP_KIND, BACKUP_OUTCOME, BACKUP_SOURCE } from '../core/search-attributes.js';
 import type { PlainStaged } from '../core/staged.js';
 import { afterCommit } from './backup-post-commit.js';
@@ -48,12 +48,13 @@ async function backupRun(parts: BackupPart[], input: BackupInput): Promise<Backu
     { key: BACKUP_ID, value: backupId },
     { key: BACKUP_OUTCOME, value: 'running' },
   ]);
-  // Steps: each part, encrypt, verify, commit, retention.
-  const progress = trackRunProgress('check tools, sources, repository and passphrase', 4 + parts.length);
+  // Steps: each part, encrypt (unless only images, which are not encrypted), verify, commit, retention.
+  const hasEncryptStep = parts.some((p) => p !== 'images');
+  const progress = trackRunProgress('check tools, sources, repository and passphrase', (hasEncryptStep ? 4 : 3) + parts.length);
 
   let plan: BackupPlan;
   try {
-    plan = await bookkeeping(PLAN_OPTIONS).planBackup();
+    plan = await bookkeeping(PLAN_OPTIONS).planBackup({ parts });
   } catch (err) {
     await recordFailure(kind, 'unknown source', err, backupId);
     throw err;
@@ -115,9 +116,13 @@ async function backupSteps(run: BackupRun, progress: RunProgressTracker): Promis
         : []),
       ...config.flatMap((c) => (c.plain ? [c.plain] : [])),
     ];
-    const staged = await timed('encrypt', () =>
-      step('encryptArtifacts', s.encrypt, plan.encrypted ? 'gpg --symmetric AES256' : 'encryption disabled')({ backupId, items: toSeal }),
-    );
+    // An image-only run has nothing to seal: no step (runs recorded before this had an empty one).
+    const staged =
+      !toSeal.length && patched('no-empty-encrypt-step')
+        ? []
+        : await timed('encrypt', () =>
+            step('encryptArtifacts', s.encrypt, plan.encrypted ? 'gpg --symmetric AES256' : 'encryption disabled')({ backupId, items: toSeal }),
+          );
     const verification = await timed('verify', () =>
       step('verifyBackup', s.verify, 'verify checksums, decryption, pg_restore --list, image mirror')({
         backupId,

@@ -5,11 +5,10 @@
 // sandbox, torn down afterwards). Results are kept in restore-tests/ and failures alert.
 import { CancellationScope, executeChild, patched, proxyActivities, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
-import type { RestoreTestOutcome } from '../activities/restore-test.js';
-import { CHECKLIST_ITEMS, CHECKLIST_ITEMS_BEFORE_THUMBNAILS, checklistPassed, type ChecklistItem } from '../core/checklist.js';
-import type { VerificationCheck } from '../core/manifest.js';
+import { CHECKLIST_ITEMS, CHECKLIST_ITEMS_BEFORE_THUMBNAILS, checklistPassed } from '../core/checklist.js';
 import { scratchNameFor } from '../core/scratch-name.js';
 import { BACKUP_KIND } from '../core/search-attributes.js';
+import type { RestoreTestOutcome, RestoreTestResult } from '../repository/restore-tests.js';
 import { drRecovery } from './dr-runbook.js';
 import { bookkeeping, RESTORE_CHECK_OPTIONS, RESTORE_CHECK_TIMEOUT_MS, RESTORE_TEST_RECORD_OPTIONS, RETENTION_POLICY_OPTIONS, SANDBOX_PLAN_OPTIONS, SANDBOX_TEARDOWN_OPTIONS, SOURCE_NAME_OPTIONS } from './options.js';
 import { recordFailure, recordSuccess, recordSummary } from './run-outcome.js';
@@ -19,20 +18,6 @@ export interface RestoreTestInput {
   kind: 'integrity' | 'partial' | 'full';
   /** Partial restores alternate by month; name one to run it now. */
   partial?: 'database' | 'images';
-}
-
-export interface RestoreTestResult {
-  id: string;
-  kind: string;
-  startedAt: string;
-  finishedAt: string;
-  passed: boolean;
-  checklist: ChecklistItem[];
-  /** The first failures; failureCount and failuresFile as in activities/restore-test.ts RestoreTestOutcome. */
-  failures: VerificationCheck[];
-  failureCount?: number;
-  failuresFile?: string;
-  checked: number;
 }
 
 const checks = proxyActivities<Activities>(RESTORE_CHECK_OPTIONS);

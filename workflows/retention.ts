@@ -5,7 +5,8 @@
 import { log, patched, proxyActivities, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import { withRepositoryLock } from './repository-lock.js';
 import type { Activities } from '../activities/index.js';
-import { selectExpiredIncrements, selectRetention, type RetentionDecision } from '../core/gfs-retention.js';
+import { selectExpiredIncrements, selectRetention, type RetentionDecision, type RetentionPolicy } from '../core/gfs-retention.js';
+import type { RetentionInventory } from '../activities/retention.js';
 import { BACKUP_KIND } from '../core/search-attributes.js';
 import { bookkeeping, RETENTION_DELETE_OPTIONS, RETENTION_LIST_OPTIONS, RETENTION_POLICY_OPTIONS } from './options.js';
 import { recordFailure, recordSuccess, recordSummary } from './run-outcome.js';
@@ -23,6 +24,17 @@ export interface RetentionReport extends RetentionDecision {
 
 const { deleteBackups } = proxyActivities<Activities>(RETENTION_DELETE_OPTIONS);
 
+/** What retention decides now: the GFS verdict on each backup, and the image increments past their days. */
+export function retentionDecision(policy: RetentionPolicy, inventory: RetentionInventory, now: Date): { decision: RetentionDecision; expiredIncrements: string[] } {
+  const decision = selectRetention(
+    inventory.candidates.map((c) => ({ ...c, time: new Date(c.time) })),
+    policy,
+    { now, latestRunFailed: Boolean(inventory.latestRunFailed) },
+  );
+  const expiredIncrements = decision.blocked ? [] : selectExpiredIncrements(inventory.incrementDays, now, policy.imageIncrementDays);
+  return { decision, expiredIncrements };
+}
+
 export async function applyRetention(input: RetentionInput = {}): Promise<RetentionReport> {
   upsertSearchAttributes([{ key: BACKUP_KIND, value: 'retention' }]);
   // After a backup, the parent already holds the repository lock; a dry run deletes nothing.
@@ -35,14 +47,8 @@ async function retention(input: RetentionInput): Promise<RetentionReport> {
   const policy = await bookkeeping(RETENTION_POLICY_OPTIONS).retentionPolicy();
   try {
     const inventory = await bookkeeping(RETENTION_LIST_OPTIONS).listRetentionCandidates();
-    const now = new Date();
-    const decision = selectRetention(
-      inventory.candidates.map((c) => ({ ...c, time: new Date(c.time) })),
-      policy.policy,
-      { now, latestRunFailed: Boolean(inventory.latestRunFailed) },
-    );
+    const { decision, expiredIncrements } = retentionDecision(policy.policy, inventory, new Date());
     if (decision.ignored.length) log.warn('retention ignored backups it cannot trust; they are neither counted nor deleted', { ignored: decision.ignored });
-    const expiredIncrements = decision.blocked ? [] : selectExpiredIncrements(inventory.incrementDays, now, policy.policy.imageIncrementDays);
     let deletedFiles: string[] = [];
     if (!dryRun && (decision.remove.length || expiredIncrements.length)) {
       deletedFiles = (await deleteBackups({ remove: decision.remove, increments: expiredIncrements })).deletedFiles;

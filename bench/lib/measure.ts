@@ -1,7 +1,10 @@
 // Clocks and memory gauges for the benchmark. Peak memory is the kernel's own high-water mark
 // (VmHWM) of the worker process, reset before each measured run through /proc/<pid>/clear_refs,
-// so a figure is that run's peak and not an earlier one's.
-import { readFile, writeFile } from 'node:fs/promises';
+// so a figure is that run's peak and not an earlier one's; the worker's child processes (rsync,
+// gpg, pg_dump, ...) are new in each run, and their high-water marks are sampled while they live.
+import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { execa } from 'execa';
 
 export async function timed<T>(run: () => Promise<T>): Promise<{ ms: number; value: T }> {
   const t0 = process.hrtime.bigint();
@@ -9,11 +12,19 @@ export async function timed<T>(run: () => Promise<T>): Promise<{ ms: number; val
   return { ms: Number(process.hrtime.bigint() - t0) / 1e6, value };
 }
 
-/** The best of `n` runs: the least disturbed by the rest of the machine. */
-export async function bestOf(n: number, run: () => Promise<unknown>): Promise<number> {
-  let best = Infinity;
-  for (let i = 0; i < n; i += 1) best = Math.min(best, (await timed(run)).ms);
-  return best;
+/**
+ * Times `run` after writing back, untimed, what earlier work left dirty in the page cache (the
+ * other side's copy, a fixture's change): a run that ends with a flush (syncfs, fsync) then pays
+ * for its own writes only, whichever side ran before it.
+ */
+export async function timedAfterSync<T>(run: () => Promise<T>): Promise<{ ms: number; value: T }> {
+  await execa('sync');
+  return timed(run);
+}
+
+/** Reads every file under `dir` once, so a side does not pay for a cold page cache the other side did not. */
+export async function warmPageCache(dir: string): Promise<void> {
+  await execa('find', [dir, '-type', 'f', '-exec', 'cat', '{}', '+'], { stdout: 'ignore' });
 }
 
 async function statusField(pid: number, field: 'VmHWM' | 'VmRSS'): Promise<number> {
@@ -23,9 +34,49 @@ async function statusField(pid: number, field: 'VmHWM' | 'VmRSS'): Promise<numbe
   return Number(kb) / 1024;
 }
 
-/** Peak resident memory (MB) of process `pid` while `run` runs. */
-export async function peakRssDuring<T>(pid: number, run: () => Promise<T>): Promise<{ peakMb: number; value: T }> {
+/** Children, grandchildren, ... of `pid`: each thread lists the children it started. */
+async function descendants(pid: number): Promise<number[]> {
+  const found: number[] = [];
+  for (let queue = [pid]; queue.length; ) {
+    const parent = queue.shift() as number;
+    for (const task of await readdir(`/proc/${parent}/task`).catch(() => [])) {
+      const children = (await readFile(`/proc/${parent}/task/${task}/children`, 'utf8').catch(() => '')).split(' ').filter(Boolean).map(Number);
+      found.push(...children);
+      queue.push(...children);
+    }
+  }
+  return found;
+}
+
+/**
+ * The largest high-water mark (MB) of each child process of `pid` by command name, sampled every
+ * `everyMs` until `stop` resolves: a child that lives less than that may be missed (version checks).
+ */
+async function childPeaks(pid: number, stop: Promise<unknown>, everyMs = 50): Promise<Record<string, number>> {
+  const peaks: Record<string, number> = {};
+  let running = true;
+  void stop.finally(() => (running = false));
+  while (running) {
+    for (const child of await descendants(pid)) {
+      const status = await readFile(`/proc/${child}/status`, 'utf8').catch(() => '');
+      const name = /^Name:\s+(.+)$/m.exec(status)?.[1];
+      const kb = /^VmHWM:\s+(\d+) kB/m.exec(status)?.[1];
+      if (name && kb) peaks[name] = Math.max(peaks[name] ?? 0, Number(kb) / 1024);
+    }
+    await sleep(everyMs);
+  }
+  return peaks;
+}
+
+/** Peak resident memory (MB) of process `pid` while `run` runs, and of its child processes by name. */
+export async function peakRssDuring<T>(pid: number, run: () => Promise<T>): Promise<{ peakMb: number; childrenMb: Record<string, number>; value: T }> {
   await writeFile(`/proc/${pid}/clear_refs`, '5'); // 5: reset the peak RSS to the current RSS
-  const value = await run();
-  return { peakMb: await statusField(pid, 'VmHWM'), value };
+  const running = run();
+  const [value, childrenMb] = await Promise.all([running, childPeaks(pid, running.catch(() => undefined))]);
+  return { peakMb: await statusField(pid, 'VmHWM'), childrenMb, value };
+}
+
+/** Folds one run's child peaks into the peaks of several runs. */
+export function keepPeaks(into: Record<string, number>, run: Record<string, number>): void {
+  for (const [name, mb] of Object.entries(run)) into[name] = Math.max(into[name] ?? 0, mb);
 }

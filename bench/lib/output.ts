@@ -1,11 +1,13 @@
 // The benchmark's outputs: a table on stdout, results.json for machines and RESULTS.md for people,
-// each with the date, the machine and the tool versions the figures were measured with.
+// each with the date, the commit, the machine and the tool versions the figures were measured with.
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { describeCode, type MeasuredCode } from './commit.js';
 import type { Row } from './row.js';
 
 export interface Results {
   date: string;
+  code: MeasuredCode;
   options: Record<string, unknown>;
   machine: Record<string, string>;
   rows: Row[];
@@ -26,7 +28,7 @@ function markdown(results: Results): string {
   return [
     '# Benchmark results',
     '',
-    `Measured ${results.date} with \`npm run bench -- ${Object.entries(results.options).map(([k, v]) => `--${k} ${v}`).join(' ')}\`.`,
+    `Measured ${results.date} on ${describeCode(results.code)}, with \`npm run bench -- ${Object.entries(results.options).map(([k, v]) => `--${k} ${v}`).join(' ')}\`.`,
     'Every comparison is measured in the same run on the same data; what each row compares: bench/README.md.',
     '',
     '| scenario | ours | compared with | result | target | verdict |',

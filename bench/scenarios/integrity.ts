@@ -3,9 +3,9 @@
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import { layout } from '../../core/repository-layout.js';
+import { layout } from '../../repository/layout.js';
 import type { BenchServices, Source } from '../lib/environment.js';
-import { peakRssDuring, timed } from '../lib/measure.js';
+import { keepPeaks, peakRssDuring, timedAfterSync } from '../lib/measure.js';
 import { ratio, seconds, type Row } from '../lib/row.js';
 import { integrityCheck } from '../lib/runs.js';
 
@@ -25,6 +25,7 @@ export async function sha256sumTwoProcesses(files: string[]): Promise<void> {
 export interface IntegrityFigures {
   ms: number;
   peakRssMb: number;
+  childrenMb: Record<string, number>;
   rows: Row[];
 }
 
@@ -33,16 +34,19 @@ export async function integrityThroughput(s: BenchServices, source: Source, work
   let rawMs = Infinity;
   let oursMs = Infinity;
   let peakRssMb = 0;
+  const childrenMb: Record<string, number> = {};
   for (let i = 0; i < reps; i += 1) {
-    rawMs = Math.min(rawMs, (await timed(() => sha256sumTwoProcesses(files))).ms);
-    const run = await peakRssDuring(workerPid, () => timed(() => integrityCheck(s.client, source)));
+    rawMs = Math.min(rawMs, (await timedAfterSync(() => sha256sumTwoProcesses(files))).ms);
+    const run = await peakRssDuring(workerPid, () => timedAfterSync(() => integrityCheck(s.client, source)));
     oursMs = Math.min(oursMs, run.value.ms);
     peakRssMb = Math.max(peakRssMb, run.peakMb);
+    keepPeaks(childrenMb, run.childrenMb);
   }
   const mbps = (ms: number) => bytes / 2 ** 20 / (ms / 1000);
   return {
     ms: oursMs,
     peakRssMb,
+    childrenMb,
     rows: [
       {
         scenario: `integrity check throughput (${files.length} originals and thumbnails, ${(bytes / 2 ** 20).toFixed(0)} MB, plus every dump decrypted and listed)`,

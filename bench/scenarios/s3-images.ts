@@ -12,11 +12,11 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { startS3Server, type S3Server } from '../../client/local/s3-server.js';
 import type { BackupResult } from '../../core/backup-result.js';
-import { layout } from '../../core/repository-layout.js';
+import { layout } from '../../repository/layout.js';
 import { RCLONE_COMMON, rcloneRemoteEnv, rcloneSyncArgs } from '../../core/s3-source.js';
 import { replaceImages } from '../../fixtures/promptbox.js';
 import { configureSource, startWorkerProcess, type BenchServices, type Source } from '../lib/environment.js';
-import { timed } from '../lib/measure.js';
+import { timedAfterSync } from '../lib/measure.js';
 import { ratio, seconds, type Row } from '../lib/row.js';
 import { imageBackup } from '../lib/runs.js';
 
@@ -39,12 +39,6 @@ function yardstickSync(server: S3Server, dest: string, backupDir: string, logFil
   const env = rcloneRemoteEnv(process.env, place, { accessKey: server.accessKey, secretKey: server.secretKey });
   return execa('rclone', rcloneSyncArgs(place, dest, backupDir, [], logFile), { env, extendEnv: false });
 }
-
-/**
- * Writes back what is still dirty in the page cache (the upload, the change, the other side's
- * copy): our run ends with a sync of its file system, which must not pay for others' writes.
- */
-const writtenBack = () => execa('sync');
 
 /** A source reading the bucket with keys in 0600 files, as a deployment names them. */
 async function bucketSource(s: BenchServices, main: Source, server: S3Server, dir: string): Promise<Source> {
@@ -94,10 +88,8 @@ export async function s3ImageScenarios(s: BenchServices, main: Source, reps: num
       for (let i = 0; i < reps; i += 1) {
         await rm(repo, { recursive: true, force: true });
         await rm(yard, { recursive: true, force: true });
-        await writtenBack();
-        oursFirstMs = Math.min(oursFirstMs, (await timed(() => imageBackup(s.client, source))).ms);
-        await writtenBack();
-        rcloneFirstMs = Math.min(rcloneFirstMs, (await timed(() => yardstickSync(server, yardCurrent, join(yard, 'increment-first'), yardLog))).ms);
+        oursFirstMs = Math.min(oursFirstMs, (await timedAfterSync(() => imageBackup(s.client, source))).ms);
+        rcloneFirstMs = Math.min(rcloneFirstMs, (await timedAfterSync(() => yardstickSync(server, yardCurrent, join(yard, 'increment-first'), yardLog))).ms);
       }
 
       let oursIncMs = Infinity;
@@ -106,10 +98,8 @@ export async function s3ImageScenarios(s: BenchServices, main: Source, reps: num
       let last: BackupResult | undefined;
       for (let i = 0; i < reps; i += 1) {
         changed = await changeOnePercent(s, main, source, rclone, 200 + i);
-        await writtenBack();
-        rcloneIncMs = Math.min(rcloneIncMs, (await timed(() => yardstickSync(server, yardCurrent, join(yard, `increment-${i}`), yardLog))).ms);
-        await writtenBack();
-        const run = await timed(() => imageBackup(s.client, source));
+        rcloneIncMs = Math.min(rcloneIncMs, (await timedAfterSync(() => yardstickSync(server, yardCurrent, join(yard, `increment-${i}`), yardLog))).ms);
+        const run = await timedAfterSync(() => imageBackup(s.client, source));
         oursIncMs = Math.min(oursIncMs, run.ms);
         last = run.value;
       }

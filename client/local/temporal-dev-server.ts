@@ -38,7 +38,8 @@ async function makeHistoryPrivate(dbFile: string): Promise<void> {
   }
 }
 
-export async function startDevServer(opts: { dbFile: string; port: number; uiPort?: number; logFile?: string }): Promise<DevServer> {
+/** `dynamicConfig`: server settings other than the defaults, by key (the benchmark's probe of the server's own limits). */
+export async function startDevServer(opts: { dbFile: string; port: number; uiPort?: number; logFile?: string; dynamicConfig?: Record<string, number | string | boolean> }): Promise<DevServer> {
   await makeHistoryPrivate(opts.dbFile);
   const args = [
     'server', 'start-dev',
@@ -49,6 +50,7 @@ export async function startDevServer(opts: { dbFile: string; port: number; uiPor
     // No newsfeed: the UI would fetch it from the internet on every page.
     ...(opts.uiPort ? ['--ui-port', String(opts.uiPort), '--ui-disable-news-fetch'] : ['--headless']),
     ...searchAttributeFlags(),
+    ...Object.entries(opts.dynamicConfig ?? {}).flatMap(([key, value]) => ['--dynamic-config-value', `${key}=${JSON.stringify(value)}`]),
   ];
   const child = execa(temporalCli(), args, {
     stdin: 'ignore',

@@ -67,10 +67,10 @@ async function freePorts(): Promise<Ports> {
 
 /**
  * The server's config: what the temporalio/server image renders from its template for DB=postgres12,
- * on loopback ports. JSON, which YAML readers take as it is. No dynamic config file: the image's
- * defaults are the server's defaults.
+ * on loopback ports. JSON, which YAML readers take as it is. No dynamic config file unless one is
+ * given: the image's defaults are the server's defaults.
  */
-function serverConfig(ports: Ports, postgres: PostgresCluster): unknown {
+function serverConfig(ports: Ports, postgres: PostgresCluster, dynamicConfigFile?: string): unknown {
   const datastore = (databaseName: string, maxConns: number) => ({
     sql: {
       pluginName: TEMPORAL_SQL_PLUGIN,
@@ -112,6 +112,7 @@ function serverConfig(ports: Ports, postgres: PostgresCluster): unknown {
       },
     },
     dcRedirectionPolicy: { policy: 'noop' },
+    ...(dynamicConfigFile ? { dynamicConfigClient: { filepath: dynamicConfigFile, pollInterval: '10s' } } : {}),
   };
 }
 
@@ -184,7 +185,11 @@ async function untilServing(address: string, namespace: string): Promise<void> {
   });
 }
 
-export async function startProductionServer(opts: { dir: string; logFile?: string; namespace?: string }): Promise<ProductionServer> {
+/**
+ * `dynamicConfigFile`: a dynamic config file (YAML) the server reads at start, for settings other
+ * than the defaults; rewrite it before `restart` to change them (the benchmark's probe of the server's own limits).
+ */
+export async function startProductionServer(opts: { dir: string; logFile?: string; namespace?: string; dynamicConfigFile?: string }): Promise<ProductionServer> {
   const namespace = opts.namespace ?? 'default';
   const logFile = opts.logFile ?? join(opts.dir, 'temporal.log');
   const configDir = join(opts.dir, 'config');
@@ -198,7 +203,7 @@ export async function startProductionServer(opts: { dir: string; logFile?: strin
   try {
     await setUpSchema(postgres, logFile);
     // Holds the database password: owner-only.
-    await writeFile(join(configDir, 'production.yaml'), JSON.stringify(serverConfig(ports, postgres), null, 2), { mode: 0o600 });
+    await writeFile(join(configDir, 'production.yaml'), JSON.stringify(serverConfig(ports, postgres, opts.dynamicConfigFile), null, 2), { mode: 0o600 });
     server = spawnServer(opts.dir, logFile);
     await Promise.race([setUpNamespace(address, namespace, logFile).then(() => untilServing(address, namespace)), server.died]);
   } catch (err) {

@@ -12,7 +12,7 @@ import { startDr } from '../../client/dr.js';
 import { temporalCli } from '../../client/local/temporal-dev-server.js';
 import { freePort, waitFor } from '../../client/local/ports.js';
 import type { DrReport } from '../../core/dr-report.js';
-import { backupIdFor, backupTime } from '../../core/repository-layout.js';
+import { backupIdFor, backupTime } from '../../repository/layout.js';
 import type { PromptBoxFixture } from '../../fixtures/promptbox.js';
 import { BACKUP_SOURCE, DR_OVER_BUDGET, DR_RPO_SECONDS } from '../../core/search-attributes.js';
 import { launchBrowser } from '../browser.js';
@@ -20,6 +20,8 @@ import { useServices } from '../harness.js';
 import { assertSucceeded, makeConfig, makeRealPromptBox, recordHistory, rootFailure, runBackup, testWorker, type TestSetup } from '../helpers.js';
 import { makeSandbox, type Sandbox } from '../../fixtures/dr-sandbox.js';
 
+// Always on the dev server, which serves the Web UI these tests read (scripts/test.sh leaves this file
+// out of its production pass); the audit queries on PostgreSQL visibility are test/production's.
 const services = useServices({ webUi: true });
 
 /** The text after `<!-- marker -->` in a page of docs/, so the tests run what the documentation says. */

@@ -10,7 +10,7 @@ import { useServices } from '../harness.js';
 import { makeConfig, runCli, type TestSetup } from '../helpers.js';
 import { writeStandInDocker } from '../standin-docker.js';
 import { createPromptBox } from '../../fixtures/promptbox.js';
-import { backupIdFor } from '../../core/repository-layout.js';
+import { backupIdFor } from '../../repository/layout.js';
 import { ERRORS } from '../../core/errors.js';
 import type { RunRecord } from '../../core/run-journal.js';
 

@@ -17,7 +17,7 @@ import type { DrProgress, DrReport } from '../../core/dr-report.js';
 import { freePort } from '../../client/local/ports.js';
 import { pgCtlArgv, startPostgresCluster } from '../../client/local/postgres-cluster.js';
 import { createPromptBox, type PromptBoxFixture } from '../../fixtures/promptbox.js';
-import type { RestoreTestResult } from '../../workflows/restore-test.js';
+import type { RestoreTestResult } from '../../repository/restore-tests.js';
 
 const services = useServices();
 const originalPath = process.env.PATH;

@@ -12,7 +12,7 @@ import { useServices } from '../harness.js';
 import { assertSucceeded, makeConfig, makeFixture, recordHistory, runBackup, runWorkflow, sqlRows, repositoryModeViolations } from '../helpers.js';
 import type { RetentionReport } from '../../workflows/retention.js';
 import { manifestSchema } from '../../core/manifest.js';
-import { backupIdFor, backupTime } from '../../core/repository-layout.js';
+import { backupIdFor, backupTime } from '../../repository/layout.js';
 import { BACKUP_RPO_SECONDS } from '../../core/search-attributes.js';
 
 const services = useServices();

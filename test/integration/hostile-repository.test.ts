@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { copyFile, readdir, readFile, symlink, unlink, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { exists } from '../../activities/fs-durable.js';
+import { exists } from '../../repository/fs-durable.js';
 import { useServices } from '../harness.js';
 import { assertSucceeded, makeConfig, makeFixture, rootFailure, runBackup, runCli, runWorkflow, testWorker, type TestSetup } from '../helpers.js';
 import { gatherHealthFacts } from '../../activities/health.js';
@@ -16,7 +16,7 @@ import { collectStatus, formatStatus } from '../../client/status.js';
 import type { BackupResult } from '../../core/backup-result.js';
 import { evaluateHealth } from '../../core/health.js';
 import { manifestSchema, type Manifest } from '../../core/manifest.js';
-import { backupIdFor, backupTime } from '../../core/repository-layout.js';
+import { backupIdFor, backupTime } from '../../repository/layout.js';
 import type { RetentionReport } from '../../workflows/retention.js';
 
 const services = useServices();

@@ -14,7 +14,7 @@ import { fetchOffsite } from '../../activities/offsite.js';
 import { CommandRunner } from '../../activities/command.js';
 import { SecretStore } from '../../activities/secrets.js';
 import { parseConfig } from '../../config/load.js';
-import type { RestoreTestResult } from '../../workflows/restore-test.js';
+import type { RestoreTestResult } from '../../repository/restore-tests.js';
 import { manifestSchema } from '../../core/manifest.js';
 
 const services = useServices();

@@ -13,8 +13,8 @@ import { startPostgresCluster, type PostgresCluster } from '../../client/local/p
 import { freePort } from '../../client/local/ports.js';
 import { createPromptBox } from '../../fixtures/promptbox.js';
 import { manifestSchema, type Manifest } from '../../core/manifest.js';
-import { latestGood, readCatalog } from '../../activities/catalog.js';
-import type { RestoreTestResult } from '../../workflows/restore-test.js';
+import { latestGood, readCatalog } from '../../repository/catalog.js';
+import type { RestoreTestResult } from '../../repository/restore-tests.js';
 
 const services = useServices();
 

@@ -20,7 +20,7 @@ import { makeSandbox } from '../../fixtures/dr-sandbox.js';
 import { createRealPromptBox, type RealPromptBox } from '../../fixtures/real-promptbox.js';
 import { useServices } from '../harness.js';
 import { assertSucceeded, makeConfig, rootFailure, runBackup, runWorkflow, testWorker, type TestSetup } from '../helpers.js';
-import type { RestoreTestResult } from '../../workflows/restore-test.js';
+import type { RestoreTestResult } from '../../repository/restore-tests.js';
 
 const services = useServices();
 const SOURCE_BUCKET = 'promptbox';

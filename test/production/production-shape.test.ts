@@ -16,7 +16,7 @@ import { BACKUP_OUTCOME } from '../../core/search-attributes.js';
 import { makeSandbox } from '../../fixtures/dr-sandbox.js';
 import type { RealPromptBox } from '../../fixtures/real-promptbox.js';
 import type { BackupResult } from '../../core/backup-result.js';
-import type { RestoreTestResult } from '../../workflows/restore-test.js';
+import type { RestoreTestResult } from '../../repository/restore-tests.js';
 import { useServices } from '../harness.js';
 import { assertSucceeded, finalAttempt, makeConfig, makeRealPromptBox, runBackup, runCli, runWorkflow, scheduledCount, testWorker, type TestSetup } from '../helpers.js';
 import { useWorkerProcesses, whileRunning } from '../worker-process.js';

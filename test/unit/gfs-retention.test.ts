@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { selectExpiredIncrements, selectRetention, type RetentionCandidate, type RetentionPolicy } from '../../core/gfs-retention.js';
 import { dayOf, isoWeekOf, monthOf, periodLabel } from '../../core/periods.js';
-import { backupIdFor } from '../../core/repository-layout.js';
+import { backupIdFor } from '../../repository/layout.js';
 
 const BERLIN = 'Europe/Berlin';
 const policy: RetentionPolicy = { daily: 7, weekly: 4, monthly: 12, imageIncrementDays: 30, configSnapshotDays: 30, timeZone: BERLIN };

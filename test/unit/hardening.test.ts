@@ -1,11 +1,12 @@
-// Covers: activities/artifact-check.ts (path refusal), manifest path rules, repository modes
+// Covers: repository/artifact-file.ts (path refusal), activities/artifact-check.ts, manifest path rules, repository modes
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pino from 'pino';
 import { scratchDir } from '../scratch.js';
-import { artifactFile, createArtifactChecker } from '../../activities/artifact-check.js';
+import { createArtifactChecker } from '../../activities/artifact-check.js';
+import { artifactFile } from '../../repository/artifact-file.js';
 import { createActivityDeps } from '../../activities/deps.js';
 import { parseConfig } from '../../config/load.js';
 

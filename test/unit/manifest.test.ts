@@ -1,4 +1,4 @@
-// Covers: core/manifest.ts, activities/catalog.ts (refusals)
+// Covers: core/manifest.ts, repository/catalog.ts (refusals)
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { scratchDir } from '../scratch.js';
@@ -6,7 +6,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { manifestSchema } from '../../core/manifest.js';
 import { sampleManifest } from '../sample-manifest.js';
-import { latestGood, readCatalog } from '../../activities/catalog.js';
+import { latestGood, readCatalog } from '../../repository/catalog.js';
 
 const manifest = (backupId: string) => sampleManifest(backupId);
 

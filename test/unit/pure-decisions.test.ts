@@ -1,9 +1,9 @@
-// Covers: core/duration.ts, core/errors.ts, core/repository-layout.ts, core/redact.ts
+// Covers: core/duration.ts, core/errors.ts, repository/layout.ts, core/redact.ts
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { formatDuration, parseDuration } from '../../core/duration.js';
 import { ERRORS, NON_RETRYABLE_ERROR_TYPES, exitCodeFor } from '../../core/errors.js';
-import { backupIdFor, backupTime, contentHashOf, isBackupId, layout } from '../../core/repository-layout.js';
+import { backupIdFor, backupTime, contentHashOf, isBackupId, layout } from '../../repository/layout.js';
 import { redactText } from '../../core/redact.js';
 
 test('durations parse the forms config files use and reject the rest', () => {

@@ -1,6 +1,6 @@
 // Covers: activities/pg-command.ts (argv, bin directory), activities/rsync.ts (argv and stats),
 // activities/offsite.ts (argv), the name rules of core/schema-parts.ts databaseSchema, error
-// classification in activities/psql.ts and activities/gpg.ts
+// classification in activities/psql.ts and repository/gpg.ts
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseConfig } from '../../config/load.js';
@@ -9,7 +9,7 @@ import { parseRsyncStats, rsyncArgs } from '../../activities/rsync.js';
 import { rcloneArgs, rsyncArgs as offsiteRsyncArgs } from '../../activities/offsite.js';
 import { drInputSchema } from '../../core/dr-input.js';
 import { classifyPgError } from '../../activities/psql.js';
-import { classifyGpgError } from '../../activities/gpg.js';
+import { classifyGpgError } from '../../repository/gpg.js';
 
 test('docker transport is the backup doc command, with no password anywhere', () => {
   const inv = pgCommand({ transport: 'docker', container: 'promptbox-db-1', user: 'promptbox', database: 'promptbox', dockerCommand: 'docker' }, 'pg_dump', ['-Fc']);

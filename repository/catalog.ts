@@ -1,46 +1,33 @@
-// Reads and writes the repository's catalog: one manifest per good backup. A manifest that does
-// not parse, or has an unknown format version, is never treated as a good backup. Readers that
-// name or count backups (plan, retention, health, status) use the trusted catalog: a manifest is
-// data, and one whose artifacts are gone, or that claims a time still to come, must not pass for
-// the newest backup.
-import { readdir, readFile } from 'node:fs/promises';
+// The repository's catalog: one manifest per good backup. A manifest that does not parse, or has
+// an unknown format version, is never treated as a good backup. Readers that name or count
+// backups (plan, retention, health, status) use the trusted catalog: a manifest is data, and one
+// whose artifacts are gone, or that claims a time still to come, must not pass for the newest backup.
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { manifestArtifacts, manifestSchema, type BackupPart, type Manifest } from '../core/manifest.js';
-import { backupTime, isBackupId, layout } from '../core/repository-layout.js';
-import { artifactProblem } from './artifact-check.js';
-import { writeFileDurable } from './fs-durable.js';
+import { artifactProblem } from './artifact-file.js';
+import { fsyncPath, writeFileDurable } from './fs-durable.js';
+import { readJsonRecords, recordText, type InvalidRecord } from './json-records.js';
+import { backupTime, isBackupId, layout } from './layout.js';
 
 export interface Catalog {
   /** Oldest first. */
   manifests: Manifest[];
-  invalid: Array<{ file: string; reason: string }>;
+  invalid: InvalidRecord[];
 }
 
 export async function readCatalog(root: string): Promise<Catalog> {
-  const dir = join(root, layout.manifestsDir);
-  let names: string[];
-  try {
-    names = await readdir(dir);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { manifests: [], invalid: [] };
-    throw err;
-  }
-  const catalog: Catalog = { manifests: [], invalid: [] };
-  for (const name of names.filter((n) => n.endsWith('.json')).sort()) {
-    const file = join(dir, name);
-    try {
-      const parsed = manifestSchema.safeParse(JSON.parse(await readFile(file, 'utf8')));
-      if (!parsed.success) {
-        catalog.invalid.push({ file, reason: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ') });
-      } else if (`${parsed.data.backupId}.json` !== name || !isBackupId(parsed.data.backupId)) {
-        catalog.invalid.push({ file, reason: `backupId ${parsed.data.backupId} does not match the file name` });
-      } else {
-        catalog.manifests.push(parsed.data);
-      }
-    } catch (err) {
-      catalog.invalid.push({ file, reason: `not JSON: ${(err as Error).message}` });
+  const { records, invalid } = await readJsonRecords(join(root, layout.manifestsDir), manifestSchema);
+  const catalog: Catalog = { manifests: [], invalid };
+  for (const { name, record } of records) {
+    if (`${record.backupId}.json` !== name || !isBackupId(record.backupId)) {
+      catalog.invalid.push({ file: join(root, layout.manifestsDir, name), reason: `backupId ${record.backupId} does not match the file name` });
+    } else {
+      catalog.manifests.push(record);
     }
   }
+  // One list in file-name order, whichever check refused them.
+  catalog.invalid.sort((a, b) => (a.file < b.file ? -1 : 1));
   return catalog;
 }
 
@@ -79,9 +66,19 @@ export function latestGood(catalog: Catalog, part?: BackupPart): Manifest | unde
   return undefined;
 }
 
+/** Written last, after every artifact it lists is in place (activities/commit.ts). */
 export async function writeManifest(root: string, manifest: Manifest): Promise<string> {
   const valid = manifestSchema.parse(manifest);
   const rel = layout.manifest(valid.backupId);
-  await writeFileDurable(join(root, rel), `${JSON.stringify(valid, null, 2)}\n`);
+  await writeFileDurable(join(root, rel), recordText(valid));
   return rel;
+}
+
+/**
+ * Removes a backup's manifest before anything it lists (retention): a crash in between leaves
+ * unreferenced files, never a manifest that points at missing ones.
+ */
+export async function removeManifest(root: string, backupId: string): Promise<void> {
+  await rm(join(root, layout.manifest(backupId)), { force: true });
+  await fsyncPath(join(root, layout.manifestsDir));
 }

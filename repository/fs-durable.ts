@@ -1,6 +1,6 @@
-// Durable file primitives every artifact goes through: write under a temporary name, fsync the
-// file, rename into place, fsync the directory. A crash at any point leaves either the old
-// state or the new one, never a half-written artifact under its final name.
+// Durable file primitives every artifact and record of the repository goes through: write under a
+// temporary name, fsync the file, rename into place, fsync the directory. A crash at any point
+// leaves either the old state or the new one, never a half-written file under its final name.
 import { constants } from 'node:fs';
 import { chmod, mkdir, open, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';

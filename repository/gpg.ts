@@ -1,13 +1,13 @@
-// GnuPG symmetric encryption (AES256) with the passphrase read by gpg itself from a file: the
-// passphrase never appears in argv, environment, logs or workflow payloads. Workers use a
-// private GNUPGHOME (one per user, so one gpg-agent, not one per process) and disable the
-// symmetric key cache, so a wrong passphrase file is always noticed rather than masked by an
-// agent's cached key.
+// The repository's codec: GnuPG symmetric encryption (AES256) with the passphrase read by gpg
+// itself from a file: the passphrase never appears in argv, environment, logs or workflow
+// payloads. Workers use a private GNUPGHOME (one per user, so one gpg-agent, not one per process)
+// and disable the symmetric key cache, so a wrong passphrase file is always noticed rather than
+// masked by an agent's cached key.
 import { lstatSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ErrorType } from '../core/errors.js';
-import type { CommandRunner } from './command.js';
+import type { CommandRunner } from '../activities/command.js';
 
 export const GPG_CIPHER = 'AES256';
 let gnupgHome: string | undefined;

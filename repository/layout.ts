@@ -1,0 +1,97 @@
+// Where everything lives in the backup repository (docs/REPOSITORY.md): the one place that knows
+// a path inside it. Paths are relative to the repository root, so manifests stay valid when the
+// repository is moved or mounted elsewhere. Pure, and the only file of repository/ that workflows
+// import as a value (for names in results).
+
+/** A backup id is the UTC start time of its run, `yyyymmdd_HHMMSS`: sortable and readable. */
+export function backupIdFor(time: Date): string {
+  const iso = time.toISOString(); // 2026-11-29T03:00:00.000Z
+  return `${iso.slice(0, 4)}${iso.slice(5, 7)}${iso.slice(8, 10)}_${iso.slice(11, 13)}${iso.slice(14, 16)}${iso.slice(17, 19)}`;
+}
+
+const BACKUP_ID = /^(\d{4})(\d{2})(\d{2})_(\d{2})(\d{2})(\d{2})$/;
+
+export function isBackupId(value: string): boolean {
+  return BACKUP_ID.test(value);
+}
+
+export function backupTime(backupId: string): Date {
+  const m = BACKUP_ID.exec(backupId);
+  if (!m) throw new Error(`not a backup id: ${backupId}`);
+  const [, y, mo, d, h, mi, s] = m;
+  return new Date(Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s)));
+}
+
+/** The per-day increment folder name of a run: its UTC date. */
+export function incrementDay(backupId: string): string {
+  return backupId.slice(0, 8);
+}
+
+/** An increment folder's name, as retention and capacity read them back. */
+export function isIncrementDay(name: string): boolean {
+  return /^\d{8}$/.test(name);
+}
+
+/**
+ * Originals are stored as `ab/cd/<sha256>.<ext>` from the storage root: the hash their content
+ * must have. Thumbnails (`thumbnails/ab/cd/<sha256>.webp`) carry their original's hash, not their
+ * own, and other files none: undefined for both.
+ */
+export function contentHashOf(path: string): string | undefined {
+  const m = /^([0-9a-f]{2})\/([0-9a-f]{2})\/([0-9a-f]{64})\.[A-Za-z0-9]+$/.exec(path);
+  return m && m[3]!.startsWith(`${m[1]}${m[2]}`) ? m[3] : undefined;
+}
+
+/** A workflow id as a file name: ids may hold `/` and other characters a path must not. */
+const fileNameOf = (workflowId: string) => workflowId.replace(/[^A-Za-z0-9_.-]/g, '_');
+
+export const layout = {
+  dbDir: 'db',
+  dump: (source: string, backupId: string, encrypted: boolean) => `db/${source}_${backupId}.dump${encrypted ? '.gpg' : ''}`,
+  imagesCurrent: 'images/current',
+  imagesIncrementsDir: 'images/incremental',
+  imagesIncrement: (backupId: string) => `images/incremental/${incrementDay(backupId)}`,
+  /** An increment folder by its day, as listed in `imagesIncrementsDir`. */
+  imagesIncrementOfDay: (day: string) => `images/incremental/${day}`,
+  configDir: 'config',
+  configSnapshot: (fileName: string, backupId: string, encrypted: boolean) =>
+    `config/${fileName}.${backupId}${encrypted ? '.gpg' : ''}`,
+  manifestsDir: 'manifests',
+  manifest: (backupId: string) => `manifests/${backupId}.json`,
+  /** Encrypted known token: proves a passphrase is the repository's before anything is written. */
+  passphraseCheck: 'keys/passphrase-check.gpg',
+
+  stagingDir: '.staging',
+  /** Work area of one run; artifacts leave it only once verified. */
+  staging: (backupId: string) => `.staging/${backupId}`,
+  stagedDump: (backupId: string) => `.staging/${backupId}/db.dump`,
+  stagedConfig: (backupId: string, fileName: string) => `.staging/${backupId}/config/${fileName}`,
+  /** A staged artifact once encrypted, beside its plaintext until that is removed. */
+  stagedEncrypted: (staged: string) => `${staged}.gpg`,
+  /** rsync's --temp-dir: partial files stay out of the mirror. */
+  stagedRsyncTemp: (backupId: string) => `.staging/${backupId}/rsync-tmp`,
+  stagedBucketSyncLog: (backupId: string) => `.staging/${backupId}/rclone-images.log`,
+  /** The bucket sync in flight (activities/interrupted-copy.ts): outlives a failed run's staging area. */
+  bucketSyncInFlight: '.staging/bucket-sync.json',
+  /** Mirror files a lost bucket sync left unfinished, until the next sync settles them. */
+  bucketSyncAside: '.staging/bucket-sync-aside',
+
+  runsDir: 'runs',
+  runRecord: (kind: string) => `runs/${kind}.json`,
+  restoreTestsDir: 'restore-tests',
+  restoreTestRecord: (id: string) => `restore-tests/${id}.json`,
+  /** Every failure of a restore test whose record keeps only the first ones. */
+  restoreTestFailures: (kind: string, workflowId: string) => `restore-tests/${kind}-${fileNameOf(workflowId)}.failures.jsonl`,
+  /** A partial image restore's scratch directory, removed after the test. */
+  restoreTestScratch: (scratch: string) => `restore-tests/scratch/${scratch.replace(/[^A-Za-z0-9_]/g, '_')}`,
+  drReportsDir: 'dr-reports',
+  drReport: (workflowId: string, format: 'json' | 'md') => `dr-reports/${fileNameOf(workflowId)}.${format}`,
+  /** Every image a recovery found missing, corrupt or rebuilt, one `kind<TAB>path` line each. */
+  drImageList: (workflowId: string) => `dr-reports/${fileNameOf(workflowId)}.images.tsv`,
+
+  /** One writer at a time (repository/lock.ts): a directory created atomically, naming its owner. */
+  lockDir: '.lock',
+  lockOwner: '.lock/owner.json',
+  /** Work areas that off-site copies leave out: nothing in them is part of a good backup. */
+  neverCopied: ['.staging/', 'restore-tests/scratch/'],
+} as const;
