@@ -15,6 +15,10 @@ import { createDrActivities } from './dr.js';
 import { createRestoreTestActivities } from './restore-test.js';
 import { createOffsiteActivities } from './offsite.js';
 import { createRepositoryLockActivities } from './repository-lock.js';
+import { createWalPrerequisiteActivities } from './wal-prerequisites.js';
+import { createWalArchiverActivities } from './wal-archiver.js';
+import { createBaseBackupActivities } from './base-backup.js';
+import { createWalRecoveryActivities } from './wal-recovery.js';
 
 export function createActivities(deps: ActivityDeps) {
   const postgres = createPostgresActivities(deps);
@@ -35,6 +39,10 @@ export function createActivities(deps: ActivityDeps) {
     ...createRestoreTestActivities(deps),
     ...createOffsiteActivities(deps),
     ...createRepositoryLockActivities(deps),
+    ...createWalPrerequisiteActivities(deps),
+    ...createWalArchiverActivities(deps),
+    ...createBaseBackupActivities(deps),
+    ...createWalRecoveryActivities(deps),
   };
 }
 

@@ -193,6 +193,30 @@ export const metricsSchema = z
 export type MetricsConfig = z.infer<typeof metricsSchema>;
 
 /**
+ * Point-in-time recovery (docs/configuration.md#point-in-time-recovery): a continuous WAL archive
+ * of the source by streaming replication (pg_receivewal through a physical replication slot) and
+ * physical base backups. Direct transport only: the worker connects to the server's port.
+ */
+export const pitrSchema = z
+  .object({
+    enabled: z.boolean().default(false),
+    /** The physical replication slot, created when missing; default `promptbox_backup_<source name>`. */
+    slot: z.string().regex(/^[a-z0-9_]{1,63}$/, 'must be 1 to 63 lowercase letters, digits or "_" (a replication slot name)').optional(),
+    /** How long one streaming attempt runs before the archiver starts the next (bounds its history). */
+    streamFor: duration.default(3_600_000),
+    /** A worker lost mid-stream is noticed within this; the next attempt takes over. */
+    heartbeat: duration.default(30_000),
+    /** The longest wait between attempts while the source is away (backoff doubles up to it). */
+    maxRetryInterval: duration.default(60_000),
+    /** The health check's limit on the archive's lag. */
+    maxLag: duration.default(120_000),
+    /** Base backups kept (the newest); WAL older than the oldest of them needs is removed. */
+    keepBaseBackups: z.number().int().min(1).default(2),
+  })
+  .strict();
+export type PitrConfig = z.infer<typeof pitrSchema>;
+
+/**
  * Where the app keeps originals and thumbnails: a directory (`STORAGE_BACKEND=fs`) or an S3 bucket
  * (the default deployment: MinIO), read through the S3 API. Keys are `ab/cd/<sha256>.<ext>` and
  * `thumbnails/ab/cd/<sha256>.webp` from the root or the bucket (below `prefix`).
@@ -266,6 +290,7 @@ export const configSchema = z
     restoreTests: restoreTestsSchema,
     offsite: offsiteSchema.default([]),
     metrics: metricsSchema.optional(),
+    pitr: pitrSchema.prefault({}),
     logging: z
       .object({
         level: z.enum(['trace', 'debug', 'info', 'warn', 'error']).default('info'),

@@ -4,3 +4,6 @@ export { applyRetention } from './retention.js';
 export { healthCheck } from './health-check.js';
 export { drRecovery } from './dr-runbook.js';
 export { restoreTest } from './restore-test.js';
+export { walArchiver } from './wal-archiver.js';
+export { baseBackup } from './base-backup.js';
+export { pointInTimeRecovery } from './point-in-time-recovery.js';

@@ -1,0 +1,187 @@
+// The continuous WAL archive's long-running step: pg_receivewal streams the source's WAL through
+// the replication slot into wal/incoming (flushing each write: --synchronous), and each segment it
+// completes is archived (activities/wal-segment-store.ts) while it runs. One attempt streams for
+// `streamForMs`, then returns for the workflow to start the next; it fails when the source goes
+// away (--no-loop), and the workflow's retries bring it back. A pg_receivewal left by a lost
+// worker is ended first: two cannot share the slot, and it would go on writing beside ours.
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { ActivityDeps } from './deps.js';
+import { fail } from './failure.js';
+import { cancellationSignal, withHeartbeat } from './heartbeat.js';
+import { classifyPgError, psqlRows } from './psql.js';
+import { ensureSlot } from './wal-prerequisites.js';
+import { walSource } from './wal-source.js';
+import { completedIncoming, createWalStore, partialIncoming, readWalIndex } from './wal-segment-store.js';
+import { ensureDir, writeFileDurable } from '../repository/fs-durable.js';
+import { walLayout } from '../core/wal-layout.js';
+import { findGaps, isSegmentName, partialSegmentOf, type WalGap } from '../core/wal-segments.js';
+import { archiveLag, type ArchiveLag } from '../core/wal-lag.js';
+import { walRetention } from '../core/wal-retention.js';
+import { readBaseBackups, removeBaseBackup } from './base-backup.js';
+
+const POLL_MS = 500;
+/** pg_receivewal asking for WAL the source has recycled: no retry brings it back. */
+const WAL_REMOVED = /requested WAL segment \S+ has already been removed/;
+
+export interface StreamResult {
+  archived: number;
+  newest?: string;
+  /** The slot was missing and created again: WAL written meanwhile may be lost (see `gaps`). */
+  slotRecreated: boolean;
+  /**
+   * The source no longer had the WAL the archive needed next: it is lost. The segment being
+   * written was archived as it was (`<segment>.partial`), and streaming goes on from the slot.
+   */
+  walLost: boolean;
+  gaps: WalGap[];
+}
+
+export interface ArchiveStatus extends ArchiveLag {
+  newest?: string;
+  partial?: string;
+  gaps: WalGap[];
+}
+
+/** Running, not a zombie: an orphan's new parent may be slow to reap it, or never do so. */
+async function alive(pid: number): Promise<boolean> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
+  return stat !== '' && !/^\d+ \(.*\) Z/s.test(stat);
+}
+
+/**
+ * Ends the receiver a lost attempt left, found by the record that attempt wrote (as
+ * activities/interrupted-copy.ts does for rclone). Only a process whose command line names our
+ * incoming directory is signalled: after a reboot the recorded pid may belong to anything.
+ */
+async function endOrphanedReceiver(root: string, directoryArg: string): Promise<boolean> {
+  const text = await readFile(join(root, walLayout.receiver), 'utf8').catch(() => '{}');
+  const pid = (JSON.parse(text) as { pid?: unknown }).pid;
+  if (typeof pid !== 'number' || !Number.isInteger(pid) || pid <= 1) return false;
+  const cmdline = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
+  if (!cmdline.split('\0').includes(directoryArg)) return false;
+  try {
+    process.kill(-pid, 'SIGKILL'); // its group: the receiver leads the group it was started in
+  } catch {
+    return false;
+  }
+  for (let waited = 0; (await alive(pid)) && waited < 10_000; waited += 50) await new Promise((r) => setTimeout(r, 50));
+  return true;
+}
+
+export function createWalArchiverActivities(deps: ActivityDeps) {
+  const { config, commands, logger } = deps;
+  const root = config.repository.root;
+  const store = createWalStore(config, commands);
+
+  async function archiveCompleted(progress: { archived: number; newest?: string }): Promise<void> {
+    for (const name of await completedIncoming(root)) {
+      await store.archive(name);
+      progress.archived += 1;
+      if (isSegmentName(name)) progress.newest = name;
+    }
+  }
+
+  /** pg_receivewal resumes from the newest file in its directory: a partial the source cannot continue is archived as it is. */
+  async function setAsidePartials(progress: { walLost?: boolean }): Promise<void> {
+    for (const name of await readdir(join(root, walLayout.incoming))) {
+      if (partialSegmentOf(name)) await store.archive(name);
+    }
+    progress.walLost = true;
+    logger.error('the source no longer has the WAL the archive needs next: the archive has a gap; streaming goes on from the slot');
+  }
+
+  /** Base backups past pitr.keepBaseBackups, and the WAL only they needed (core/wal-retention.ts). */
+  async function applyRetention(): Promise<void> {
+    const { deleteBaseBackups, keepFrom } = walRetention(await readBaseBackups(root), config.pitr.keepBaseBackups);
+    for (const id of deleteBaseBackups) await removeBaseBackup(root, id);
+    const removed = keepFrom ? await store.prune(keepFrom) : 0;
+    if (deleteBaseBackups.length || removed) logger.info({ deleteBaseBackups, keepFrom, removed }, 'WAL archive retention');
+  }
+
+  async function gaps(): Promise<WalGap[]> {
+    return findGaps([...(await readWalIndex(root)).keys()]);
+  }
+
+  return {
+    /** One streaming attempt: see the module comment. Heartbeats while it runs. */
+    async walStream(input: { streamForMs: number }): Promise<StreamResult> {
+      const source = await walSource(deps);
+      const incoming = join(root, walLayout.incoming);
+      const directoryArg = `--directory=${incoming}`;
+      await ensureDir(incoming);
+      if (await endOrphanedReceiver(root, directoryArg)) logger.warn('ended the pg_receivewal a lost archiver attempt left running');
+      const slotRecreated = (await ensureSlot(deps, source)) === 'created';
+      if (slotRecreated) logger.warn({ slot: source.slot }, 'the replication slot was missing and was created again: the archive may have a gap');
+      await applyRetention();
+      const progress: { archived: number; newest?: string; partial?: string; walLost?: boolean } = { archived: 0 };
+      await archiveCompleted(progress); // what a lost attempt's receiver completed
+
+      const receiver = commands.spawn(
+        `${source.binDir}/pg_receivewal`,
+        [...source.connArgs, directoryArg, `--slot=${source.slot}`, '--no-loop', '--synchronous'],
+        { env: source.env, classify: classifyPgError },
+      );
+      receiver.child.stdout?.resume();
+      await writeFileDurable(join(root, walLayout.receiver), `${JSON.stringify({ pid: receiver.child.pid })}\n`);
+      let exited = false;
+      const outcome = receiver.finish().finally(() => (exited = true));
+      outcome.catch(() => undefined); // observed below; an early rejection must not be unhandled meanwhile
+
+      const cancel = cancellationSignal();
+      const until = Date.now() + input.streamForMs;
+      await withHeartbeat(
+        () => ({ step: 'walStream', ...progress }),
+        async () => {
+          while (!exited && Date.now() < until && !cancel?.aborted) {
+            await new Promise((r) => setTimeout(r, POLL_MS));
+            await archiveCompleted(progress);
+            progress.partial = (await partialIncoming(root))?.segment;
+          }
+          // Time is up: SIGINT makes pg_receivewal flush and exit, leaving its .partial for the next attempt.
+          if (!exited && receiver.child.pid !== undefined) {
+            try {
+              process.kill(-receiver.child.pid, 'SIGINT');
+            } catch {
+              // ESRCH: it ended on its own meanwhile; its outcome says how.
+            }
+          }
+          const result = await outcome.catch(async (err: Error) => {
+            await archiveCompleted(progress);
+            if (!WAL_REMOVED.test(err.message)) throw err;
+            await setAsidePartials(progress);
+            return undefined;
+          });
+          if (!result) return;
+          await archiveCompleted(progress);
+          if (Date.now() < until && !cancel?.aborted) {
+            throw fail('DatabaseUnreachable', `pg_receivewal ended before its time (exit ${result.exitCode}): ${result.stderr.trim().slice(-500)}`);
+          }
+        },
+      );
+      return { archived: progress.archived, newest: progress.newest, slotRecreated, walLost: progress.walLost ?? false, gaps: await gaps() };
+    },
+
+    /** How far the archive trails the source (core/wal-lag.ts), and any hole in it. */
+    async walArchiveStatus(input: { maxLagMs: number }): Promise<ArchiveStatus> {
+      const index = [...(await readWalIndex(root)).values()];
+      const partial = await partialIncoming(root);
+      const times = [partial?.writtenAt, ...index.map((r) => r.archivedAt)].filter((t): t is string => Boolean(t)).sort();
+      let behindBytes: number | undefined;
+      try {
+        const source = await walSource(deps);
+        const [row] = await psqlRows(commands, source.db, `select pg_wal_lsn_diff(pg_current_wal_lsn(), restart_lsn) from pg_replication_slots where slot_name = '${source.slot}'`, source.password);
+        behindBytes = row?.[0] ? Math.max(0, Number(row[0])) : undefined;
+      } catch (err) {
+        logger.warn({ err: (err as Error).message }, 'archive status: the source did not answer');
+      }
+      const segments = index.map((r) => r.name).filter(isSegmentName).sort();
+      return {
+        ...archiveLag({ now: new Date().toISOString(), lastReceivedAt: times.pop(), behindBytes }, input.maxLagMs),
+        newest: segments.pop(),
+        partial: partial?.segment,
+        gaps: await gaps(),
+      };
+    },
+  };
+}

@@ -1,0 +1,187 @@
+// Point-in-time recovery into a new data directory: the newest good base backup that ended before
+// the target, unpacked and checked; the archived WAL from its first segment on, staged in
+// plaintext and checked (so the server's restore_command is a plain copy that needs no key); the
+// recovery settings (core/wal-recovery-settings.ts); then the server is started with the server
+// binaries of the backup's version and watched until it promotes. Reports the exact point reached
+// (the last transaction replayed) and the RPO against the target.
+import { access, appendFile, chmod, constants, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { ActivityDeps } from './deps.js';
+import { fail } from './failure.js';
+import { withHeartbeat } from './heartbeat.js';
+import { sha256File } from './hash.js';
+import { psqlRows } from './psql.js';
+import { readBaseBackups, type BaseBackupRecord } from './base-backup.js';
+import { createWalStore } from './wal-segment-store.js';
+import { ensureDir } from '../repository/fs-durable.js';
+import { classifyGpgError, gpgBaseArgs } from '../repository/gpg.js';
+import { recoveryPoint, recoverySettings, restoreScript, type RecoveryTarget } from '../core/wal-recovery-settings.js';
+
+const POLL_MS = 500;
+/** Replaying to consistency can take long; the activity's own timeout is the real bound. */
+const START_WAIT_S = 6 * 3600;
+const STAGED_WAL = 'pitr_restore_wal';
+const RESTORE_SCRIPT = 'pitr_restore_command.sh';
+const SERVER_LOG = 'pitr_recovery.log';
+const projectTools = fileURLToPath(new URL('../.tools', import.meta.url));
+
+export interface PitrInput {
+  /** "latest", or an ISO time with offset: the recovery stops before the first commit after it. */
+  pointInTime: string;
+  /** A new (or empty) directory for the recovered cluster. */
+  dataDir: string;
+  /** The recovered server listens on 127.0.0.1 at this port. */
+  port: number;
+  /** The server binaries (postgres, pg_ctl) of the backup's version; default searched like the clients. */
+  serverBinDir?: string;
+}
+
+export interface PitrResult {
+  baseBackup: string;
+  target: string;
+  /** The commit time of the last transaction replayed: what the recovered database holds up to. */
+  reachedAt?: string;
+  /** Target (or, for "latest", the recovery's start) minus the point reached. */
+  rpoMs?: number;
+  walSegments: number;
+  partialSegment?: string;
+  dataDir: string;
+  port: number;
+}
+
+async function logTail(dataDir: string): Promise<string> {
+  const log = await readFile(join(dataDir, SERVER_LOG), 'utf8').catch(() => '');
+  return log.trim().split('\n').slice(-5).join(' | ');
+}
+
+function targetOf(pointInTime: string): RecoveryTarget {
+  if (pointInTime === 'latest') return { kind: 'latest' };
+  if (Number.isNaN(Date.parse(pointInTime)) || !/[zZ]|[+-]\d\d:?\d\d$/.test(pointInTime)) {
+    throw fail('ConfigInvalid', 'pointInTime: must be "latest" or an ISO time with its offset, e.g. 2026-11-30T08:15:00Z');
+  }
+  return { kind: 'time', time: new Date(pointInTime).toISOString() };
+}
+
+function chooseBaseBackup(backups: BaseBackupRecord[], target: RecoveryTarget): BaseBackupRecord {
+  const usable = target.kind === 'latest' ? backups : backups.filter((b) => Date.parse(b.endedAt) <= Date.parse(target.time));
+  const chosen = usable[usable.length - 1];
+  if (!chosen) {
+    const first = backups[0];
+    throw fail('ConfigInvalid', first ? `pointInTime: the first base backup ended at ${first.endedAt}; no recovery reaches an earlier time` : 'no base backup in the repository: take one (the baseBackup workflow) first');
+  }
+  return chosen;
+}
+
+async function serverBinDirFor(major: number, configured?: string): Promise<string> {
+  const candidates = configured ? [configured] : [join(projectTools, `postgresql-${major}`, 'bin'), `/usr/lib/postgresql/${major}/bin`];
+  for (const dir of candidates) {
+    if (await access(join(dir, 'postgres'), constants.X_OK).then(() => true, () => false)) return dir;
+  }
+  throw fail('ToolMissing', `no PostgreSQL ${major} server (postgres, pg_ctl) in ${candidates.join(' or ')}; install postgresql-${major} or give serverBinDir`);
+}
+
+// PostgreSQL refuses to run as root: a root worker hands the cluster to the `postgres` user.
+const asRoot = process.getuid?.() === 0;
+const asServerUser = (file: string, args: string[]): [string, string[]] => (asRoot ? ['runuser', ['-u', 'postgres', '--', file, ...args]] : [file, args]);
+
+export function createWalRecoveryActivities(deps: ActivityDeps) {
+  const { config, commands, secrets } = deps;
+  const root = config.repository.root;
+  const store = createWalStore(config, commands);
+
+  async function unpack(backup: BaseBackupRecord, dataDir: string): Promise<void> {
+    const stored = join(root, backup.file);
+    const packed = backup.encrypted ? join(root, '.staging', `pitr-${backup.id}.tar.gz`) : stored;
+    if (backup.encrypted) {
+      const file = config.encryption.enabled ? config.encryption.passphraseFile : undefined;
+      if (!file) throw fail('ConfigInvalid', `base backup ${backup.id} is encrypted: set encryption.passphraseFile`);
+      await ensureDir(join(root, '.staging'));
+      await commands.run('gpg', [...gpgBaseArgs(file), '--decrypt', '--output', packed, stored], { classify: classifyGpgError });
+    }
+    try {
+      const { sha256 } = await sha256File(packed);
+      if (sha256 !== backup.sha256) throw fail('VerificationFailed', `${backup.file}: sha256 ${sha256} differs from its record's ${backup.sha256}`);
+      await commands.run('tar', ['-xzf', packed, '-C', dataDir]);
+    } finally {
+      if (backup.encrypted) await rm(packed, { force: true });
+    }
+  }
+
+  async function connectAs(port: number) {
+    const source = config.source.database;
+    if (source.transport !== 'direct') throw fail('ConfigInvalid', 'pitr needs source.database.transport "direct"');
+    const password = source.password ? await secrets.resolve(source.password, 'source.database.password') : undefined;
+    // The recovered cluster has the source's roles and passwords.
+    return { db: { ...source, host: '127.0.0.1', port }, password };
+  }
+
+  return {
+    /** Restores the source's cluster as it was at `pointInTime` into `dataDir` and starts it (see the module comment). */
+    async walRecover(input: PitrInput): Promise<PitrResult> {
+      const startedAt = new Date().toISOString();
+      const target = targetOf(input.pointInTime);
+      const backup = chooseBaseBackup(await readBaseBackups(root), target);
+      if ((await readdir(input.dataDir).catch(() => [])).length) {
+        throw fail('ConfigInvalid', `dataDir ${input.dataDir} is not empty: recover into a new or empty directory`);
+      }
+      const binDir = await serverBinDirFor(backup.pgMajor, input.serverBinDir);
+      let phase = 'unpack the base backup';
+      return withHeartbeat(
+        () => ({ step: 'pointInTimeRecovery', phase }),
+        async () => {
+          // Parents this creates are passable (not readable) by others: the server user must reach the directory.
+          await mkdir(dirname(input.dataDir), { recursive: true, mode: 0o711 });
+          await ensureDir(input.dataDir);
+          await unpack(backup, input.dataDir);
+          phase = 'stage the archived WAL';
+          const staged = await store.stage(join(input.dataDir, STAGED_WAL), backup.firstSegment);
+          const script = join(input.dataDir, RESTORE_SCRIPT);
+          await writeFile(script, restoreScript(join(input.dataDir, STAGED_WAL)), { mode: 0o755 });
+          await appendFile(join(input.dataDir, 'postgresql.auto.conf'), recoverySettings({ scriptPath: script, target }));
+          await writeFile(join(input.dataDir, 'recovery.signal'), '');
+          await rm(join(input.dataDir, 'standby.signal'), { force: true });
+          await chmod(input.dataDir, 0o700);
+          if (asRoot) await commands.run('chown', ['-R', 'postgres:postgres', input.dataDir]);
+
+          phase = 'replay WAL';
+          const pgCtl = join(binDir, 'pg_ctl');
+          const [file, args] = asServerUser(pgCtl, [
+            // -w: returns once the server accepts connections (consistent, or promoted) or has failed.
+            '-D', input.dataDir, '-l', join(input.dataDir, SERVER_LOG), '-w', '-t', String(START_WAIT_S),
+            // pg_ctl hands -o to a shell: only a number and fixed words here.
+            '-o', `-p ${input.port} -c listen_addresses=127.0.0.1 -c unix_socket_directories=''`,
+            'start',
+          ]);
+          await commands.run(file, args).catch(async (err: Error) => {
+            throw fail('VerificationFailed', `the recovering server did not start (${err.message}): ${await logTail(input.dataDir)}`);
+          });
+          const { db, password } = await connectAs(input.port);
+          for (;;) {
+            const [statusFile, statusArgs] = asServerUser(pgCtl, ['-D', input.dataDir, 'status']);
+            const running = await commands.run(statusFile, statusArgs).then(() => true, () => false);
+            if (!running) {
+              throw fail('VerificationFailed', `the recovering server stopped: ${await logTail(input.dataDir)}`);
+            }
+            const rows = await psqlRows(commands, db, 'select pg_is_in_recovery(), extract(epoch from pg_last_xact_replay_timestamp())', password).catch(() => undefined);
+            if (rows?.[0]?.[0] === 'f') {
+              const reached = rows[0][1] ? new Date(Number(rows[0][1]) * 1000).toISOString() : undefined;
+              await rm(join(input.dataDir, STAGED_WAL), { recursive: true, force: true });
+              await rm(script, { force: true });
+              return {
+                baseBackup: backup.id,
+                target: input.pointInTime,
+                ...recoveryPoint({ target, reachedAt: reached, startedAt }),
+                walSegments: staged.segments.length,
+                ...(staged.partial ? { partialSegment: staged.partial } : {}),
+                dataDir: input.dataDir,
+                port: input.port,
+              };
+            }
+            await new Promise((r) => setTimeout(r, POLL_MS));
+          }
+        },
+      );
+    },
+  };
+}
