@@ -1,6 +1,9 @@
 // The integration harness: a real Temporal dev server (pinned CLI, SQLite file, free port, our
 // search attributes) and a throwaway PostgreSQL cluster (initdb + pg_ctl on a loopback port),
-// both started before a test file's tests and always torn down after. One per test file.
+// both started before a test file's tests and always torn down after. One per test file, on purpose:
+// they start in 2 to 5 s (the production shape in 5 to 12 s) against a file's 10 s to 4 min of tests,
+// and a server of its own leaves a file free to restart it and to use fixed workflow ids, schedules
+// and the `default` namespace.
 import { after, before } from 'node:test';
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -17,7 +20,12 @@ import { createLogger } from '../worker/logger.js';
 import { installSdkRuntime } from '../worker/sdk-runtime.js';
 import { WORKFLOWS_PATH } from '../worker/workflow-bundle.js';
 
+/** Which Temporal a file runs on: the CLI's dev server, or the production shape (temporal-production-server.ts). */
+export type TemporalShape = 'dev' | 'production';
+
 export interface Services {
+  /** Known when useServices returns, so a test can be skipped where it cannot apply. */
+  shape: TemporalShape;
   dir: string;
   temporal: DevServer;
   postgres: PostgresCluster;
@@ -36,13 +44,15 @@ export interface Services {
 
 /**
  * Registers before/after hooks on the current file and returns a handle filled in by `before`.
- * `webUi`: the dev server also serves its Web UI (at `temporal.uiUrl`), for browser tests.
  * `production`: Temporal in its production shape (temporal-production-server.ts) instead of the dev
- * server; PROMPTBOX_TEST_TEMPORAL=production chooses it for every file.
+ * server; PROMPTBOX_TEST_TEMPORAL=production chooses it for every file that does not need the Web UI.
+ * `webUi`: the dev server also serves its Web UI (at `temporal.uiUrl`), for browser tests. Such a
+ * file always runs on the dev server: the production shape's UI is a service of its own, not started here.
  */
 export function useServices(opts: { webUi?: boolean; production?: boolean } = {}): Services {
-  const production = opts.production ?? process.env.PROMPTBOX_TEST_TEMPORAL === 'production';
-  const services = {} as Services;
+  if (opts.webUi && opts.production) throw new Error('useServices: the Web UI is served by the dev server only');
+  const production = !opts.webUi && (opts.production ?? process.env.PROMPTBOX_TEST_TEMPORAL === 'production');
+  const services = { shape: production ? 'production' : 'dev' } as Services;
   const cleanups: Array<() => Promise<unknown>> = [];
   before(async () => {
     services.dir = await mkdtemp(join(tmpdir(), 'pbb-test-'));
