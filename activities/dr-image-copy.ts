@@ -11,7 +11,7 @@ import { sha256File } from './hash.js';
 import { FILE_PARALLELISM, inPool } from './pool.js';
 
 /** Half-written files, inside the storage root (one file system, so renames are atomic), removed after. */
-export const RESTORE_TEMP_DIR = '.promptbox-restore-partial';
+const RESTORE_TEMP_DIR = '.promptbox-restore-partial';
 
 // Modes as the app's own files have them: it may run as another user than the worker.
 const FILE_MODE = 0o644;

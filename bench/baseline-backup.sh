@@ -21,7 +21,7 @@ mkdir -p -m 0700 "$gnupg"
 pg_dump -Fc > "$staging/db.dump"
 
 rsync --archive --delete --backup --backup-dir="$repo/images/incremental/$id" --temp-dir="$staging/rsync-tmp" \
-  --chmod=D0700,F0600 --exclude='*.tmp' --stats --out-format='%i %n' "$storage/" "$repo/images/current/" |
+  --chmod=D0700,F0600 --sparse --exclude='*.tmp' --stats --out-format='%i %n' "$storage/" "$repo/images/current/" |
   sed -n '/^>f[^ ]* thumbnails\//d; s/^>f[^ ]* //p' | (cd "$repo/images/current" && xargs -r -d '\n' sha256sum) > "$staging/copied.sha256"
 sync -f "$repo/images/current" "$repo/images/incremental/$id"
 

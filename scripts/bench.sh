@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The benchmark (bench/README.md): installs what it needs, then runs bench/run.ts with the
-# given options. Not part of the test suite (which runs `--smoke` only); takes 15-20 minutes at the
+# given options. Not part of the test suite (which runs `--smoke` only); takes about 40 minutes at the
 # default size on a 2-core machine, and wants the machine to itself.
 set -euo pipefail
 cd "$(dirname "$0")/.."

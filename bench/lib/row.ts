@@ -14,3 +14,9 @@ export interface Row {
 export const seconds = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 export const ratio = (x: number) => `${x.toFixed(2)} ×`;
 export const mb = (x: number) => `${x.toFixed(0)} MB`;
+
+/** Where a backup run's time went: its timed steps, and the rest (plan, lock, bookkeeping, the server's dispatch). */
+export function stepBreakdown(result: { timings: Array<{ step: string; ms: number }> }, totalMs: number): string {
+  const stepsMs = result.timings.reduce((n, t) => n + t.ms, 0);
+  return [...result.timings.map((t) => `${t.step} ${seconds(t.ms)}`), `the rest ${seconds(Math.max(0, totalMs - stepsMs))}`].join(', ');
+}

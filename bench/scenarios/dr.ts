@@ -75,6 +75,17 @@ async function ourRecovery(s: BenchServices, source: Source, name: string): Prom
 }
 
 /**
+ * Where a missed target would be met, from this run's own figures: the data steps and the raw
+ * commands grow with the data, the rest does not. If the data steps alone are over 1.1 ×, no size.
+ */
+function whereTargetHolds(rawMs: number, dataMs: number, fixedMs: number, bytes: number): string {
+  const dataRatio = dataMs / rawMs;
+  if (dataRatio >= 1.1) return `the data steps alone are ${ratio(dataRatio)} the raw commands (hashing every original costs CPU that cp -a does not spend), so no size meets it on this machine`;
+  const rawNeededMs = fixedMs / (1.1 - dataRatio);
+  return `the fixed ${seconds(fixedMs)} needs raw commands of ${seconds(rawNeededMs)} to fit in 1.1 ×: about ${((bytes * rawNeededMs) / rawMs / 1e9).toFixed(0)} GB of originals at this run's speed`;
+}
+
+/**
  * The recovery of `source`'s latest backup, ours against the raw commands. `size` names the
  * source's size in the rows; the ≤ 1.1 × target is judged only where `judged` (the size where
  * the data dominates), elsewhere reported.
@@ -89,14 +100,15 @@ export async function drEndToEnd(s: BenchServices, source: Source, size: string,
   // Temporal's scheduling of twenty-odd activities, the backup's choice, the report.
   const otherMs = Math.max(0, ours.ms - dataMs - fixedMs);
   const raw = `${seconds(rawMs)} pg_ctl start, gpg -d | pg_restore, cp -a, sync -f`;
+  const total = ours.ms / rawMs;
   return [
     {
       scenario: `DR runbook end to end at ${size}, no operator waits (six steps, checklist included)`,
       ours: `${seconds(ours.ms)} (of which ${seconds(fixedMs)} preparing the app, starting it and the checklist; ${seconds(otherMs)} orchestration)`,
       baseline: raw,
-      result: ratio(ours.ms / rawMs),
+      result: judged && total > 1.1 ? `${ratio(total)}; ${whereTargetHolds(rawMs, dataMs, fixedMs + otherMs, source.originalBytes())}` : ratio(total),
       target: judged ? '≤ 1.1 ×' : 'report (fixed costs dominate; judged at the large size)',
-      met: judged ? ours.ms / rawMs <= 1.1 : undefined,
+      met: judged ? total <= 1.1 : undefined,
       data: { oursMs: ours.ms, rawMs, dataMs, fixedStepsMs: fixedMs, otherMs },
     },
     {
