@@ -5,6 +5,8 @@
 # end-to-end CLI tests; then the integration tests once more on Temporal in its production shape
 # (PostgreSQL persistence and visibility, test/harness.ts). Each pass prints its own summary; the
 # script fails if either pass does. On 2 cores each pass takes 20 to 26 minutes, set-up about 5.
+# `npm run test:unit` (argument `unit`) runs the unit tier alone: pure logic, the replayed histories
+# and the workflow logic on the time-skipping server, in about a minute.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh test
@@ -14,6 +16,10 @@ shopt -s nullglob
 run_tests() {
   node --import tsx --test --test-concurrency=1 --test-timeout=900000 "$@"
 }
+if [[ "${1:-}" == unit ]]; then
+  echo "== unit tests" >&2
+  exec node --import tsx --test test/unit/*.test.ts
+fi
 failed=0
 echo "== tests" >&2
 run_tests test/unit/*.test.ts test/integration/*.test.ts test/production/*.test.ts test/e2e/*.test.ts || failed=1
