@@ -67,10 +67,9 @@ async function freePorts(): Promise<Ports> {
 
 /**
  * The server's config: what the temporalio/server image renders from its template for DB=postgres12,
- * on loopback ports. JSON, which YAML readers take as it is. No dynamic config file unless one is
- * given: the image's defaults are the server's defaults.
+ * on loopback ports. JSON, which YAML readers take as it is.
  */
-function serverConfig(ports: Ports, postgres: PostgresCluster, dynamicConfigFile?: string): unknown {
+function serverConfig(ports: Ports, postgres: PostgresCluster, dynamicConfigFile: string): unknown {
   const datastore = (databaseName: string, maxConns: number) => ({
     sql: {
       pluginName: TEMPORAL_SQL_PLUGIN,
@@ -112,7 +111,7 @@ function serverConfig(ports: Ports, postgres: PostgresCluster, dynamicConfigFile
       },
     },
     dcRedirectionPolicy: { policy: 'noop' },
-    ...(dynamicConfigFile ? { dynamicConfigClient: { filepath: dynamicConfigFile, pollInterval: '10s' } } : {}),
+    dynamicConfigClient: { filepath: dynamicConfigFile, pollInterval: '10s' },
   };
 }
 
@@ -185,9 +184,13 @@ async function untilServing(address: string, namespace: string): Promise<void> {
   });
 }
 
+/** The settings the compose file gives its server (it mounts this file). */
+export const DEPLOYED_DYNAMIC_CONFIG = fileURLToPath(new URL('../../deploy/temporal/dynamicconfig.yaml', import.meta.url));
+
 /**
- * `dynamicConfigFile`: a dynamic config file (YAML) the server reads at start, for settings other
- * than the defaults; rewrite it before `restart` to change them (the benchmark's probe of the server's own limits).
+ * `dynamicConfigFile`: the dynamic config file (YAML) the server reads at start, by default the
+ * deployment's; rewrite it before `restart` to change the settings (the benchmark's probe of the
+ * server's own limits).
  */
 export async function startProductionServer(opts: { dir: string; logFile?: string; namespace?: string; dynamicConfigFile?: string }): Promise<ProductionServer> {
   const namespace = opts.namespace ?? 'default';
@@ -203,7 +206,7 @@ export async function startProductionServer(opts: { dir: string; logFile?: strin
   try {
     await setUpSchema(postgres, logFile);
     // Holds the database password: owner-only.
-    await writeFile(join(configDir, 'production.yaml'), JSON.stringify(serverConfig(ports, postgres, opts.dynamicConfigFile), null, 2), { mode: 0o600 });
+    await writeFile(join(configDir, 'production.yaml'), JSON.stringify(serverConfig(ports, postgres, opts.dynamicConfigFile ?? DEPLOYED_DYNAMIC_CONFIG), null, 2), { mode: 0o600 });
     server = spawnServer(opts.dir, logFile);
     await Promise.race([setUpNamespace(address, namespace, logFile).then(() => untilServing(address, namespace)), server.died]);
   } catch (err) {

@@ -5,14 +5,18 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
+import { posix, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import { DEFAULT_POSTGRES_MAJOR } from '../../client/local/postgres-cluster.js';
 import { HISTORY_SHARDS, namespaceSteps, schemaSteps, TEMPORAL_SQL_PLUGIN } from '../../client/local/temporal-setup-steps.js';
+import { DEPLOYED_DYNAMIC_CONFIG } from '../../client/local/temporal-production-server.js';
 
 interface Service {
   image: string;
   environment?: Record<string, string | number>;
   command?: string | string[];
+  volumes?: string[];
   depends_on?: Record<string, { condition: string }>;
 }
 
@@ -79,4 +83,16 @@ test('the namespace job creates the namespace and registers every search attribu
   const [, namespaceJob] = await job('temporal');
   const creations = invocations(namespaceJob, 'temporal', /^operator (namespace|search-attribute) create /);
   assert.deepEqual(creations, namespaceSteps('default'));
+});
+
+test('the server reads the dynamic config the production-shape harness starts its server with, and it raises the transfer queue limit', async () => {
+  const [, server] = Object.entries(await services()).find(([, s]) => s.image.startsWith('temporalio/server:'))!;
+  // The image resolves DYNAMIC_CONFIG_FILE_PATH against its working directory, /etc/temporal.
+  const inContainer = posix.resolve('/etc/temporal', String(server.environment?.DYNAMIC_CONFIG_FILE_PATH));
+  const root = fileURLToPath(new URL('../../', import.meta.url));
+  const mounted = (server.volumes ?? []).map((v) => v.split(':')).find(([, to]) => to === inContainer);
+  assert.ok(mounted, `a volume mounted at ${inContainer}, the file DYNAMIC_CONFIG_FILE_PATH names`);
+  assert.equal(posix.normalize(mounted[0]!), relative(root, DEPLOYED_DYNAMIC_CONFIG), 'the same file the harness gives its server');
+  const settings = parse(await readFile(DEPLOYED_DYNAMIC_CONFIG, 'utf8')) as Record<string, Array<{ value: unknown }>>;
+  assert.deepEqual(settings['history.transferProcessorMaxPollRPS'], [{ value: 1000 }]);
 });
