@@ -1,16 +1,18 @@
 // The disaster-recovery runbook's steps (docs/design-notes.md), each an activity the workflow
 // times against its budget: prepare the environment, start the database and wait until it
-// accepts connections, restore the dump, restore the images checking every file against
+// accepts connections, restore the dump (or the database recovered from the WAL archive to a
+// moment, activities/dr-wal-restore.ts), restore the images (to that same moment: the mirror, then
+// the increments holding what was deleted or replaced since) checking every file against
 // images.file_hash, start the app and wait for its health endpoint, and verify with the checklist.
 import { createHash } from 'node:crypto';
-import { appendFile, mkdir, readFile, rm } from 'node:fs/promises';
+import { appendFile, mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { DatabaseConfig } from '../config/schema.js';
 import type { ChecklistItem } from '../core/checklist.js';
 import type { DrPlanInput } from '../core/dr-input.js';
 import type { DrReport } from '../core/dr-report.js';
 import type { Artifact, Manifest } from '../core/manifest.js';
-import { backupTime, layout } from '../repository/layout.js';
+import { backupIdFor, backupTime, incrementDay, isIncrementDay, layout } from '../repository/layout.js';
 import { latestGood, readCatalog } from '../repository/catalog.js';
 import { writeDrReport } from '../repository/dr-reports.js';
 import type { ActivityDeps } from './deps.js';
@@ -28,18 +30,43 @@ import { verifyRecoveredApp } from './dr-verify.js';
 import { checkRecoveryTarget } from './dr-target.js';
 import { formatEnvFile, parseEnvFile } from '../core/env-file.js';
 import { addName, noNames, type BoundedNames } from '../core/bounded-names.js';
-import { cancellationSignal, previousProgress, withHeartbeat } from './heartbeat.js';
+import { cancellationSignal, currentWorkflowId, previousProgress, withHeartbeat } from './heartbeat.js';
 import type { HeartbeatProgress } from '../core/progress.js';
 import { pgRestoreFromStream, psqlRows, tableRowCounts } from './psql.js';
+import { createScratchRecovery, type WalChoice } from './dr-wal-restore.js';
 
 type Target = DrPlanInput['target'];
 
-export interface ChosenBackup {
+interface BackupChoice {
   backupId: string;
   takenAt: string;
+  config: Artifact[];
+}
+
+/** A dump to restore: the newest, or the one asked for by id or point in time. */
+export interface DumpChoice extends BackupChoice {
   dump: Artifact;
   tables: Record<string, number>;
-  config: Artifact[];
+}
+
+/**
+ * `backup.walTo`: the database recovered from a base backup (its id is `backupId`, its end
+ * `takenAt`) and the WAL archive. `imagesTakenAt` is when the newest image backup started: every
+ * file the source held then is in the mirror or a later increment.
+ */
+export interface WalRecoveryChoice extends BackupChoice {
+  wal: WalChoice;
+  imagesTakenAt?: string;
+}
+
+export type ChosenBackup = DumpChoice | WalRecoveryChoice;
+
+/** Step 3's outcome from the WAL archive: the checklist's evidence and the report's recovery point. */
+export interface DatabaseRecovery {
+  summary: string;
+  baseBackup: string;
+  /** The commit time of the last transaction replayed. */
+  reachedAt?: string;
 }
 
 /** Step 4's outcome: the report's image section (core/dr-report.ts says what its fields hold). */
@@ -47,6 +74,9 @@ export type ImageRestoreResult = DrReport['images'];
 
 /** The recovery's environment overrides, beside the restored .env (which stays as backed up). */
 export const RECOVERY_ENV_FILE = '.env.recovery';
+
+/** pg_restore as every database step runs it: all or nothing, stopping at the first error. */
+const RESTORE_ARGS = ['--no-owner', '--no-privileges', '--single-transaction', '--exit-on-error'];
 
 /** Between two readiness probes of the database or the app: a probe is cheap, and the runbook's clock runs meanwhile. */
 const POLL_MS = 100;
@@ -61,6 +91,7 @@ export function createDrActivities(deps: ActivityDeps) {
   const { config, commands, secrets } = deps;
   const root = config.repository.root;
   const checker = createArtifactChecker(deps);
+  const scratch = createScratchRecovery(deps);
 
   async function targetPassword(target: Target): Promise<string | undefined> {
     const db = target.database;
@@ -69,6 +100,30 @@ export function createDrActivities(deps: ActivityDeps) {
 
   async function psql(target: Target, sql: string): Promise<string[][]> {
     return psqlRows(commands, target.database as DatabaseConfig, sql, await targetPassword(target));
+  }
+
+  /** A dump's stream into the target database, in one transaction. */
+  async function restoreInto(target: Target, stream: AsyncIterable<unknown>, onBytes: (n: number) => void): Promise<void> {
+    await pgRestoreFromStream(commands, target.database as DatabaseConfig, RESTORE_ARGS, stream, await targetPassword(target), onBytes);
+  }
+
+  /** Fails naming every table whose row count in the restored target differs from what it was restored from. */
+  async function checkRowCounts(target: Target, expected: Record<string, number>, from: string): Promise<void> {
+    const restored = await tableRowCounts(commands, target.database as DatabaseConfig, await targetPassword(target));
+    const differences = Object.entries(expected).filter(([t, n]) => restored[t] !== n).map(([t, n]) => `${t}: ${restored[t] ?? 'missing'} rows, ${from} ${n}`);
+    if (differences.length) throw fail('VerificationFailed', `restored database differs from the ${from}: ${differences.join('; ')}`);
+  }
+
+  /**
+   * The folders step 4 lays into the storage, in order, later ones winning: the mirror, then for a
+   * recovery to a moment the increments of that UTC day and after (what the runs since deleted or
+   * replaced), newest first so the version nearest the moment is the one left.
+   */
+  async function imageLayers(asOf: string | undefined): Promise<string[]> {
+    if (!asOf) return [layout.imagesCurrent];
+    const fromDay = incrementDay(backupIdFor(new Date(asOf)));
+    const days = (await readdir(join(root, layout.imagesIncrementsDir)).catch(() => [] as string[])).filter((d) => isIncrementDay(d) && d >= fromDay);
+    return [layout.imagesCurrent, ...days.sort().reverse().map(layout.imagesIncrementOfDay)];
   }
 
   /** Streams an artifact's plaintext (decrypting when needed) into a consumer, checking its sha256. */
@@ -83,16 +138,20 @@ export function createDrActivities(deps: ActivityDeps) {
   }
 
   /**
-   * The mirror into a storage directory in one pass, each live original hashed as it is written;
-   * then one syncfs, so what the step reports restored is on disk (a crash before it means a rerun,
+   * The mirror (then any increments laid over it) into a storage directory, each live original
+   * hashed as it is written; then one syncfs, so what the step reports restored is on disk (a crash before it means a rerun,
    * which checks what is in place). Returns the originals' hashes for the check.
    */
-  async function copyIntoDirectory(storageRoot: string, rows: LiveRow[], progress: MirrorCopyProgress): Promise<ReadonlyMap<string, string>> {
+  async function copyIntoDirectory(storageRoot: string, layers: string[], rows: LiveRow[], progress: MirrorCopyProgress): Promise<ReadonlyMap<string, string>> {
     const expected = new Map(rows.flatMap(([key, hash]): Array<[string, string]> => {
       const file = storageFile(storageRoot, key);
       return file ? [[file, hash]] : [];
     }));
-    const { hashes } = await copyMirror(join(root, layout.imagesCurrent), storageRoot, expected, { signal: cancellationSignal(), progress });
+    const hashes = new Map<string, string>();
+    for (const layer of layers) {
+      const copied = await copyMirror(join(root, layer), storageRoot, expected, { signal: cancellationSignal(), progress });
+      for (const [file, sha256] of copied.hashes) hashes.set(file, sha256);
+    }
     await commands.run('sync', ['--file-system', storageRoot]);
     return hashes;
   }
@@ -143,9 +202,25 @@ export function createDrActivities(deps: ActivityDeps) {
   }
 
   return {
-    /** The newest verified backup with a dump, or the one asked for by id or point in time. */
-    async drChooseBackup(input: { backupId?: string; pointInTime?: string }): Promise<ChosenBackup> {
+    /**
+     * The newest verified backup with a dump, or the one asked for by id or point in time; for
+     * `walTo`, the base backup a recovery to that moment starts from, with the config as it was then.
+     */
+    async drChooseBackup(input: { backupId?: string; pointInTime?: string; walTo?: string; scratchDir?: string }): Promise<ChosenBackup> {
       const catalog = await readCatalog(root);
+      if (input.walTo) {
+        const base = await scratch.chooseBaseBackup(input.walTo);
+        const until = input.walTo === 'latest' ? Infinity : Date.parse(input.walTo);
+        const configSource = catalog.manifests.filter((m) => m.parts.includes('config') && backupTime(m.backupId).getTime() <= until).pop() ?? latestGood(catalog, 'config');
+        const imageRun = catalog.manifests.filter((m) => m.images).pop();
+        return {
+          backupId: base.id,
+          takenAt: base.endedAt,
+          config: configSource?.config.map((c) => c.artifact) ?? [],
+          wal: { to: input.walTo, baseBackup: base.id, ...(input.scratchDir ? { scratchDir: input.scratchDir } : {}) },
+          ...(imageRun ? { imagesTakenAt: imageRun.startedAt } : {}),
+        };
+      }
       const withDump = catalog.manifests.filter((m) => m.database);
       let chosen: Manifest | undefined;
       if (input.backupId) chosen = withDump.find((m) => m.backupId === input.backupId);
@@ -219,21 +294,45 @@ export function createDrActivities(deps: ActivityDeps) {
     },
 
     /** Step 3: pg_restore the dump in one transaction, then compare row counts with the manifest. */
-    async drRestoreDatabase(input: { target: Target; backup: ChosenBackup }): Promise<string> {
-      const password = await targetPassword(input.target);
-      const db = input.target.database as DatabaseConfig;
+    async drRestoreDatabase(input: { target: Target; backup: DumpChoice }): Promise<string> {
       let bytes = 0;
       await withHeartbeat(
         (): HeartbeatProgress => ({ step: 'restoreDatabase', bytesDone: bytes, bytesTotal: input.backup.dump.plaintextBytes }),
-        () =>
-          withPlaintext(input.backup.dump, (stream) =>
-            pgRestoreFromStream(commands, db, ['--no-owner', '--no-privileges', '--single-transaction', '--exit-on-error'], stream, password, (n) => (bytes += n)),
-          ),
+        () => withPlaintext(input.backup.dump, (stream) => restoreInto(input.target, stream, (n) => (bytes += n))),
       );
-      const restored = await tableRowCounts(commands, db, password);
-      const differences = Object.entries(input.backup.tables).filter(([t, n]) => restored[t] !== n).map(([t, n]) => `${t}: ${restored[t] ?? 'missing'} rows, manifest ${n}`);
-      if (differences.length) throw fail('VerificationFailed', `restored database differs from the manifest: ${differences.join('; ')}`);
+      await checkRowCounts(input.target, input.backup.tables, 'manifest');
       return `${bytes} bytes restored; ${Object.keys(input.backup.tables).length} tables with the manifest's row counts`;
+    },
+
+    /**
+     * Step 3 for `backup.walTo`: the database recovered to that moment in a scratch cluster
+     * (activities/dr-wal-restore.ts), streamed into the target the way a dump is restored, row
+     * counts compared with the scratch's; the scratch cluster is gone when this returns or fails.
+     */
+    async drRecoverDatabase(input: { target: Target; wal: WalChoice }): Promise<DatabaseRecovery> {
+      const workflowId = currentWorkflowId() ?? 'recovery';
+      let phase = 'choose the base backup';
+      let bytes = 0;
+      return withHeartbeat(
+        (): HeartbeatProgress & { phase: string } => ({ step: 'restoreDatabase', phase, bytesDone: bytes }),
+        () =>
+          scratch.withRecovered(input.wal, workflowId, (p) => (phase = p), async (db) => {
+            phase = 'copy the recovered database into the target';
+            const tables = await tableRowCounts(commands, db.db, db.password);
+            const dump = await scratch.dump(db);
+            // pg_dump's failure first: a dump cut short makes pg_restore fail too, less clearly.
+            const [restored, dumped] = await Promise.allSettled([restoreInto(input.target, dump.stream, (n) => (bytes += n)), dump.finish()]);
+            if (dumped.status === 'rejected') throw dumped.reason;
+            if (restored.status === 'rejected') throw restored.reason;
+            await checkRowCounts(input.target, tables, 'recovered database');
+            const { recovered } = db;
+            return {
+              summary: `recovered to ${recovered.reachedAt ?? 'the base backup (no transaction replayed)'} (target ${input.wal.to}) from base backup ${recovered.baseBackup} and ${recovered.walSegments} WAL segment(s) in a scratch cluster; ${bytes} bytes restored; ${Object.keys(tables).length} tables with the recovered row counts`,
+              baseBackup: recovered.baseBackup,
+              ...(recovered.reachedAt ? { reachedAt: recovered.reachedAt } : {}),
+            };
+          }),
+      );
     },
 
     /**
@@ -242,7 +341,7 @@ export function createDrActivities(deps: ActivityDeps) {
      * row's original against images.file_hash and its thumbnail. A rerun after a worker restart
      * copies only what is not in place, and the check resumes from the last heartbeat.
      */
-    async drRestoreImages(input: { target: Target; workflowId?: string }): Promise<ImageRestoreResult> {
+    async drRestoreImages(input: { target: Target; workflowId?: string; asOf?: string }): Promise<ImageRestoreResult> {
       const t = input.target;
       const state = previousProgress<{ copied: boolean; index: number; missing: BoundedNames; corrupt: BoundedNames; rebuilt: BoundedNames }>() ?? {
         copied: false,
@@ -263,11 +362,12 @@ export function createDrActivities(deps: ActivityDeps) {
           // The size only where it is checked: an object's listing gives it, a file's hash is enough.
           rows = (await psql(t, `select storage_path, file_hash, thumbnail_path${bucket ? ', file_size_bytes' : ''} from images where deleted_at is null order by storage_path`)) as LiveRow[];
           let copied: ReadonlyMap<string, string> = new Map();
+          const layers = await imageLayers(input.asOf);
           if (!state.copied) {
             // rclone copy is itself resumable, and so is the directory copy: a rerun after a lost
             // worker copies only what is missing.
-            if (bucket) await bucket.restoreFrom(join(root, layout.imagesCurrent));
-            else copied = await copyIntoDirectory(t.storageRoot!, rows, copying);
+            if (bucket) for (const layer of layers) await bucket.restoreFrom(join(root, layer));
+            else copied = await copyIntoDirectory(t.storageRoot!, layers, rows, copying);
             await rm(join(root, listFile), { force: true });
             state.copied = true;
           }
@@ -306,6 +406,7 @@ export function createDrActivities(deps: ActivityDeps) {
             corruptCount: state.corrupt.count,
             thumbnailsRebuiltCount: state.rebuilt.count,
             ...(listed ? { listFile } : {}),
+            ...(input.asOf ? { increments: layers.slice(1) } : {}),
           };
         },
       );
@@ -335,9 +436,13 @@ export function createDrActivities(deps: ActivityDeps) {
       });
     },
 
-    /** Stops what the runbook started (abort, cancellation); each command runs even if one fails. */
-    async drStop(input: { target: Target }): Promise<string[]> {
+    /**
+     * Stops what the runbook started (abort, cancellation), and a scratch cluster a lost worker left
+     * behind (`wal`); each command runs even if one fails.
+     */
+    async drStop(input: { target: Target; wal?: WalChoice }): Promise<string[]> {
       const errors: string[] = [];
+      if (input.wal) await scratch.discard(input.wal, currentWorkflowId() ?? 'recovery').catch((err: Error) => errors.push(`scratch cluster: ${err.message}`));
       for (const argv of input.target.stop) {
         await runArgv(argv, input.target.appDir).catch((err: Error) => errors.push(`${argv.join(' ')}: ${err.message}`));
       }

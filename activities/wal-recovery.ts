@@ -3,7 +3,8 @@
 // plaintext and checked (so the server's restore_command is a plain copy that needs no key); the
 // recovery settings (core/wal-recovery-settings.ts); then the server is started with the server
 // binaries of the backup's version and watched until it promotes. Reports the exact point reached
-// (the last transaction replayed) and the RPO against the target.
+// (the last transaction replayed) and the RPO against the target. The DR runbook recovers the same
+// way into a scratch cluster it then dumps into its target (activities/dr-wal-restore.ts).
 import { access, appendFile, chmod, constants, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,6 +15,7 @@ import { sha256File } from './hash.js';
 import { psqlRows } from './psql.js';
 import { readBaseBackups, type BaseBackupRecord } from './base-backup.js';
 import { createWalStore } from './wal-segment-store.js';
+import type { DirectDatabase } from './wal-source.js';
 import { ensureDir } from '../repository/fs-durable.js';
 import { classifyGpgError, gpgBaseArgs } from '../repository/gpg.js';
 import { recoveryPoint, recoverySettings, restoreScript, type RecoveryTarget } from '../core/wal-recovery-settings.js';
@@ -85,7 +87,12 @@ async function serverBinDirFor(major: number, configured?: string): Promise<stri
 const asRoot = process.getuid?.() === 0;
 const asServerUser = (file: string, args: string[]): [string, string[]] => (asRoot ? ['runuser', ['-u', 'postgres', '--', file, ...args]] : [file, args]);
 
-export function createWalRecoveryActivities(deps: ActivityDeps) {
+/**
+ * The recovery itself, shared by the pointInTimeRecovery workflow's activity and the DR runbook's
+ * database step (activities/dr-wal-restore.ts): no heartbeat of its own, `onPhase` tells the
+ * caller's heartbeat where it is.
+ */
+export function createClusterRecovery(deps: ActivityDeps) {
   const { config, commands, secrets } = deps;
   const root = config.repository.root;
   const store = createWalStore(config, commands);
@@ -108,79 +115,117 @@ export function createWalRecoveryActivities(deps: ActivityDeps) {
     }
   }
 
-  async function connectAs(port: number) {
+  /** The recovered cluster as the source's user reaches it: it has the source's roles and passwords. */
+  async function connectAs(port: number): Promise<{ db: DirectDatabase; password?: string }> {
     const source = config.source.database;
     if (source.transport !== 'direct') throw fail('ConfigInvalid', 'pitr needs source.database.transport "direct"');
     const password = source.password ? await secrets.resolve(source.password, 'source.database.password') : undefined;
-    // The recovered cluster has the source's roles and passwords.
     return { db: { ...source, host: '127.0.0.1', port }, password };
   }
 
   return {
-    /** Restores the source's cluster as it was at `pointInTime` into `dataDir` and starts it (see the module comment). */
-    async walRecover(input: PitrInput): Promise<PitrResult> {
+    connectAs,
+
+    /** The base backup a recovery to `pointInTime` starts from (ConfigInvalid when none reaches it). */
+    async chooseBaseBackup(pointInTime: string): Promise<BaseBackupRecord> {
+      return chooseBaseBackup(await readBaseBackups(root), targetOf(pointInTime));
+    },
+
+    /**
+     * Restores the source's cluster as it was at `pointInTime` into `dataDir` and starts it (see the
+     * module comment). `baseBackup` names the one to start from (chosen earlier); default the newest
+     * that reaches the target.
+     */
+    async recover(input: PitrInput & { baseBackup?: string }, onPhase: (phase: string) => void): Promise<PitrResult> {
       const startedAt = new Date().toISOString();
       const target = targetOf(input.pointInTime);
-      const backup = chooseBaseBackup(await readBaseBackups(root), target);
+      const backups = await readBaseBackups(root);
+      const backup = input.baseBackup ? backups.find((b) => b.id === input.baseBackup) : chooseBaseBackup(backups, target);
+      if (!backup) throw fail('SourceMissing', `base backup ${input.baseBackup} is no longer in the repository`);
       if ((await readdir(input.dataDir).catch(() => [])).length) {
         throw fail('ConfigInvalid', `dataDir ${input.dataDir} is not empty: recover into a new or empty directory`);
       }
       const binDir = await serverBinDirFor(backup.pgMajor, input.serverBinDir);
-      let phase = 'unpack the base backup';
+      onPhase('unpack the base backup');
+      // Parents this creates are passable (not readable) by others: the server user must reach the directory.
+      await mkdir(dirname(input.dataDir), { recursive: true, mode: 0o711 });
+      await ensureDir(input.dataDir);
+      await unpack(backup, input.dataDir);
+      onPhase('stage the archived WAL');
+      const staged = await store.stage(join(input.dataDir, STAGED_WAL), backup.firstSegment);
+      const script = join(input.dataDir, RESTORE_SCRIPT);
+      await writeFile(script, restoreScript(join(input.dataDir, STAGED_WAL)), { mode: 0o755 });
+      await appendFile(join(input.dataDir, 'postgresql.auto.conf'), recoverySettings({ scriptPath: script, target }));
+      await writeFile(join(input.dataDir, 'recovery.signal'), '');
+      await rm(join(input.dataDir, 'standby.signal'), { force: true });
+      await chmod(input.dataDir, 0o700);
+      if (asRoot) await commands.run('chown', ['-R', 'postgres:postgres', input.dataDir]);
+
+      onPhase('replay WAL');
+      const pgCtl = join(binDir, 'pg_ctl');
+      const [file, args] = asServerUser(pgCtl, [
+        // -w: returns once the server accepts connections (consistent, or promoted) or has failed.
+        '-D', input.dataDir, '-l', join(input.dataDir, SERVER_LOG), '-w', '-t', String(START_WAIT_S),
+        // pg_ctl hands -o to a shell: only a number and fixed words here.
+        '-o', `-p ${input.port} -c listen_addresses=127.0.0.1 -c unix_socket_directories=''`,
+        'start',
+      ]);
+      await commands.run(file, args).catch(async (err: Error) => {
+        throw fail('VerificationFailed', `the recovering server did not start (${err.message}): ${await logTail(input.dataDir)}`);
+      });
+      const { db, password } = await connectAs(input.port);
+      for (;;) {
+        const [statusFile, statusArgs] = asServerUser(pgCtl, ['-D', input.dataDir, 'status']);
+        const running = await commands.run(statusFile, statusArgs).then(() => true, () => false);
+        if (!running) {
+          throw fail('VerificationFailed', `the recovering server stopped: ${await logTail(input.dataDir)}`);
+        }
+        const rows = await psqlRows(commands, db, 'select pg_is_in_recovery(), extract(epoch from pg_last_xact_replay_timestamp())', password).catch(() => undefined);
+        if (rows?.[0]?.[0] === 'f') {
+          const reached = rows[0][1] ? new Date(Number(rows[0][1]) * 1000).toISOString() : undefined;
+          await rm(join(input.dataDir, STAGED_WAL), { recursive: true, force: true });
+          await rm(script, { force: true });
+          return {
+            baseBackup: backup.id,
+            target: input.pointInTime,
+            ...recoveryPoint({ target, reachedAt: reached, startedAt }),
+            walSegments: staged.segments.length,
+            ...(staged.partial ? { partialSegment: staged.partial } : {}),
+            dataDir: input.dataDir,
+            port: input.port,
+          };
+        }
+        await new Promise((r) => setTimeout(r, POLL_MS));
+      }
+    },
+
+    /**
+     * Stops a recovered cluster whatever its state (immediate: its data is thrown away) and removes
+     * its data directory. Nothing there is no error: cleanup can run again after a lost worker.
+     */
+    async discard(dataDir: string): Promise<void> {
+      const major = Number((await readFile(join(dataDir, 'PG_VERSION'), 'utf8').catch(() => '')).trim());
+      if (major && (await access(join(dataDir, 'postmaster.pid')).then(() => true, () => false))) {
+        const binDir = await serverBinDirFor(major).catch(() => undefined);
+        if (binDir) {
+          const [file, args] = asServerUser(join(binDir, 'pg_ctl'), ['-D', dataDir, '-m', 'immediate', '-w', 'stop']);
+          await commands.run(file, args).catch(() => undefined); // not running after all: a stale pid file
+        }
+      }
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export function createWalRecoveryActivities(deps: ActivityDeps) {
+  const recovery = createClusterRecovery(deps);
+  return {
+    /** Restores the source's cluster as it was at `pointInTime` into `dataDir` and starts it (see the module comment). */
+    async walRecover(input: PitrInput): Promise<PitrResult> {
+      let phase = 'choose the base backup';
       return withHeartbeat(
         () => ({ step: 'pointInTimeRecovery', phase }),
-        async () => {
-          // Parents this creates are passable (not readable) by others: the server user must reach the directory.
-          await mkdir(dirname(input.dataDir), { recursive: true, mode: 0o711 });
-          await ensureDir(input.dataDir);
-          await unpack(backup, input.dataDir);
-          phase = 'stage the archived WAL';
-          const staged = await store.stage(join(input.dataDir, STAGED_WAL), backup.firstSegment);
-          const script = join(input.dataDir, RESTORE_SCRIPT);
-          await writeFile(script, restoreScript(join(input.dataDir, STAGED_WAL)), { mode: 0o755 });
-          await appendFile(join(input.dataDir, 'postgresql.auto.conf'), recoverySettings({ scriptPath: script, target }));
-          await writeFile(join(input.dataDir, 'recovery.signal'), '');
-          await rm(join(input.dataDir, 'standby.signal'), { force: true });
-          await chmod(input.dataDir, 0o700);
-          if (asRoot) await commands.run('chown', ['-R', 'postgres:postgres', input.dataDir]);
-
-          phase = 'replay WAL';
-          const pgCtl = join(binDir, 'pg_ctl');
-          const [file, args] = asServerUser(pgCtl, [
-            // -w: returns once the server accepts connections (consistent, or promoted) or has failed.
-            '-D', input.dataDir, '-l', join(input.dataDir, SERVER_LOG), '-w', '-t', String(START_WAIT_S),
-            // pg_ctl hands -o to a shell: only a number and fixed words here.
-            '-o', `-p ${input.port} -c listen_addresses=127.0.0.1 -c unix_socket_directories=''`,
-            'start',
-          ]);
-          await commands.run(file, args).catch(async (err: Error) => {
-            throw fail('VerificationFailed', `the recovering server did not start (${err.message}): ${await logTail(input.dataDir)}`);
-          });
-          const { db, password } = await connectAs(input.port);
-          for (;;) {
-            const [statusFile, statusArgs] = asServerUser(pgCtl, ['-D', input.dataDir, 'status']);
-            const running = await commands.run(statusFile, statusArgs).then(() => true, () => false);
-            if (!running) {
-              throw fail('VerificationFailed', `the recovering server stopped: ${await logTail(input.dataDir)}`);
-            }
-            const rows = await psqlRows(commands, db, 'select pg_is_in_recovery(), extract(epoch from pg_last_xact_replay_timestamp())', password).catch(() => undefined);
-            if (rows?.[0]?.[0] === 'f') {
-              const reached = rows[0][1] ? new Date(Number(rows[0][1]) * 1000).toISOString() : undefined;
-              await rm(join(input.dataDir, STAGED_WAL), { recursive: true, force: true });
-              await rm(script, { force: true });
-              return {
-                baseBackup: backup.id,
-                target: input.pointInTime,
-                ...recoveryPoint({ target, reachedAt: reached, startedAt }),
-                walSegments: staged.segments.length,
-                ...(staged.partial ? { partialSegment: staged.partial } : {}),
-                dataDir: input.dataDir,
-                port: input.port,
-              };
-            }
-            await new Promise((r) => setTimeout(r, POLL_MS));
-          }
-        },
+        () => recovery.recover(input, (p) => (phase = p)),
       );
     },
   };

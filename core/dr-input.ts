@@ -7,6 +7,7 @@ import { ENV_NAME, SECRET_NAME, URL_WITH_PASSWORD } from './env-file.js';
 import { absolutePath, databaseSchema, duration, s3Bucket, secretRef } from './schema-parts.js';
 
 const argv = z.array(z.string().min(1)).min(1);
+const isoTime = z.string().datetime({ offset: true });
 
 /** A directory a recovery fills: never the filesystem root. */
 const notRoot = absolutePath.refine((p) => p.replace(/\/+$/, '') !== '', 'must not be the filesystem root');
@@ -75,9 +76,34 @@ export const drInputSchema = z
         }
         if (t.storageRoot !== undefined && t.s3 !== undefined) ctx.addIssue({ code: 'custom', path: ['s3'], message: 'give either "storageRoot" or "s3", not both' });
       }, { when: (payload) => typeof payload.value === 'object' && payload.value !== null }),
+    /**
+     * Which data: by default the newest verified dump. `backupId` names a backup; `pointInTime`
+     * picks the newest dump taken at or before a time (the database as that dump had it, up to a
+     * day older). `walTo` recovers the database from the WAL archive to that very moment instead
+     * (a base backup plus the WAL up to it, replayed in a scratch cluster on the worker and copied
+     * into the target), and the images to the same moment; `scratchDir` is where that scratch
+     * cluster lives (default the worker's temporary directory; it needs room for the database).
+     */
     backup: z
-      .object({ backupId: z.string().regex(/^\d{8}_\d{6}$/).optional(), pointInTime: z.string().datetime({ offset: true }).optional() })
+      .object({
+        backupId: z.string().regex(/^\d{8}_\d{6}$/).optional(),
+        pointInTime: isoTime.optional(),
+        walTo: z
+          .string()
+          .refine((v) => v === 'latest' || isoTime.safeParse(v).success, 'must be "latest" or an ISO 8601 time with its offset, e.g. 2026-11-30T08:15:00Z')
+          .optional(),
+        scratchDir: absolutePath.optional(),
+      })
       .strict()
+      // Every clash named at once, each at the field that clashes.
+      .superRefine((b, ctx) => {
+        for (const other of ['backupId', 'pointInTime'] as const) {
+          if (b.walTo !== undefined && b[other] !== undefined) {
+            ctx.addIssue({ code: 'custom', path: ['walTo'], message: `give either "${other}" (a dump) or "walTo" (the WAL archive up to a moment), not both` });
+          }
+        }
+        if (b.scratchDir !== undefined && b.walTo === undefined) ctx.addIssue({ code: 'custom', path: ['scratchDir'], message: 'only a "walTo" recovery uses a scratch cluster: give "walTo" too, or drop "scratchDir"' });
+      })
       .default({}),
     budgets: z
       .object({

@@ -40,7 +40,12 @@ export interface DrProgress {
 
 export interface DrReport extends DrProgress {
   rto: { actualMs: number; targetMs: number; met: boolean; verdict: string };
-  rpo: { dataAgeMs?: number; targetMs: number; met: boolean; verdict: string };
+  /**
+   * A dump's restore: `dataAgeMs` is its age at recovery start. A recovery from the WAL archive
+   * (`pointInTime`): the data lost against the moment asked for, the larger of the database's and
+   * the images'.
+   */
+  rpo: { dataAgeMs?: number; targetMs: number; met: boolean; verdict: string; pointInTime?: PointInTimeRpo };
   checklist: ChecklistItem[];
   /**
    * Step 4's outcome. The lists hold the first names (core/bounded-names.ts), the counts the
@@ -57,7 +62,23 @@ export interface DrReport extends DrProgress {
     corruptCount?: number;
     thumbnailsRebuiltCount?: number;
     listFile?: string;
+    /** A recovery to a moment: the increment folders laid over the mirror, newest first (the oldest wins). */
+    increments?: string[];
   };
+}
+
+/** What a recovery from the WAL archive reached, beside the moment asked for. */
+export interface PointInTimeRpo {
+  /** "latest" or the ISO time asked for. */
+  target: string;
+  /** The commit time of the last transaction replayed. */
+  databaseReachedAt?: string;
+  /** The moment asked for (for "latest", the recovery's start) minus the point reached. */
+  databaseRpoMs?: number;
+  /** When the newest image backup started: the source's files of that moment are all in the backup. */
+  imagesAsOf?: string;
+  /** The same moment minus imagesAsOf; nothing when an image backup started after it. */
+  imagesRpoMs?: number;
 }
 
 export const STEP_TITLES: Record<DrStep, string> = {
@@ -160,6 +181,43 @@ export function rpoVerdict(dataTakenAt: string | undefined, recoveryStartedAt: s
   const dataAgeMs = Date.parse(recoveryStartedAt) - Date.parse(dataTakenAt);
   const met = dataAgeMs <= targetMs;
   return { dataAgeMs, targetMs, met, verdict: `RPO ${met ? 'met' : 'MISSED'}: restored data was ${formatDuration(dataAgeMs)} old at recovery start (target ${formatDuration(targetMs)})` };
+}
+
+/**
+ * The RPO of a recovery from the WAL archive, database and images each against the moment asked
+ * for (for "latest", the recovery's start: what the archive could not give back). Images are
+ * complete as of the newest image backup's start; one that started after the moment loses nothing.
+ */
+export function pointInTimeRpoVerdict(
+  opts: { target: string; databaseReachedAt?: string; imagesAsOf?: string; recoveryStartedAt: string },
+  targetMs: number,
+): DrReport['rpo'] {
+  const moment = Date.parse(opts.target === 'latest' ? opts.recoveryStartedAt : opts.target);
+  const lost = (at: string) => Math.max(0, moment - Date.parse(at));
+  const databaseRpoMs = opts.databaseReachedAt ? lost(opts.databaseReachedAt) : undefined;
+  const imagesRpoMs = opts.imagesAsOf ? lost(opts.imagesAsOf) : undefined;
+  const pointInTime: PointInTimeRpo = {
+    target: opts.target,
+    ...(opts.databaseReachedAt ? { databaseReachedAt: opts.databaseReachedAt, databaseRpoMs } : {}),
+    ...(opts.imagesAsOf ? { imagesAsOf: opts.imagesAsOf, imagesRpoMs } : {}),
+  };
+  const asked = opts.target === 'latest' ? 'the recovery start (target "latest")' : `the target ${opts.target}`;
+  if (databaseRpoMs === undefined) {
+    return { targetMs, met: false, verdict: `RPO unknown: the database was not recovered from the WAL archive to ${asked}`, pointInTime };
+  }
+  const images =
+    imagesRpoMs === undefined
+      ? 'no image backup: images unknown'
+      : `images as of the image backup started ${opts.imagesAsOf}, ${imagesRpoMs ? `${formatDuration(imagesRpoMs)} before it` : 'after it: none lost'}`;
+  const dataAgeMs = Math.max(databaseRpoMs, imagesRpoMs ?? 0);
+  const met = imagesRpoMs !== undefined && dataAgeMs <= targetMs;
+  return {
+    dataAgeMs,
+    targetMs,
+    met,
+    verdict: `RPO ${met ? 'met' : 'MISSED'}: database recovered to ${opts.databaseReachedAt}, ${formatDuration(databaseRpoMs)} before ${asked}; ${images} (target ${formatDuration(targetMs)})`,
+    pointInTime,
+  };
 }
 
 export function reportMarkdown(r: DrReport, workflowId: string): string {

@@ -6,6 +6,8 @@
 // a report (per-step time against budget, RTO and RPO verdicts, checklist), also written as JSON
 // and Markdown next to the backups. Each step's gating, retries, skips and abort are its state
 // machine's (core/dr-step-machine.ts): signals feed it events, and the step runs what it says.
+// With `backup.walTo` the database comes from the WAL archive, recovered to that moment, and the
+// images are laid back to the same moment; the report then gives both RPOs against it.
 import {
   ApplicationFailure,
   CancellationScope,
@@ -21,12 +23,12 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
-import type { ChosenBackup, ImageRestoreResult } from '../activities/dr.js';
+import type { ChosenBackup, DatabaseRecovery, ImageRestoreResult } from '../activities/dr.js';
 import { rootFailure } from '../core/alerts.js';
 import type { ChecklistItem } from '../core/checklist.js';
 import { checklistVerdicts } from '../core/checklist-verdicts.js';
 import { DR_STEPS, describeInputIssues, drInputSchema, type DrInput, type DrStep } from '../core/dr-input.js';
-import { drReport, progressOf, reportMarkdown, rpoVerdict, STEP_TITLES, type DrProgress, type DrReport } from '../core/dr-report.js';
+import { drReport, pointInTimeRpoVerdict, progressOf, reportMarkdown, rpoVerdict, STEP_TITLES, type DrProgress, type DrReport } from '../core/dr-report.js';
 import { isFinished, pendingStep, transition, waitingFor, type StepEvent, type StepMachine } from '../core/dr-step-machine.js';
 import { BACKUP_ID, BACKUP_KIND, BACKUP_OUTCOME, DR_OVER_BUDGET, DR_RPO_SECONDS, DR_RTO_SECONDS, DR_STEP } from '../core/search-attributes.js';
 import { drOverBudget, drSummary } from '../core/audit-summary.js';
@@ -131,6 +133,8 @@ export async function drRecovery(rawInput: DrInput): Promise<DrReport> {
   let backup: ChosenBackup | undefined;
   let images: ImageRestoreResult | undefined;
   let dbRestored: string | undefined;
+  /** Step 3's outcome when it recovered from the WAL archive (`backup.walTo`). */
+  let walRecovered: DatabaseRecovery | undefined;
   let verify: ChecklistItem[] = [];
   try {
     const chosen = await quick.drChooseBackup({ ...input.backup });
@@ -141,8 +145,14 @@ export async function drRecovery(rawInput: DrInput): Promise<DrReport> {
 
     await step('prepare', (a) => a.drPrepare({ target: input.target, config: chosen.config }));
     await step('startDatabase', (a) => a.drStartDatabase({ target: input.target, overwrite: input.overwrite }));
-    dbRestored = await step('restoreDatabase', (a) => a.drRestoreDatabase({ target: input.target, backup: chosen }));
-    images = await step('restoreImages', (a) => a.drRestoreImages({ target: input.target, workflowId: info.workflowId }));
+    // `walTo` only (inputs without it run the same commands as before): the database recovered to
+    // a moment in a scratch cluster, and the images laid back to that moment.
+    if ('wal' in chosen) {
+      walRecovered = await step('restoreDatabase', (a) => a.drRecoverDatabase({ target: input.target, wal: chosen.wal }));
+      dbRestored = walRecovered?.summary;
+    } else dbRestored = await step('restoreDatabase', (a) => a.drRestoreDatabase({ target: input.target, backup: chosen }));
+    const asOf = 'wal' in chosen && chosen.wal.to !== 'latest' ? { asOf: chosen.wal.to } : {};
+    images = await step('restoreImages', (a) => a.drRestoreImages({ target: input.target, workflowId: info.workflowId, ...asOf }));
     await step('startApp', (a) => a.drStartApp({ target: input.target }));
     verify = (await step('verify', (a) => a.drVerify({ target: input.target, importWaitMs: input.importWait }))) ?? [];
     recovery.outcome = 'succeeded';
@@ -150,7 +160,7 @@ export async function drRecovery(rawInput: DrInput): Promise<DrReport> {
     recovery.outcome = err instanceof Aborted || isCancellation(err) ? 'aborted' : 'failed';
     abortSteps();
     // Nothing half-started is left behind, even when the workflow itself is being cancelled.
-    await CancellationScope.nonCancellable(() => quick.drStop({ target: input.target }));
+    await CancellationScope.nonCancellable(() => quick.drStop({ target: input.target, ...(backup && 'wal' in backup ? { wal: backup.wal } : {}) }));
     if (!(err instanceof Aborted)) {
       await CancellationScope.nonCancellable(() => finish(false));
       throw err;
@@ -166,7 +176,11 @@ export async function drRecovery(rawInput: DrInput): Promise<DrReport> {
       ]),
       ...verify,
     ];
-    const report = drReport(progress(), checklist, rpoVerdict(backup?.takenAt, startedAt, input.budgets.rpo), images);
+    const rpo =
+      backup && 'wal' in backup
+        ? pointInTimeRpoVerdict({ target: backup.wal.to, databaseReachedAt: walRecovered?.reachedAt, imagesAsOf: backup.imagesTakenAt, recoveryStartedAt: startedAt }, input.budgets.rpo)
+        : rpoVerdict(backup?.takenAt, startedAt, input.budgets.rpo);
+    const report = drReport(progress(), checklist, rpo, images);
     upsertSearchAttributes([
       { key: BACKUP_OUTCOME, value: recovery.outcome },
       { key: DR_RTO_SECONDS, value: Math.round(report.elapsedMs / 1000) },

@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { describeInputIssues, drInputSchema } from '../../core/dr-input.js';
-import { progressOf, reportMarkdown, rpoVerdict, rtoVerdict, STEP_TITLES, type StepState } from '../../core/dr-report.js';
+import { pointInTimeRpoVerdict, progressOf, reportMarkdown, rpoVerdict, rtoVerdict, STEP_TITLES, type StepState } from '../../core/dr-report.js';
 import { CHECKLIST_ITEMS, checklistPassed } from '../../core/checklist.js';
 import { backupSummary, drOverBudget, drSummary } from '../../core/audit-summary.js';
 import type { DrReport } from '../../core/dr-report.js';
@@ -81,7 +81,7 @@ test('a refused recovery input is described field by field without echoing a val
       environment: { DB_PASSWORD: secret, LISTEN_ADDR: `x\n${secret}` },
       startApp: [secret, ''],
     },
-    backup: { backupId: secret, pointInTime: secret },
+    backup: { backupId: secret, pointInTime: secret, walTo: secret, scratchDir: secret },
     budgets: { verify: secret, rto: -1 },
     timeoutFactor: secret,
     approval: secret,
@@ -94,7 +94,7 @@ test('a refused recovery input is described field by field without echoing a val
   for (const field of [
     'target.appDir', 'target.appUrl', 'target.database.port', 'target.database.password', 'target.admin.password',
     'target.environment.DB_PASSWORD', 'target.environment.LISTEN_ADDR', 'target.startApp.1', 'backup.backupId',
-    'backup.pointInTime', 'budgets.verify', 'budgets.rto', 'timeoutFactor', 'approval',
+    'backup.pointInTime', 'backup.walTo', 'backup.scratchDir', 'budgets.verify', 'budgets.rto', 'timeoutFactor', 'approval',
   ]) {
     assert.ok(lines.some((l) => l.startsWith(`${field}: `)), `${field} in\n${text}`);
   }
@@ -137,4 +137,50 @@ test('a backup summary names kind, id, source, size and warnings; an unchanged c
   } as unknown as Parameters<typeof backupSummary>[0];
   assert.equal(backupSummary(result), 'full backup 20261129_030000 of promptbox: succeeded, 1234 bytes in 2 artifact(s), verified, 1m5s; 1 warning(s)');
   assert.equal(backupSummary({ ...result, kind: 'config', outcome: 'unchanged' }), 'config backup 20261129_030000 of promptbox: unchanged, nothing written');
+});
+
+const target = { appDir: '/srv/pb', storageRoot: '/srv/pb/storage', database: { transport: 'docker', container: 'promptbox-db-1', user: 'promptbox', database: 'promptbox' }, admin: { username: 'admin', password: { file: '/etc/pb/admin' } } };
+
+test('a recovery from the WAL archive takes walTo "latest" or a time with its offset, and refuses a dump choice beside it naming both fields', () => {
+  for (const walTo of ['latest', '2026-11-30T08:15:00Z', '2026-11-30T09:15:00.250+01:00']) {
+    assert.deepEqual(drInputSchema.parse({ target, backup: { walTo, scratchDir: '/var/tmp' } }).backup, { walTo, scratchDir: '/var/tmp' });
+  }
+  const issues = (backup: unknown) => {
+    const parsed = drInputSchema.safeParse({ target, backup });
+    return parsed.success ? [] : describeInputIssues(parsed.error);
+  };
+  for (const walTo of ['yesterday', '2026-11-30T08:15:00', 'LATEST', '']) {
+    assert.deepEqual(issues({ walTo }), ['backup.walTo: must be "latest" or an ISO 8601 time with its offset, e.g. 2026-11-30T08:15:00Z'], walTo);
+  }
+  assert.deepEqual(issues({ walTo: 'latest', pointInTime: '2026-11-30T08:15:00Z', backupId: '20261130_030000' }), [
+    'backup.walTo: give either "backupId" (a dump) or "walTo" (the WAL archive up to a moment), not both',
+    'backup.walTo: give either "pointInTime" (a dump) or "walTo" (the WAL archive up to a moment), not both',
+  ]);
+  assert.deepEqual(issues({ pointInTime: '2026-11-30T08:15:00Z', scratchDir: '/var/tmp' }), ['backup.scratchDir: only a "walTo" recovery uses a scratch cluster: give "walTo" too, or drop "scratchDir"']);
+  assert.deepEqual(issues({ pointInTime: '2026-11-30T08:15:00Z' }), [], 'pointInTime alone still picks a dump');
+});
+
+test('the RPO of a recovery to a moment: the database and the images each against the moment asked for, or the recovery start for "latest"', () => {
+  const t = '2026-11-30T12:00:00.000Z';
+  const exact = pointInTimeRpoVerdict({ target: t, databaseReachedAt: '2026-11-30T11:59:59.500Z', imagesAsOf: '2026-11-30T12:05:00.000Z', recoveryStartedAt: '2026-11-30T13:00:00Z' }, 60_000);
+  assert.deepEqual(exact.pointInTime, { target: t, databaseReachedAt: '2026-11-30T11:59:59.500Z', databaseRpoMs: 500, imagesAsOf: '2026-11-30T12:05:00.000Z', imagesRpoMs: 0 });
+  assert.equal(exact.met, true);
+  assert.equal(exact.dataAgeMs, 500);
+  assert.equal(exact.verdict, `RPO met: database recovered to 2026-11-30T11:59:59.500Z, 500ms before the target ${t}; images as of the image backup started 2026-11-30T12:05:00.000Z, after it: none lost (target 1m)`);
+
+  const staleImages = pointInTimeRpoVerdict({ target: t, databaseReachedAt: '2026-11-30T11:59:59.500Z', imagesAsOf: '2026-11-30T11:50:00.000Z', recoveryStartedAt: '2026-11-30T13:00:00Z' }, 60_000);
+  assert.equal(staleImages.met, false, 'images 10 minutes behind miss a 1-minute target');
+  assert.equal(staleImages.dataAgeMs, 600_000);
+  assert.match(staleImages.verdict, /^RPO MISSED: .*images as of the image backup started 2026-11-30T11:50:00.000Z, 10m before it/);
+
+  const latest = pointInTimeRpoVerdict({ target: 'latest', databaseReachedAt: '2026-11-30T12:59:30.000Z', imagesAsOf: '2026-11-30T12:50:00.000Z', recoveryStartedAt: '2026-11-30T13:00:00.000Z' }, 3_600_000);
+  assert.deepEqual([latest.pointInTime?.databaseRpoMs, latest.pointInTime?.imagesRpoMs, latest.met], [30_000, 600_000, true]);
+  assert.match(latest.verdict, /before the recovery start \(target "latest"\)/);
+
+  const noImages = pointInTimeRpoVerdict({ target: t, databaseReachedAt: t, recoveryStartedAt: t }, 60_000);
+  assert.equal(noImages.met, false, 'without an image backup the images are unknown');
+  assert.match(noImages.verdict, /no image backup: images unknown/);
+  const notRecovered = pointInTimeRpoVerdict({ target: t, imagesAsOf: t, recoveryStartedAt: t }, 60_000);
+  assert.deepEqual([notRecovered.met, notRecovered.dataAgeMs], [false, undefined]);
+  assert.match(notRecovered.verdict, /^RPO unknown: the database was not recovered from the WAL archive/);
 });

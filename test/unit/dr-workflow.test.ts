@@ -23,7 +23,7 @@ import { WORKFLOWS_PATH } from '../../worker/workflow-bundle.js';
 
 type DrActivities = Pick<
   Activities,
-  'drChooseBackup' | 'drCheckTarget' | 'drPrepare' | 'drStartDatabase' | 'drRestoreDatabase' | 'drRestoreImages' | 'drStartApp' | 'drVerify' | 'drStop' | 'drWriteReport'
+  'drChooseBackup' | 'drCheckTarget' | 'drPrepare' | 'drStartDatabase' | 'drRestoreDatabase' | 'drRecoverDatabase' | 'drRestoreImages' | 'drStartApp' | 'drVerify' | 'drStop' | 'drWriteReport'
 >;
 
 /** What the workflow logged (a refused signal is only logged: signals cannot answer). */
@@ -74,6 +74,7 @@ function stubActivities(overrides: Partial<DrActivities>) {
     drPrepare: async () => 'restored .env, docker-compose.yml',
     drStartDatabase: async () => 'accepting connections after 1 probe(s); the database is empty',
     drRestoreDatabase: async () => '4096 bytes restored; 3 tables with the manifest\'s row counts',
+    drRecoverDatabase: async () => ({ summary: 'recovered in a scratch cluster', baseBackup: '20261129_020000' }),
     drRestoreImages: async () => IMAGES_INTACT,
     drStartApp: async () => 'healthy after 1 probe(s)',
     drVerify: async () => VERIFIED,
@@ -291,4 +292,44 @@ test('cancelling the recovery while it waits stops what was started and ends it 
   assert.ok(run.error.cause instanceof CancelledFailure, String(run.error.cause));
   assert.equal(run.calls.filter((c) => c === 'drStop').length, 1);
   assert.deepEqual(run.reports, []);
+});
+
+test('a walTo recovery recovers the database in a scratch cluster instead of restoring a dump, lays the images back to that moment, and an abort discards the scratch cluster', async (t) => {
+  const walTo = '2026-11-29T12:00:00.000Z';
+  const seen: Record<string, unknown> = {};
+  const wal = { to: walTo, baseBackup: '20261129_020000' };
+  const activities: Partial<DrActivities> = {
+    drChooseBackup: async (input) => {
+      seen.choose = input;
+      return { backupId: wal.baseBackup, takenAt: '2026-11-29T02:05:00.000Z', config: [], wal, imagesTakenAt: '2026-11-29T11:50:00.000Z' };
+    },
+    drRecoverDatabase: async (input) => {
+      seen.recover = input.wal;
+      return { summary: 'recovered to 2026-11-29T11:59:58.000Z in a scratch cluster', baseBackup: wal.baseBackup, reachedAt: '2026-11-29T11:59:58.000Z' };
+    },
+    drRestoreImages: async (input) => {
+      seen.imagesAsOf = input.asOf;
+      return IMAGES_INTACT;
+    },
+  };
+  const run = await recover(t.name, { input: { backup: { walTo } }, activities });
+  assert.ifError(run.error);
+  assert.equal(run.report?.outcome, 'succeeded');
+  assert.ok(!run.calls.includes('drRestoreDatabase'), 'no dump restored');
+  assert.deepEqual([seen.choose, seen.recover, seen.imagesAsOf], [{ walTo }, wal, walTo]);
+  assert.equal(run.report!.backupId, wal.baseBackup);
+  assert.deepEqual(run.report!.rpo.pointInTime, { target: walTo, databaseReachedAt: '2026-11-29T11:59:58.000Z', databaseRpoMs: 2_000, imagesAsOf: '2026-11-29T11:50:00.000Z', imagesRpoMs: 600_000 });
+  assert.equal(run.report!.rpo.dataAgeMs, 600_000, 'the larger of the two');
+
+  const stopped: unknown[] = [];
+  const aborted = await recover(`${t.name} aborted`, { input: { backup: { walTo } }, activities: { ...activities, drRecoverDatabase: hangs, drStop: async (input) => {
+    stopped.push(input.wal);
+    return [];
+  } } }, async (handle) => {
+    await until(handle, (p) => byStep(p).restoreDatabase?.status === 'running');
+    await handle.signal(abortSignal, { reason: 'wrong moment' });
+  });
+  assert.equal(aborted.report?.outcome, 'aborted');
+  assert.deepEqual(stopped, [wal], 'the cleanup names the scratch cluster to discard');
+  assert.match(aborted.report!.rpo.verdict, /^RPO unknown: the database was not recovered from the WAL archive/);
 });
