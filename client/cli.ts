@@ -20,7 +20,8 @@ import { waitWithProgress } from './progress.js';
 import { readRestoreTestHistory, type RestoreTestResult } from '../repository/restore-tests.js';
 import { startCodecServer } from './codec-server.js';
 import { applySchedules, controlSchedule, listSchedules, type ApplyResult } from './schedules.js';
-import { gatherHealthFacts } from '../activities/health.js';
+import { collectPitrStatus, formatPitrStatus } from './pitr-status.js';
+import { gatherLocalHealthFacts } from '../activities/health.js';
 import { evaluateHealth, healthExitCode } from '../core/health.js';
 import { backupIdFor, layout } from '../repository/layout.js';
 import { applyRetention, type RetentionReport } from '../workflows/retention.js';
@@ -37,6 +38,7 @@ commands:
              complete? One line; exit 0 ok, 1 warning, 2 critical. Works without Temporal.
   retention  apply GFS retention now (--dry-run: list what would go and why the rest stays)
   schedules  apply | list | pause KIND | unpause KIND | trigger KIND | delete KIND
+  pitr       status: the WAL archiver running?, the archive's lag, the newest base backup
   dr         start --input FILE [--id ID] [--no-wait] | status ID [--watch] | approve ID |
              retry ID STEP | skip ID STEP --reason TEXT | abort ID --reason TEXT
              the six-step disaster-recovery runbook (see docs/disaster-recovery.md)
@@ -87,7 +89,8 @@ async function untilInterrupted(): Promise<void> {
 
 function formatApply(r: ApplyResult): string {
   const line = (what: string, ids: string[]) => (ids.length ? [`${what}: ${ids.join(', ')}`] : []);
-  return [...line('created', r.created), ...line('updated', r.updated), ...line('unchanged', r.unchanged), ...line('deleted', r.deleted)].join('\n');
+  const archiver = r.archiver ? [`wal archiver ${r.archiver.workflowId}: ${r.archiver.action}`] : [];
+  return [...line('created', r.created), ...line('updated', r.updated), ...line('unchanged', r.unchanged), ...line('deleted', r.deleted), ...archiver].join('\n');
 }
 
 function formatRetention(r: RetentionReport): string {
@@ -209,7 +212,7 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'health': {
       const config = requireConfig(values);
-      const report = evaluateHealth(await gatherHealthFacts(config), config.health);
+      const report = evaluateHealth(await gatherLocalHealthFacts(config), config.health);
       if (values.json) say(JSON.stringify(report, null, 2));
       else {
         say(report.summary);
@@ -246,6 +249,18 @@ async function main(argv: string[]): Promise<number> {
           note(`schedules: expected apply, list, or pause|unpause|trigger|delete KIND\n\n${USAGE}`);
           return EXIT_USAGE;
         }
+        return EXIT_OK;
+      });
+    }
+    case 'pitr': {
+      const config = requireConfig(values);
+      if (positionals[1] !== 'status') {
+        note(`pitr: expected status\n\n${USAGE}`);
+        return EXIT_USAGE;
+      }
+      return withClient(config, async (client) => {
+        const s = await collectPitrStatus(client, config);
+        say(values.json ? JSON.stringify(s, null, 2) : formatPitrStatus(s));
         return EXIT_OK;
       });
     }

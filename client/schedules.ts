@@ -1,12 +1,14 @@
 // Temporal Schedules from the config, applied idempotently: each desired schedule is created,
 // updated in place when its definition changed (a fingerprint in the action's memo says so), or
 // left alone; schedules of this source that the config no longer names are deleted. Pausing is
-// the operator's: applying never unpauses.
+// the operator's: applying never unpauses. With pitr.enabled it also takes weekly base backups and
+// keeps the walArchiver workflow running, once (client/wal-archiver-control.ts).
 import { createHash } from 'node:crypto';
 import { ScheduleNotFoundError, ScheduleOverlapPolicy, type Client, type ScheduleOptions } from '@temporalio/client';
 import type { Config } from '../config/schema.js';
 import { BACKUP_KIND, BACKUP_SOURCE } from '../core/search-attributes.js';
-import { applyRetention, configSnapshot, databaseBackup, healthCheck, imageBackup, restoreTest } from '../workflows/index.js';
+import { applyRetention, baseBackup, configSnapshot, databaseBackup, healthCheck, imageBackup, restoreTest } from '../workflows/index.js';
+import { applyArchiver, type ArchiverApply } from './wal-archiver-control.js';
 
 /** A workflow with the arguments a schedule starts it with, checked against its signature. */
 const starts = <W extends (...args: never[]) => Promise<unknown>>(workflow: W, args: Parameters<W>) => ({ workflow, args });
@@ -20,8 +22,12 @@ export const SCHEDULE_KINDS = {
   integrity: { ...starts(restoreTest, [{ kind: 'integrity' }]), what: 'weekly integrity check of every retained backup' },
   partialRestore: { ...starts(restoreTest, [{ kind: 'partial' }]), what: 'monthly partial restore (database and images alternating)' },
   fullRestore: { ...starts(restoreTest, [{ kind: 'full' }]), what: 'quarterly full restore into a fresh sandbox' },
+  baseBackup: { ...starts(baseBackup, []), what: 'physical base backup for point-in-time recovery (pg_basebackup, verified)' },
 };
 export type ScheduleKind = keyof typeof SCHEDULE_KINDS;
+
+/** Kinds that exist only with pitr.enabled: without it, applying deletes them like any schedule the config drops. */
+const PITR_KINDS: ReadonlySet<ScheduleKind> = new Set(['baseBackup']);
 
 const FINGERPRINT = 'promptboxBackupScheduleFingerprint';
 
@@ -38,7 +44,7 @@ export function desiredSchedules(config: Config): ScheduleOptions[] {
   const s = config.schedules;
   return (Object.keys(SCHEDULE_KINDS) as ScheduleKind[]).flatMap((kind) => {
     const entry = s[kind];
-    if (!entry) return [];
+    if (!entry || (PITR_KINDS.has(kind) && !config.pitr.enabled)) return [];
     const { workflow, what, args } = SCHEDULE_KINDS[kind];
     const id = scheduleId(config, kind);
     // The workflow by name in the fingerprint: schedules applied before keep theirs when unchanged.
@@ -70,6 +76,8 @@ export interface ApplyResult {
   updated: string[];
   unchanged: string[];
   deleted: string[];
+  /** The walArchiver workflow, when pitr.enabled or when one was running without it. */
+  archiver?: ArchiverApply;
 }
 
 async function existingIds(client: Client, prefix: string): Promise<string[]> {
@@ -107,7 +115,8 @@ export async function applySchedules(client: Client, config: Config): Promise<Ap
     await client.schedule.getHandle(id).delete();
     result.deleted.push(id);
   }
-  return result;
+  const archiver = await applyArchiver(client, config);
+  return archiver ? { ...result, archiver } : result;
 }
 
 export interface ScheduleRow {

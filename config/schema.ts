@@ -75,6 +75,8 @@ export const schedulesSchema = z
     partialRestore: scheduleEntry('0 4 1 * *'),
     // Quarterly, and only when restoreTests.full says where the sandbox is.
     fullRestore: z.union([z.null(), z.object({ cron: cron.default('0 5 1 1,4,7,10 *') }).strict()]).default(null),
+    // Weekly, and only with pitr.enabled: the starting point of point-in-time recovery.
+    baseBackup: scheduleEntry('0 2 * * 0'),
   })
   .strict()
   .prefault({});

@@ -3,6 +3,7 @@
 // critical, as monitoring systems expect.
 import type { HealthConfig } from '../config/schema.js';
 import { BACKUP_RUN_KINDS, type RunRecord } from './run-journal.js';
+import type { ArchiveLag } from './wal-lag.js';
 
 export type HealthStatus = 'ok' | 'warning' | 'critical';
 
@@ -20,6 +21,16 @@ export interface HealthFacts {
   freeBytes: number;
   mirror?: { files: number; bytes: number };
   source?: { files: number; bytes: number };
+  /** With pitr.enabled: the WAL archive's lag and whether its archiver runs. */
+  archive?: ArchiveHealthFacts;
+}
+
+export interface ArchiveHealthFacts {
+  /** `lagMs` is null once it crossed Temporal as JSON when it was infinite ("never received"). */
+  lag: ArchiveLag;
+  maxLagMs: number;
+  /** Unknown where Temporal was not asked (the CLI's `health` works without it). */
+  archiver?: { workflowId: string; running: boolean };
 }
 
 export interface HealthCheck {
@@ -48,6 +59,33 @@ function median(values: number[]): number {
 
 const hours = (ms: number) => `${(ms / 3_600_000).toFixed(1)} h`;
 const kib = (n: number) => `${(n / 1024).toFixed(1)} KiB`;
+const seconds = (ms: number) => `${Math.round(ms / 1000)} s`;
+
+/** The archive's checks: its lag is the database's RPO while the archiver runs, so past the limit is critical. */
+function archiveChecks(a: ArchiveHealthFacts): HealthCheck[] {
+  const { lag, maxLagMs } = a;
+  const behind = lag.behindBytes === undefined ? 'the source did not say how much WAL the archive lacks' : `${kib(lag.behindBytes)} of WAL not yet archived`;
+  const checks: HealthCheck[] = [
+    {
+      name: 'WAL archive lag',
+      status: lag.verdict === 'ok' ? 'ok' : 'critical',
+      detail:
+        lag.verdict === 'never received'
+          ? `no WAL has reached the archive yet (limit ${seconds(maxLagMs)})`
+          : lag.lagMs === 0
+            ? 'the archive holds all WAL the source wrote'
+            : `${seconds(lag.lagMs)} behind (limit ${seconds(maxLagMs)}), ${behind}`,
+    },
+  ];
+  if (a.archiver) {
+    checks.push({
+      name: 'WAL archiver',
+      status: a.archiver.running ? 'ok' : 'critical',
+      detail: `workflow ${a.archiver.workflowId} ${a.archiver.running ? 'is running' : 'is not running: `schedules apply` starts it'}`,
+    });
+  }
+  return checks;
+}
 
 export function evaluateHealth(facts: HealthFacts, t: HealthConfig): HealthReport {
   const checks: HealthCheck[] = [];
@@ -122,6 +160,7 @@ export function evaluateHealth(facts: HealthFacts, t: HealthConfig): HealthRepor
       detail: `mirror ${facts.mirror.files} files / ${facts.mirror.bytes} bytes, source ${facts.source.files} files / ${facts.source.bytes} bytes`,
     });
   }
+  if (facts.archive) checks.push(...archiveChecks(facts.archive));
   const status = checks.reduce<HealthStatus>((worst, c) => (RANK[c.status] > RANK[worst] ? c.status : worst), 'ok');
   const bad = checks.filter((c) => c.status !== 'ok');
   const summary = `${status.toUpperCase()}: ${bad.length ? bad.map((c) => `${c.name}: ${c.detail}`).join('; ') : `${checks.length} checks passed`}`;

@@ -22,6 +22,7 @@ export const METRICS = {
   drLastRto: { name: 'promptbox_dr_last_rto_seconds', help: 'Measured recovery time of the last disaster-recovery drill', unit: 's', valueType: 'float', labels: [] },
   drLastRtoTarget: { name: 'promptbox_dr_last_rto_target_seconds', help: 'RTO target of the last disaster-recovery drill', unit: 's', valueType: 'float', labels: [] },
   drLastTime: { name: 'promptbox_dr_last_timestamp_seconds', help: 'Unix time the last disaster-recovery drill started', unit: 's', valueType: 'int', labels: [] },
+  walArchiveLag: { name: 'promptbox_wal_archive_lag_seconds', help: 'Seconds of WAL the archive may lack (0: it holds all the source wrote), at the last refresh; with pitr.enabled', unit: 's', valueType: 'float', labels: [] },
 } as const satisfies Record<string, MetricDefinition>;
 
 export type MetricKey = keyof typeof METRICS;

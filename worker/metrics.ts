@@ -2,6 +2,8 @@
 // target for the SDK's worker metrics and ours. The values come from the repository (manifests,
 // restore-test results, DR reports: repository/history.ts), re-read on a timer and right after
 // each run that changes them, so a scrape never waits on disk and never sees a half-written record.
+// With pitr.enabled, the WAL archive's lag too, on the timer only: it asks the source, which may be
+// slow to answer, and no activity should wait on that.
 import { Runtime, type ActivityInterceptorsFactory } from '@temporalio/worker';
 import type { MetricGauge } from '@temporalio/common';
 import type { Logger } from 'pino';
@@ -9,6 +11,9 @@ import type { Config } from '../config/schema.js';
 import { METRICS, metricSamples, type MetricFacts, type MetricKey } from '../core/metrics.js';
 import { readRepositoryHistory } from '../repository/history.js';
 import type { InvalidRecord } from '../repository/json-records.js';
+import { createActivityDeps } from '../activities/deps.js';
+import type { SecretStore } from '../activities/secrets.js';
+import { gatherArchiveLag } from '../activities/health.js';
 
 /** Activities after which a gauge changes: a manifest committed or pruned, a test or drill recorded. */
 const REFRESH_AFTER = new Set(['commitBackup', 'deleteBackups', 'recordRestoreTest', 'drWriteReport']);
@@ -26,8 +31,24 @@ export interface WorkerMetrics {
   stop(): void;
 }
 
+/**
+ * Sets the lag gauge; leaves it unset while no WAL has reached the archive (the health check says
+ * so). The worker's secret store: the source's password it resolves is then scrubbed from the log.
+ */
+function archiveLagRefresher(config: Config, logger: Logger, secrets: SecretStore, gauge: MetricGauge): () => Promise<void> {
+  const deps = createActivityDeps(config, logger, secrets);
+  return async () => {
+    try {
+      const { lag } = await gatherArchiveLag(deps);
+      if (lag.verdict !== 'never received') gauge.set(lag.lagMs / 1000);
+    } catch (err) {
+      logger.warn({ err }, 'metrics: could not read the WAL archive\'s lag');
+    }
+  };
+}
+
 /** Needs the Runtime installed with the Prometheus exporter (installSdkRuntime with `metrics`). */
-export async function startWorkerMetrics(config: Config & { metrics: NonNullable<Config['metrics']> }, logger: Logger): Promise<WorkerMetrics> {
+export async function startWorkerMetrics(config: Config & { metrics: NonNullable<Config['metrics']> }, logger: Logger, secrets: SecretStore): Promise<WorkerMetrics> {
   const meter = Runtime.instance().metricMeter;
   const gauges = Object.fromEntries(
     Object.entries(METRICS).map(([key, m]) => [key, meter.createGauge(m.name, m.valueType, m.unit, m.help)]),
@@ -42,9 +63,11 @@ export async function startWorkerMetrics(config: Config & { metrics: NonNullable
       logger.warn({ err }, 'metrics: could not read the repository');
     }
   };
-  const timer = setInterval(() => void refresh(), config.metrics.refreshInterval);
+  const refreshLag = config.pitr.enabled ? archiveLagRefresher(config, logger, secrets, gauges.walArchiveLag) : async () => undefined;
+  const timer = setInterval(() => void refresh().then(refreshLag), config.metrics.refreshInterval);
   timer.unref();
   await refresh();
+  void refreshLag();
   return {
     refresh,
     interceptor: (ctx) => ({

@@ -22,7 +22,7 @@ export async function startWorker(config: Config): Promise<RunningWorker> {
   const logger = createLogger({ level: config.logging.level, file: config.logging.file, secrets });
   installSdkRuntime(logger, config.metrics);
   const connection = await NativeConnection.connect({ address: config.temporal.address });
-  const metrics = config.metrics ? await startWorkerMetrics({ ...config, metrics: config.metrics }, logger) : undefined;
+  const metrics = config.metrics ? await startWorkerMetrics({ ...config, metrics: config.metrics }, logger, secrets) : undefined;
   const worker = await createBackupWorker({ config, logger, secrets, connection, ...(metrics ? { metrics } : {}) });
   const stopListening = stopOnSignals(worker, logger);
   return {
