@@ -15,6 +15,7 @@ import { createDrActivities } from './dr.js';
 import { createRestoreTestActivities } from './restore-test.js';
 import { createOffsiteActivities } from './offsite.js';
 import { createRepositoryLockActivities } from './repository-lock.js';
+import { createLockHolderActivities } from './lock-holder.js';
 import { createWalPrerequisiteActivities } from './wal-prerequisites.js';
 import { createWalArchiverActivities } from './wal-archiver.js';
 import { createBaseBackupActivities } from './base-backup.js';
@@ -39,6 +40,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createRestoreTestActivities(deps),
     ...createOffsiteActivities(deps),
     ...createRepositoryLockActivities(deps),
+    ...createLockHolderActivities(deps),
     ...createWalPrerequisiteActivities(deps),
     ...createWalArchiverActivities(deps),
     ...createBaseBackupActivities(deps),

@@ -1,7 +1,9 @@
 // The incremental image backup of a directory source (a bucket: activities/s3-sync.ts), as the backup doc does it: rsync mirrors the originals into
-// images/current with --delete, and every file that run replaces or deletes is moved into
-// images/incremental/<yyyymmdd> instead of being lost (--backup --backup-dir). The step ends
-// with what it wrote flushed to disk: the manifest that follows vouches for the mirror.
+// images/current with --delete, and every file that run replaces or deletes is moved aside
+// (--backup --backup-dir) into the run's pending folder, then settled into
+// images/incremental/<yyyymmdd> (activities/image-increments.ts: several runs a day never
+// overwrite what an earlier one kept). The step ends with what it wrote flushed to disk: the
+// manifest that follows vouches for the mirror.
 import { readdir } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import { join } from 'node:path';
@@ -15,6 +17,7 @@ import { sha256File } from './hash.js';
 import { hasAnyFile } from './dir-tally.js';
 import { withHeartbeat } from './heartbeat.js';
 import { FILE_PARALLELISM, inPool } from './pool.js';
+import { settlePendingIncrements } from './image-increments.js';
 import { syncImagesFromBucket } from './s3-sync.js';
 import type { HeartbeatProgress } from '../core/progress.js';
 
@@ -42,12 +45,12 @@ export function parseRsyncStats(text: string): Record<string, number> {
   return stats;
 }
 
-export function rsyncArgs(source: string, mirror: string, increment: string, excludes: string[], tempDir: string): string[] {
+export function rsyncArgs(source: string, mirror: string, backupDir: string, excludes: string[], tempDir: string): string[] {
   return [
     '--archive',
     '--delete',
     '--backup',
-    `--backup-dir=${increment}`,
+    `--backup-dir=${backupDir}`,
     // Half-copied files live in the run's staging area, never in the mirror: a killed rsync's
     // leftovers are not mistaken for originals (nor moved into the increment by --delete).
     `--temp-dir=${tempDir}`,
@@ -92,8 +95,12 @@ export function createRsyncActivities(deps: ActivityDeps) {
       if (refusal) throw fail('SourceMissing', refusal);
       await ensureDir(mirror);
       await ensureDir(join(root, layout.imagesIncrementsDir));
-      // rsync creates a missing --backup-dir with the umask's mode (0755), not the repository's.
       await ensureDir(increment);
+      // What a run that died before settling left goes first, so nothing can overwrite it.
+      await settlePendingIncrements(root);
+      const pending = join(root, layout.imagesIncrementPending(input.backupId));
+      // rsync creates a missing --backup-dir with the umask's mode (0755), not the repository's.
+      await ensureDir(pending);
       const tempDir = join(root, layout.stagedRsyncTemp(input.backupId));
       await ensureDir(tempDir);
 
@@ -106,7 +113,7 @@ export function createRsyncActivities(deps: ActivityDeps) {
       await withHeartbeat(
         (): HeartbeatProgress & { itemsSeen: number; hashed: number } => ({ step: 'images', filesDone: copied.length, itemsSeen: seen, hashed }),
         async () => {
-          const { child, finish } = commands.spawn('rsync', rsyncArgs(source, mirror, increment, config.source.storage.excludes, tempDir), {
+          const { child, finish } = commands.spawn('rsync', rsyncArgs(source, mirror, pending, config.source.storage.excludes, tempDir), {
             okExitCodes: [24], // "some files vanished before they could be transferred": the app deleted them meanwhile
           });
           for await (const line of createInterface({ input: child.stdout! })) {
@@ -122,6 +129,7 @@ export function createRsyncActivities(deps: ActivityDeps) {
             }
           }
           await finish();
+          await settlePendingIncrements(root);
           await commands.run('sync', flushArgs(mirror, increment));
           // Originals are content-addressed: a copied file must hash to its own name.
           await inPool(copied, FILE_PARALLELISM, async (rel) => {

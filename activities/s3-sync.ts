@@ -19,6 +19,7 @@ import { ensureDir } from '../repository/fs-durable.js';
 import { sha256File } from './hash.js';
 import { hasAnyFile, tally } from './dir-tally.js';
 import { withHeartbeat } from './heartbeat.js';
+import { settlePendingIncrements } from './image-increments.js';
 import { endOrphanedCopier, readInFlight, setAsideUnfinished, settleSetAside, writeInFlight } from './interrupted-copy.js';
 import { FILE_PARALLELISM, feedPool, inPool } from './pool.js';
 import type { SecretStore } from './secrets.js';
@@ -110,6 +111,11 @@ export async function syncImagesFromBucket(deps: ActivityDeps, s3: S3Source, bac
   await ensureDir(mirror);
   await ensureDir(join(root, layout.imagesIncrementsDir));
   await ensureDir(increment);
+  // As for a directory (activities/rsync.ts): moved aside into the run's pending folder, settled
+  // into the day's increment without overwriting anything; a dead run's leftovers first.
+  await settlePendingIncrements(root);
+  const pending = join(root, layout.imagesIncrementPending(backupId));
+  await ensureDir(pending);
   await ensureDir(join(root, layout.staging(backupId)));
   const logFile = join(root, layout.stagedBucketSyncLog(backupId));
   const inFlightFile = join(root, layout.bucketSyncInFlight);
@@ -164,7 +170,7 @@ export async function syncImagesFromBucket(deps: ActivityDeps, s3: S3Source, bac
       const sinceMs = previous?.sinceMs ?? Date.now() - CLOCK_GRANULARITY_MS;
       // Recorded before rclone writes anything, and again with its pid once it runs.
       await writeInFlight(inFlightFile, { sinceMs, logFile });
-      const { child, finish } = commands.spawn('rclone', rcloneSyncArgs(s3, mirror, increment, config.source.storage.excludes, logFile), { env, exactEnv: true });
+      const { child, finish } = commands.spawn('rclone', rcloneSyncArgs(s3, mirror, pending, config.source.storage.excludes, logFile), { env, exactEnv: true });
       await writeInFlight(inFlightFile, { sinceMs, logFile, pid: child.pid });
       let reading: Promise<unknown> = Promise.resolve();
       const readMore = () => (reading = reading.then(async () => (logOffset = await readLog(logFile, logOffset, onLine))));
@@ -176,8 +182,9 @@ export async function syncImagesFromBucket(deps: ActivityDeps, s3: S3Source, bac
       }
       await reading.catch(() => undefined);
       await readMore();
-      await settleSetAside(mirror, aside, increment);
-      await tightenModes(mirror, copied, increment);
+      await settleSetAside(mirror, aside, pending);
+      await tightenModes(mirror, copied, pending);
+      await settlePendingIncrements(root);
       await commands.run('sync', ['--file-system', mirror, increment]);
       await rm(inFlightFile, { force: true });
       await hashing.drained();

@@ -3,6 +3,7 @@
 // config object can be logged, sent to a workflow or shown in an error without leaking.
 import { z } from 'zod';
 import { absolutePath, databaseSchema, duration, s3Bucket, secretRef, type SecretRef } from '../core/schema-parts.js';
+import { resolveImageSchedule } from './image-schedule.js';
 
 export { databaseSchema, secretRef, type SecretRef };
 
@@ -67,7 +68,8 @@ export const schedulesSchema = z
     /** Runs missed while the server was down are started if they are at most this late. */
     catchupWindow: duration.default(3_600_000),
     database: scheduleEntry('0 3 * * *'),
-    images: scheduleEntry('30 3 * * *'),
+    // No default here: it depends on pitr.enabled (config/image-schedule.ts, applied below).
+    images: z.union([z.null(), z.object({ cron: cron.optional() }).strict()]).optional(),
     config: scheduleEntry('0 * * * *'),
     retention: scheduleEntry('0 5 * * *'),
     health: scheduleEntry('15 * * * *'),
@@ -301,7 +303,8 @@ export const configSchema = z
       .strict()
       .prefault({}),
   })
-  .strict();
+  .strict()
+  .transform(resolveImageSchedule);
 
 export type Config = z.infer<typeof configSchema>;
 export type ConfigInput = z.input<typeof configSchema>;

@@ -13,7 +13,7 @@ export interface BackupResult {
   backupId: string;
   kind: BackupKind;
   parts: BackupPart[];
-  /** `unchanged`: a config snapshot run found nothing new and wrote nothing. */
+  /** `unchanged`: a config snapshot or image increment run found nothing new and wrote no manifest. */
   outcome: 'succeeded' | 'unchanged';
   source: string;
   repository: string;

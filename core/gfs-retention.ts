@@ -15,6 +15,7 @@
 // records them, or that is dated after `now` (clock skew, a restored repository, tampering), would
 // otherwise take a period's slot, or pass for the newest dump, and push real dumps out. Such a
 // backup is ignored: neither counted nor deleted, and reported for an operator to look at.
+import { incrementDay, isIncrementDay } from '../repository/layout.js';
 import { dayOf, isoWeekOf, monthOf, periodLabel, type Period } from './periods.js';
 
 export interface RetentionCandidate {
@@ -108,8 +109,8 @@ export function selectRetention(
   };
 }
 
-/** Increment folders (`yyyymmdd`, UTC dates) older than the limit. */
+/** Increment folders (`yyyymmdd`, UTC dates, and that day's run version folders) older than the limit. */
 export function selectExpiredIncrements(days: string[], now: Date, maxAgeDays: number): string[] {
   const cutoff = new Date(now.getTime() - maxAgeDays * DAY_MS).toISOString().slice(0, 10).replaceAll('-', '');
-  return days.filter((d) => /^\d{8}$/.test(d) && d < cutoff).sort();
+  return days.filter((d) => isIncrementDay(d) && incrementDay(d) < cutoff).sort();
 }

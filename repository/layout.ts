@@ -27,9 +27,20 @@ export function incrementDay(backupId: string): string {
   return backupId.slice(0, 8);
 }
 
-/** An increment folder's name, as retention and capacity read them back. */
+/**
+ * An increment folder's name, as retention, recovery and capacity read them back: a day
+ * (`yyyymmdd`), or a run's version folder (`yyyymmdd_HHMMSS`, a backup id) holding what that run
+ * replaced again after an earlier run of the same day had moved another version of it aside.
+ * Sorted by name, a day comes before its version folders, which are in time order.
+ */
 export function isIncrementDay(name: string): boolean {
-  return /^\d{8}$/.test(name);
+  return /^\d{8}(_\d{6})?$/.test(name);
+}
+
+/** The pending folder (`.pending-<backup id>`) an image run moves into; undefined for any other name. */
+export function pendingIncrementOf(name: string): string | undefined {
+  const m = /^\.pending-(\d{8}_\d{6})$/.exec(name);
+  return m?.[1];
 }
 
 /**
@@ -53,6 +64,10 @@ export const layout = {
   imagesIncrement: (backupId: string) => `images/incremental/${incrementDay(backupId)}`,
   /** An increment folder by its day, as listed in `imagesIncrementsDir`. */
   imagesIncrementOfDay: (day: string) => `images/incremental/${day}`,
+  /** Where one run's rsync or rclone moves what it replaces or deletes, until settled (activities/image-increments.ts). */
+  imagesIncrementPending: (backupId: string) => `images/incremental/.pending-${backupId}`,
+  /** A run's version folder: what it replaced that the day's increment already held in another version. */
+  imagesIncrementVersion: (backupId: string) => `images/incremental/${backupId}`,
   configDir: 'config',
   configSnapshot: (fileName: string, backupId: string, encrypted: boolean) =>
     `config/${fileName}.${backupId}${encrypted ? '.gpg' : ''}`,

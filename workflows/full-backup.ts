@@ -6,7 +6,8 @@
 // is recorded in runs/ and alerts.
 //
 // fullBackup takes all three parts; the scheduled kinds databaseBackup, imageBackup and
-// configSnapshot take one each (a config snapshot with nothing changed is a no-op).
+// configSnapshot take one each (a config snapshot or an image increment with nothing changed is
+// a no-op).
 import { ApplicationFailure, CancellationScope, isCancellation, log, patched, proxyActivities, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
 import type { BackupPlan } from '../activities/plan.js';
@@ -21,6 +22,7 @@ import { BACKUP_ID, BACKUP_KIND, BACKUP_OUTCOME, BACKUP_SOURCE } from '../core/s
 import type { PlainStaged } from '../core/staged.js';
 import { afterCommit } from './backup-post-commit.js';
 import { bookkeeping, PLAN_OPTIONS, stepOptions } from './options.js';
+import { lockPurpose, withLockAfterImageRuns } from './lock-wait.js';
 import { withRepositoryLock } from './repository-lock.js';
 import { recordFailure, recordSuccess, recordSummary } from './run-outcome.js';
 import { trackRunProgress, type RunProgressTracker } from './run-progress.js';
@@ -65,7 +67,20 @@ async function backupRun(parts: BackupPart[], input: BackupInput): Promise<Backu
   // One writer per repository: a concurrent run fails here, before it touches anything.
   // (Runs recorded before the lock existed replay without it.)
   const steps = () => backupSteps(run, progress);
-  return patched('repository-lock') ? withRepositoryLock(`${kind} backup`, steps) : steps();
+  if (!patched('repository-lock')) return steps();
+  // An image increment holding the lock is waited for (workflows/lock-wait.ts); runs recorded
+  // before that was so were refused at once.
+  if (!patched('wait-for-image-run')) return withRepositoryLock(lockPurpose(kind), steps);
+  return withLockAfterImageRuns(lockPurpose(kind), (waited) => backupSteps(waited ? afterWaiting(run) : run, progress));
+}
+
+/** A run that waited for the lock is dated when it took it: its backup id and start move there. */
+function afterWaiting(run: BackupRun): BackupRun {
+  const now = new Date();
+  const backupId = backupIdFor(now);
+  upsertSearchAttributes([{ key: BACKUP_ID, value: backupId }]);
+  log.info('took the repository lock after an image run released it', { backupId, startedAs: run.backupId });
+  return { ...run, backupId, startedAt: now };
 }
 
 async function backupSteps(run: BackupRun, progress: RunProgressTracker): Promise<BackupResult> {
@@ -98,6 +113,13 @@ async function backupSteps(run: BackupRun, progress: RunProgressTracker): Promis
           })
         : await syncImages();
     const committedParts = imagesFailure === undefined ? parts : parts.filter((p) => p !== 'images');
+    if (kind === 'images' && images && images.transferred === 0 && images.movedToIncrement === 0 && patched('unchanged-image-run')) {
+      // Image increments run every few minutes: one that found nothing to copy or move aside
+      // leaves the mirror as the last verified run left it, and writes no manifest (which would
+      // only grow the catalog that every health check, retention and report reads).
+      await recordSuccess(kind, 'unchanged', backupId);
+      return summarised(run, { outcome: 'unchanged', config: [], timings: progress.done, images });
+    }
     const config = parts.includes('config')
       ? await timed('snapshot config', () =>
           step('snapshotConfig', s.configSnapshot, 'snapshot changed config files')({ backupId, encrypted: plan.encrypted }),
