@@ -3,7 +3,8 @@
 // and RESULTS.md. Missed targets are printed as MISSED; the exit code says only whether it ran.
 //
 //   npm run bench -- [--images 2000] [--mb 1000] [--rows 50000] [--large-mb 5000] [--large-factor 10]
-//                    [--scale 10000,50000] [--reps 2] [--steps 200] [--out bench] [--dir /var/tmp] [--smoke]
+//                    [--scale 10000,50000] [--reps 2] [--steps 200] [--wal-rate 100] [--wal-seconds 300]
+//                    [--out bench] [--dir /var/tmp] [--smoke]
 import { mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -24,9 +25,10 @@ import { activityOverhead } from './scenarios/overhead.js';
 import { resticComparison } from './scenarios/restic.js';
 import { s3ImageScenarios } from './scenarios/s3-images.js';
 import { measureScale, scalingRows, type ScalePoint } from './scenarios/scaling.js';
+import { walLagRow } from './scenarios/wal-lag.js';
 
 // A tiny run that exercises every scenario in a few minutes; the test suite runs it.
-const SMOKE = { images: '20', mb: '2', rows: '500', 'large-mb': '4', 'large-factor': '2', scale: '100,300', reps: '1', steps: '20' };
+const SMOKE = { images: '20', mb: '2', rows: '500', 'large-mb': '4', 'large-factor': '2', scale: '100,300', reps: '1', steps: '20', 'wal-rate': '20', 'wal-seconds': '15' };
 
 const { values } = parseArgs({
   options: {
@@ -38,6 +40,8 @@ const { values } = parseArgs({
     scale: { type: 'string', default: '10000,50000' },
     reps: { type: 'string', default: '2' },
     steps: { type: 'string', default: '200' },
+    'wal-rate': { type: 'string', default: '100' },
+    'wal-seconds': { type: 'string', default: '300' },
     out: { type: 'string', default: fileURLToPath(new URL('.', import.meta.url)) },
     dir: { type: 'string', default: '/var/tmp' },
     smoke: { type: 'boolean', default: false },
@@ -123,6 +127,8 @@ try {
     });
   }
   rows.push(...scalingRows(points[0] as ScalePoint, points[1] as ScalePoint));
+  progress('WAL archive lag under a steady write load vs pg_receivewal alone');
+  rows.push(await walLagRow(s, { rate: num('wal-rate'), seconds: num('wal-seconds') }));
   progress('activity overhead: dev server, production-shaped server, the Go SDK');
   rows.push(...(await activityOverhead(s, num('steps'))));
 } finally {
@@ -130,7 +136,7 @@ try {
   await rm(s.dir, { recursive: true, force: true });
 }
 
-const options = Object.fromEntries(['images', 'mb', 'rows', 'large-mb', 'large-factor', 'scale', 'reps', 'steps'].map((k) => [k, opts[k as keyof typeof opts]]));
+const options = Object.fromEntries(['images', 'mb', 'rows', 'large-mb', 'large-factor', 'scale', 'reps', 'steps', 'wal-rate', 'wal-seconds'].map((k) => [k, opts[k as keyof typeof opts]]));
 await writeResults(String(opts.out), { date: new Date().toISOString(), code, options, machine, rows });
 process.stdout.write(`${formatTable(rows)}\n`);
 const missed = rows.filter((r) => r.met === false).length;

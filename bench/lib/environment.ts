@@ -129,7 +129,7 @@ export interface WorkerProcess {
 }
 
 /** `promptbox-backup worker --config FILE`, as deployed; resolves once it polls its task queue. */
-export async function startWorkerProcess(source: Source): Promise<WorkerProcess> {
+export async function startWorkerProcess(source: Pick<Source, 'name' | 'configFile'>): Promise<WorkerProcess> {
   const child: ResultPromise = execa(join(ROOT, 'promptbox-backup'), ['worker', '--config', source.configFile], {
     cwd: ROOT,
     stdin: 'ignore',

@@ -26,6 +26,7 @@ const SCENARIOS: Array<[RegExp, number]> = [
   [/^worker peak RSS/, 1],
   [/^incremental image backup at \d+ and \d+ files/, 1],
   [/^integrity check at \d+ and \d+ files/, 1],
+  [/^WAL archive lag under a steady write load/, 1],
   [/^overhead of one activity in a workflow, dev server \(/, 1],
   [/^overhead of one activity in a workflow, dev server, history\.transferProcessorMaxPollRPS raised/, 1],
   [/^overhead of one activity in a workflow, production-shaped server \([^)]*\) \(\d+ no-op/, 1],
