@@ -14,8 +14,8 @@ export interface MetricDefinition {
 }
 
 export const METRICS = {
-  lastGoodBackupAge: { name: 'promptbox_last_good_backup_age_seconds', help: 'Seconds since the newest verified backup of each kind finished, at the last refresh', unit: 's', valueType: 'float', labels: ['kind'] },
-  lastGoodBackupTime: { name: 'promptbox_last_good_backup_timestamp_seconds', help: 'Unix time the newest verified backup of each kind finished (alert on time() minus this)', unit: 's', valueType: 'int', labels: ['kind'] },
+  lastGoodBackupAge: { name: 'promptbox_last_good_backup_age_seconds', help: 'Seconds since the newest verified backup of each kind finished, or a later run found it still equal to the source, at the last refresh', unit: 's', valueType: 'float', labels: ['kind'] },
+  lastGoodBackupTime: { name: 'promptbox_last_good_backup_timestamp_seconds', help: 'Unix time the newest verified backup of each kind finished, or a later run found it still equal to the source (alert on time() minus this)', unit: 's', valueType: 'int', labels: ['kind'] },
   backupBytes: { name: 'promptbox_backup_bytes', help: 'Bytes of the newest verified backup of each kind: database dump, image mirror, config snapshots', unit: 'By', valueType: 'int', labels: ['kind'] },
   restoreTestResult: { name: 'promptbox_restore_test_last_result', help: 'Result of the last restore test of each level: 1 passed, 0 failed', unit: '', valueType: 'int', labels: ['level'] },
   restoreTestTime: { name: 'promptbox_restore_test_last_timestamp_seconds', help: 'Unix time the last restore test of each level finished', unit: 's', valueType: 'int', labels: ['level'] },
@@ -49,6 +49,11 @@ export interface MetricFacts {
   now: string;
   /** Good backups, oldest first (the catalog's order). */
   manifests: Manifest[];
+  /**
+   * When the latest run of a kind found nothing changed (runs/<kind>.json, outcome `unchanged`):
+   * it wrote no manifest, yet it proved the newest backup of that kind still equal to the source.
+   */
+  unchangedRuns: Array<{ kind: string; finishedAt: string }>;
   restoreTests: RestoreTestRecord[];
   drReports: DrRecord[];
 }
@@ -74,8 +79,12 @@ export function metricSamples(facts: MetricFacts): MetricSample[] {
     const m = newestBy(facts.manifests.filter((x) => partBytes(x, part) !== undefined), (x) => x.finishedAt);
     if (!m) continue;
     const labels = { kind: part };
-    samples.push({ metric: 'lastGoodBackupAge', value: Math.max(0, (Date.parse(facts.now) - Date.parse(m.finishedAt)) / 1000), labels });
-    samples.push({ metric: 'lastGoodBackupTime', value: unixSeconds(m.finishedAt), labels });
+    // Image increments every ten minutes and hourly config snapshots mostly find nothing new: the
+    // backup they confirmed is as fresh as that run, or a quiet week would look like a failing one.
+    const confirmed = newestBy(facts.unchangedRuns.filter((r) => r.kind === part && r.finishedAt > m.finishedAt), (r) => r.finishedAt);
+    const goodAt = confirmed?.finishedAt ?? m.finishedAt;
+    samples.push({ metric: 'lastGoodBackupAge', value: Math.max(0, (Date.parse(facts.now) - Date.parse(goodAt)) / 1000), labels });
+    samples.push({ metric: 'lastGoodBackupTime', value: unixSeconds(goodAt), labels });
     samples.push({ metric: 'backupBytes', value: partBytes(m, part) as number, labels });
   }
   const levels = [...new Set(facts.restoreTests.map((r) => r.kind))].sort();

@@ -10,18 +10,20 @@ import type { Logger } from 'pino';
 import type { Config } from '../config/schema.js';
 import { METRICS, metricSamples, type MetricFacts, type MetricKey } from '../core/metrics.js';
 import { readRepositoryHistory } from '../repository/history.js';
+import { readRunJournal } from '../repository/run-journal.js';
 import type { InvalidRecord } from '../repository/json-records.js';
 import { createActivityDeps } from '../activities/deps.js';
 import type { SecretStore } from '../activities/secrets.js';
 import { gatherArchiveLag } from '../activities/health.js';
 
-/** Activities after which a gauge changes: a manifest committed or pruned, a test or drill recorded. */
-const REFRESH_AFTER = new Set(['commitBackup', 'deleteBackups', 'recordRestoreTest', 'drWriteReport']);
+/** Activities after which a gauge changes: a manifest committed or pruned, a run (maybe unchanged), a test or drill recorded. */
+const REFRESH_AFTER = new Set(['commitBackup', 'deleteBackups', 'recordRun', 'recordRestoreTest', 'drWriteReport']);
 
 /** The gauges' facts, and the records left out of them because they do not parse. */
 export async function gatherMetricFacts(root: string, now = new Date()): Promise<{ facts: MetricFacts; invalid: InvalidRecord[] }> {
-  const { manifests, restoreTests, drReports, invalid } = await readRepositoryHistory(root);
-  return { facts: { now: now.toISOString(), manifests, restoreTests, drReports }, invalid };
+  const [{ manifests, restoreTests, drReports, invalid }, runs] = await Promise.all([readRepositoryHistory(root), readRunJournal(root)]);
+  const unchangedRuns = runs.records.map((r) => r.record).filter((r) => r.outcome === 'unchanged');
+  return { facts: { now: now.toISOString(), manifests, unchangedRuns, restoreTests, drReports }, invalid: [...invalid, ...runs.invalid] };
 }
 
 export interface WorkerMetrics {

@@ -38,6 +38,7 @@ test('gauges report each kind\'s newest backup, its age and size, the last test 
   const samples = metricSamples({
     now: '2026-11-29T04:02:00.000Z',
     manifests: [older, dbOnly],
+    unchangedRuns: [],
     restoreTests: [
       { kind: 'integrity', passed: true, startedAt: '2026-11-20T04:00:00Z', finishedAt: '2026-11-20T04:10:00Z' },
       { kind: 'integrity', passed: false, startedAt: '2026-11-27T04:00:00Z', finishedAt: '2026-11-27T04:10:00Z' },
@@ -63,7 +64,27 @@ test('gauges report each kind\'s newest backup, its age and size, the last test 
 });
 
 test('with nothing recorded yet, no gauge claims a value', () => {
-  assert.deepEqual(metricSamples({ now: '2026-11-29T04:02:00.000Z', manifests: [], restoreTests: [], drReports: [] }), []);
+  assert.deepEqual(metricSamples({ now: '2026-11-29T04:02:00.000Z', manifests: [], unchangedRuns: [{ kind: 'images', finishedAt: '2026-11-29T04:00:00Z' }], restoreTests: [], drReports: [] }), []);
+});
+
+test('an image or config run that found nothing changed keeps its kind fresh; one older than the newest backup, or of another kind, does not', () => {
+  const full = sampleManifest('20261128_030000', { finishedAt: '2026-11-28T03:05:00.000Z' });
+  full.config = [{ name: '.env', source: '/app/.env', changed: true, artifact: { ...sampleArtifact, kind: 'config', bytes: 40 } }];
+  const samples = metricSamples({
+    now: '2026-11-29T04:02:00.000Z',
+    manifests: [full],
+    unchangedRuns: [
+      { kind: 'images', finishedAt: '2026-11-29T03:55:00.000Z' },
+      { kind: 'config', finishedAt: '2026-11-27T00:00:00.000Z' },
+    ],
+    restoreTests: [],
+    drReports: [],
+  });
+  assert.equal(value(samples, 'lastGoodBackupAge', { kind: 'images' }), 7 * 60, 'the unchanged image run ten minutes ago vouches for the mirror');
+  assert.equal(value(samples, 'lastGoodBackupTime', { kind: 'images' }), Date.parse('2026-11-29T03:55:00Z') / 1000);
+  assert.equal(value(samples, 'backupBytes', { kind: 'images' }), 30, 'the size is still the backup\'s');
+  assert.equal(value(samples, 'lastGoodBackupTime', { kind: 'config' }), Date.parse('2026-11-28T03:05:00Z') / 1000, 'an older unchanged run says nothing newer');
+  assert.equal(value(samples, 'lastGoodBackupTime', { kind: 'database' }), Date.parse('2026-11-28T03:05:00Z') / 1000, 'a dump is never vouched for by an image run');
 });
 
 test('the operations guide documents every metric the worker exports', () => {
