@@ -4,6 +4,7 @@
 // dated in the future) are reported as warnings.
 import { log, patched, proxyActivities, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import { withRepositoryLock } from './repository-lock.js';
+import { withLockAfterImageRuns } from './lock-wait.js';
 import type { Activities } from '../activities/index.js';
 import { selectExpiredIncrements, selectRetention, type RetentionDecision, type RetentionPolicy } from '../core/gfs-retention.js';
 import type { RetentionInventory } from '../activities/retention.js';
@@ -39,7 +40,10 @@ export async function applyRetention(input: RetentionInput = {}): Promise<Retent
   upsertSearchAttributes([{ key: BACKUP_KIND, value: 'retention' }]);
   // After a backup, the parent already holds the repository lock; a dry run deletes nothing.
   const needsLock = !workflowInfo().parent && !input.dryRun && patched('repository-lock');
-  return needsLock ? withRepositoryLock('retention', () => retention(input)) : retention(input);
+  if (!needsLock) return retention(input);
+  // The daily run would otherwise be refused whenever an image increment (every ten minutes with
+  // pitr.enabled) holds the lock; runs recorded before waiting existed were refused at once.
+  return patched('retention-waits-for-image-run') ? withLockAfterImageRuns('retention', () => retention(input)) : withRepositoryLock('retention', () => retention(input));
 }
 
 async function retention(input: RetentionInput): Promise<RetentionReport> {

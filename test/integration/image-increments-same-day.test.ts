@@ -202,6 +202,27 @@ test('a database backup started while an image increment holds the lock waits fo
   assert.deepEqual(await runJournal(root).catch(() => undefined), undefined, 'no image run recorded');
 });
 
+test('the daily retention run started while an image increment holds the lock waits for it instead of being refused', async () => {
+  const fixture = await makeFixture(services, 3);
+  const setup = await makeConfig(services, fixture, 'retention waits for images', { encrypted: false });
+  assertSucceeded(await runBackup(services, setup, 'databaseBackup'));
+  const holder = await holdLock(setup, 'images backup');
+  const worker = await testWorker(services, setup);
+  const outcome = await worker.runUntil(async () => {
+    const handle = await services.client.workflow.start('applyRetention', {
+      taskQueue: setup.config.temporal.taskQueue,
+      workflowId: `${setup.config.temporal.taskQueue}-retention`,
+      args: [{}],
+      workflowExecutionTimeout: '5 minutes',
+    });
+    await pause(3000);
+    assert.equal((await handle.describe()).status.name, 'RUNNING', 'still waiting for the image run, not refused');
+    await holder.release();
+    return handle.result();
+  });
+  assert.ok(outcome, 'retention ran once the image run let go of the lock');
+});
+
 test('with pitr.enabled the images schedule runs every ten minutes off the full hour, never two at once; a cron the user gives is kept', async () => {
   const fixture = await makeFixture(services, 1);
   const setup = await makeConfig(services, fixture, 'frequent images schedule', { encrypted: false });
