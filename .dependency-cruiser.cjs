@@ -15,7 +15,7 @@ module.exports = {
       name: 'no-cycles',
       comment: 'An import cycle makes load order matter and hides which module owns what (type-only imports load nothing).',
       severity: 'error',
-      from: { path: '^(activities|client|config|core|repository|worker|workflows|fixtures)/' },
+      from: { path: '^(activities|client|config|core|repository|worker|workflows|fixtures|local)/' },
       to: { circular: true, viaOnly: { dependencyTypesNot: ['type-only'] } },
     },
     {
@@ -77,6 +77,13 @@ module.exports = {
       severity: 'error',
       from: { path: PRODUCT, pathNot: '^client/demo\\.ts$' },
       to: { path: '^(test|bench|fixtures)/' },
+    },
+    {
+      name: 'product-not-local-services',
+      comment: 'local/ starts servers on this machine (Temporal dev and production-shaped servers, PostgreSQL clusters, the S3 server) for the demo, the tests and the benchmarks; the product reaches Temporal, PostgreSQL and S3 through its config only.',
+      severity: 'error',
+      from: { path: PRODUCT, pathNot: '^client/demo\\.ts$' },
+      to: { path: '^local/' },
     },
     {
       name: 'demo-only-the-data-generator',

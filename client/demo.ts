@@ -10,9 +10,9 @@ import { randomBytes } from 'node:crypto';
 import type { Config } from '../config/schema.js';
 import { parseConfig } from '../config/load.js';
 import { createPromptBox } from '../fixtures/promptbox.js';
-import { freePort, isPortFree } from './local/ports.js';
-import { startPostgresCluster } from './local/postgres-cluster.js';
-import { startDevServer } from './local/temporal-dev-server.js';
+import { freePort, isPortFree } from '../local/ports.js';
+import { startPostgresCluster } from '../local/postgres-cluster.js';
+import { startDevServer } from '../local/temporal-dev-server.js';
 
 export interface DemoEnvironment {
   home: string;

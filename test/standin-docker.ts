@@ -4,7 +4,7 @@
 // output (or pg_restore's input) down to a given rate, a fault from outside that makes "during the dump" last seconds.
 import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { DEFAULT_POSTGRES_MAJOR, postgresBinDir } from '../client/local/postgres-cluster.js';
+import { DEFAULT_POSTGRES_MAJOR, postgresBinDir } from '../local/postgres-cluster.js';
 
 export interface StandInDocker {
   binDir: string;

@@ -9,9 +9,9 @@ import { Client, Connection } from '@temporalio/client';
 import { execa, type ResultPromise } from 'execa';
 import { parseConfig } from '../../config/load.js';
 import type { Config, ConfigInput } from '../../config/schema.js';
-import { freePort } from '../../client/local/ports.js';
-import { startPostgresCluster, type PostgresCluster } from '../../client/local/postgres-cluster.js';
-import { startDevServer, type DevServer } from '../../client/local/temporal-dev-server.js';
+import { freePort } from '../../local/ports.js';
+import { startPostgresCluster, type PostgresCluster } from '../../local/postgres-cluster.js';
+import { startDevServer, type DevServer } from '../../local/temporal-dev-server.js';
 import { createPromptBox, renderedImageBytes, type PromptBoxFixture } from '../../fixtures/promptbox.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));

@@ -1,7 +1,7 @@
 // What the figures were measured on: they mean little without the machine and tool versions.
 import { cpus, totalmem, release } from 'node:os';
 import { execa } from 'execa';
-import { temporalCli } from '../../client/local/temporal-dev-server.js';
+import { temporalCli } from '../../local/temporal-dev-server.js';
 
 async function firstLine(cmd: string, args: string[]): Promise<string> {
   const r = await execa(cmd, args, { reject: false });

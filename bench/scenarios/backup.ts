@@ -5,7 +5,7 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
-import { postgresBinDir } from '../../client/local/postgres-cluster.js';
+import { postgresBinDir } from '../../local/postgres-cluster.js';
 import { replaceImages } from '../../fixtures/promptbox.js';
 import type { BenchServices, Source } from '../lib/environment.js';
 import type { BackupResult } from '../../core/backup-result.js';

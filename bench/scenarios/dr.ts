@@ -9,7 +9,7 @@
 import { mkdir, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { execa } from 'execa';
-import { postgresBinDir } from '../../client/local/postgres-cluster.js';
+import { postgresBinDir } from '../../local/postgres-cluster.js';
 import { makeSandbox, type Sandbox } from '../../fixtures/dr-sandbox.js';
 import type { DrStep } from '../../core/dr-input.js';
 import type { DrReport } from '../../core/dr-report.js';

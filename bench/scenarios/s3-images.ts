@@ -10,7 +10,7 @@
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import { startS3Server, type S3Server } from '../../client/local/s3-server.js';
+import { startS3Server, type S3Server } from '../../local/s3-server.js';
 import type { BackupResult } from '../../core/backup-result.js';
 import { layout } from '../../repository/layout.js';
 import { RCLONE_COMMON, rcloneRemoteEnv, rcloneSyncArgs } from '../../core/s3-source.js';

@@ -11,7 +11,7 @@ import { assertSucceeded, historyText, makeConfig, makeFixture, rootFailure, run
 import { connectClient } from '../../client/connect.js';
 import { startCodecServer } from '../../client/codec-server.js';
 import type { BackupResult } from '../../core/backup-result.js';
-import { freePort } from '../../client/local/ports.js';
+import { freePort } from '../../local/ports.js';
 import { parseConfig } from '../../config/load.js';
 import { collectStatus, formatStatus } from '../../client/status.js';
 import { BACKUP_OUTCOME } from '../../core/search-attributes.js';

@@ -14,8 +14,8 @@ import { writeStandInDocker } from '../standin-docker.js';
 import { makeSandbox } from '../../fixtures/dr-sandbox.js';
 import { checklistPassed } from '../../core/checklist.js';
 import type { DrProgress, DrReport } from '../../core/dr-report.js';
-import { freePort } from '../../client/local/ports.js';
-import { pgCtlArgv, startPostgresCluster } from '../../client/local/postgres-cluster.js';
+import { freePort } from '../../local/ports.js';
+import { pgCtlArgv, startPostgresCluster } from '../../local/postgres-cluster.js';
 import { createPromptBox, type PromptBoxFixture } from '../../fixtures/promptbox.js';
 import type { RestoreTestResult } from '../../repository/restore-tests.js';
 

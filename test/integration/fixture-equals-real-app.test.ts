@@ -9,8 +9,8 @@ import { chmod, mkdir, readdir, readFile, rename, writeFile } from 'node:fs/prom
 import { join, relative } from 'node:path';
 import bcrypt from 'bcryptjs';
 import sharp from 'sharp';
-import { freePort } from '../../client/local/ports.js';
-import { startPostgresCluster, type PostgresCluster } from '../../client/local/postgres-cluster.js';
+import { freePort } from '../../local/ports.js';
+import { startPostgresCluster, type PostgresCluster } from '../../local/postgres-cluster.js';
 import { createPromptBox, seededRandom, type PromptBoxFixture } from '../../fixtures/promptbox.js';
 import { renderPng, renderThumbnailWebp } from '../../fixtures/png.js';
 import { thumbnailDimensions } from '../../core/thumbnail-rule.js';

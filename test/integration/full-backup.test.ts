@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { appendFile, copyFile, readFile, readdir, stat, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import { postgresBinDir } from '../../client/local/postgres-cluster.js';
+import { postgresBinDir } from '../../local/postgres-cluster.js';
 import { useServices } from '../harness.js';
 import { assertSucceeded, makeConfig, makeFixture, recordHistory, runBackup, runWorkflow, sqlRows, repositoryModeViolations } from '../helpers.js';
 import type { RetentionReport } from '../../workflows/retention.js';

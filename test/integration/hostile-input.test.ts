@@ -1,7 +1,7 @@
 // Covers: hostile or careless input, refused before it can do harm (issue 16, items 5, 8 and 15):
 // a database name read as a pg_dump option (core/schema-parts.ts, activities/pg-command.ts), inline
 // secrets in a recovery input (client/dr.ts, core/dr-input.ts), the dev server's history file mode
-// (client/local/temporal-dev-server.ts), and an empty or shared passphrase file
+// (local/temporal-dev-server.ts), and an empty or shared passphrase file
 // (activities/encrypt.ts), against the real Temporal server and PostgreSQL.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';

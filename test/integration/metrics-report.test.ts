@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { createDrActivities } from '../../activities/dr.js';
 import { createActivityDeps } from '../../activities/deps.js';
-import { freePort } from '../../client/local/ports.js';
+import { freePort } from '../../local/ports.js';
 import { listRuns } from '../../client/status.js';
 import { BACKUP_WORKFLOWS } from '../../core/report-html.js';
 import { progressOf, reportMarkdown, rpoVerdict, rtoVerdict, STEP_TITLES, type DrReport } from '../../core/dr-report.js';

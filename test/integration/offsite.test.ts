@@ -9,7 +9,7 @@ import { execa, type ResultPromise } from 'execa';
 import pino from 'pino';
 import { useServices } from '../harness.js';
 import { assertSucceeded, makeConfig, makeFixture, runBackup, runWorkflow } from '../helpers.js';
-import { freePort, waitFor } from '../../client/local/ports.js';
+import { freePort, waitFor } from '../../local/ports.js';
 import { fetchOffsite } from '../../activities/offsite.js';
 import { CommandRunner } from '../../activities/command.js';
 import { SecretStore } from '../../activities/secrets.js';

@@ -22,8 +22,8 @@ import { collectPitrStatus, formatPitrStatus } from '../../client/pitr-status.js
 import { gatherLocalHealthFacts } from '../../activities/health.js';
 import { evaluateHealth, type HealthReport } from '../../core/health.js';
 import { applySchedules, controlSchedule, scheduleId } from '../../client/schedules.js';
-import { pgCtlArgv, postgresBinDir, startPostgresCluster, type PostgresCluster } from '../../client/local/postgres-cluster.js';
-import { freePort } from '../../client/local/ports.js';
+import { pgCtlArgv, postgresBinDir, startPostgresCluster, type PostgresCluster } from '../../local/postgres-cluster.js';
+import { freePort } from '../../local/ports.js';
 import { useServices } from '../harness.js';
 import { recordHistory, rootFailure, slug, type TestSetup } from '../helpers.js';
 import { useWorkerProcesses, whileRunning } from '../worker-process.js';

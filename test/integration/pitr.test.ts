@@ -18,8 +18,8 @@ import { readBaseBackups, type BaseBackupRecord } from '../../activities/base-ba
 import type { PitrResult } from '../../activities/wal-recovery.js';
 import { findGaps } from '../../core/wal-segments.js';
 import { walLayout } from '../../core/wal-layout.js';
-import { pgCtlArgv, postgresBinDir, startPostgresCluster, type PostgresCluster } from '../../client/local/postgres-cluster.js';
-import { freePort } from '../../client/local/ports.js';
+import { pgCtlArgv, postgresBinDir, startPostgresCluster, type PostgresCluster } from '../../local/postgres-cluster.js';
+import { freePort } from '../../local/ports.js';
 import { useServices } from '../harness.js';
 import { recordHistory, rootFailure, slug, type TestSetup } from '../helpers.js';
 import { useWorkerProcesses, whileRunning } from '../worker-process.js';

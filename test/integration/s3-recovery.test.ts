@@ -12,7 +12,7 @@ import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import sharp from 'sharp';
-import { startS3Server, type S3Server } from '../../client/local/s3-server.js';
+import { startS3Server, type S3Server } from '../../local/s3-server.js';
 import { checklistPassed } from '../../core/checklist.js';
 import type { DrInput } from '../../core/dr-input.js';
 import type { DrReport } from '../../core/dr-report.js';

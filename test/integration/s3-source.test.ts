@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { mkdir, readdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import { startS3Server, type S3Server } from '../../client/local/s3-server.js';
+import { startS3Server, type S3Server } from '../../local/s3-server.js';
 import { clusterRows, createRealPromptBox, generatedPng, login, waitUntil, type RealPromptBox } from '../../fixtures/real-promptbox.js';
 import { seededRandom } from '../../fixtures/promptbox.js';
 import type { ConfigInput } from '../../config/schema.js';

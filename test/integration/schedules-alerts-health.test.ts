@@ -8,7 +8,7 @@ import { ScheduleOverlapPolicy } from '@temporalio/client';
 import { useServices } from '../harness.js';
 import { assertSucceeded, makeConfig, makeFixture, recordHistory, runBackup, runWorkflow, testWorker } from '../helpers.js';
 import { applySchedules, controlSchedule, scheduleId } from '../../client/schedules.js';
-import { freePort } from '../../client/local/ports.js';
+import { freePort } from '../../local/ports.js';
 import { gatherHealthFacts } from '../../activities/health.js';
 import { evaluateHealth, type HealthReport } from '../../core/health.js';
 

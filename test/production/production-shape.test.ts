@@ -1,4 +1,4 @@
-// Covers: our workflows on Temporal in its production shape (client/local/temporal-production-server.ts:
+// Covers: our workflows on Temporal in its production shape (local/temporal-production-server.ts:
 // the server version docker-compose.temporal.yml runs, PostgreSQL persistence and visibility, the
 // compose file's schema and namespace steps) against the real Prompt Box: two worker processes on
 // one task queue with one SIGKILLed mid-step, the server restarted mid-run, a full restore test
@@ -10,7 +10,7 @@ import { mkdir, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { WorkflowHandle } from '@temporalio/client';
 import { execa } from 'execa';
-import { freePort, waitFor } from '../../client/local/ports.js';
+import { freePort, waitFor } from '../../local/ports.js';
 import { scheduleId } from '../../client/schedules.js';
 import { BACKUP_OUTCOME } from '../../core/search-attributes.js';
 import { makeSandbox } from '../../fixtures/dr-sandbox.js';

@@ -1,16 +1,16 @@
 // Covers: docker-compose.temporal.yml, the production Temporal the README sets up. There is no
 // Docker here, so the file is read as data and held to what test/production/ runs without it:
 // pinned current images, the server version scripts/build-temporal-server.sh builds, and the
-// schema and namespace steps of client/local/temporal-setup-steps.ts.
+// schema and namespace steps of local/temporal-setup-steps.ts.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { posix, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
-import { DEFAULT_POSTGRES_MAJOR } from '../../client/local/postgres-cluster.js';
-import { HISTORY_SHARDS, namespaceSteps, schemaSteps, TEMPORAL_SQL_PLUGIN } from '../../client/local/temporal-setup-steps.js';
-import { DEPLOYED_DYNAMIC_CONFIG } from '../../client/local/temporal-production-server.js';
+import { DEFAULT_POSTGRES_MAJOR } from '../../local/postgres-cluster.js';
+import { HISTORY_SHARDS, namespaceSteps, schemaSteps, TEMPORAL_SQL_PLUGIN } from '../../local/temporal-setup-steps.js';
+import { DEPLOYED_DYNAMIC_CONFIG } from '../../local/temporal-production-server.js';
 
 interface Service {
   image: string;

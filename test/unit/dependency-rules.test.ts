@@ -25,24 +25,26 @@ async function violations(dirs: string[], baseDir = root): Promise<string[]> {
 }
 
 test('the import graph keeps the layer rules: deterministic workflows, pure core, no cycles, product code apart from tests', async () => {
-  const product = ['activities', 'client', 'config', 'core', 'repository', 'worker', 'workflows'].filter((dir) => existsSync(join(root, dir)));
+  const product = ['activities', 'client', 'config', 'core', 'repository', 'worker', 'workflows', 'local'].filter((dir) => existsSync(join(root, dir)));
   assert.deepEqual(await violations(product), []);
 });
 
-test('each rule catches its violation: a workflow running a command, core reading a file, a cycle, product code importing a test helper, the repository calling an activity, an impure layout', async () => {
+test('each rule catches its violation: a workflow running a command, core reading a file, a cycle, product code importing a test helper or a local server, the repository calling an activity, an impure layout', async () => {
   const dir = await mkdtemp(join(root, '.scratch-deps-'));
   try {
-    for (const sub of ['workflows', 'core', 'activities', 'repository', 'test']) await mkdir(join(dir, sub));
+    for (const sub of ['workflows', 'core', 'activities', 'repository', 'test', 'local']) await mkdir(join(dir, sub));
     await writeFile(join(dir, 'workflows/w.ts'), "import { execa } from 'execa';\nimport { readFileSync } from 'node:fs';\nimport { run } from '../activities/a.js';\nexport const w = [execa, readFileSync, run];\n");
     await writeFile(join(dir, 'core/c.ts'), "import { readFileSync } from 'node:fs';\nexport const c = readFileSync;\n");
     await writeFile(join(dir, 'activities/a.ts'), "import { b } from './b.js';\nimport { helper } from '../test/h.js';\nexport const run = () => [b, helper];\n");
     await writeFile(join(dir, 'activities/b.ts'), "import { run } from './a.js';\nexport const b = () => run;\n");
     await writeFile(join(dir, 'test/h.ts'), 'export const helper = 1;\n');
+    await writeFile(join(dir, 'local/l.ts'), 'export const devServer = 1;\n');
+    await writeFile(join(dir, 'repository/uses-local.ts'), "import { devServer } from '../local/l.js';\nexport const u = devServer;\n");
     await writeFile(join(dir, 'repository/r.ts'), "import { run } from '../activities/a.js';\nexport const r = run;\n");
     await writeFile(join(dir, 'repository/layout.ts'), "import { join } from 'node:path';\nexport const layout = { db: join('db') };\n");
     await writeFile(join(dir, 'tsconfig.json'), JSON.stringify({ compilerOptions: { module: 'NodeNext', moduleResolution: 'NodeNext' } }));
     const found = (await violations(['workflows', 'core', 'activities', 'repository'], dir)).map((v) => v.split(':')[0]);
-    for (const rule of ['workflows-deterministic', 'workflows-no-io-packages', 'workflows-no-node-or-io-packages', 'core-no-node', 'no-cycles', 'product-not-test-code', 'repository-below-its-callers', 'repository-layout-pure']) {
+    for (const rule of ['workflows-deterministic', 'workflows-no-io-packages', 'workflows-no-node-or-io-packages', 'core-no-node', 'no-cycles', 'product-not-test-code', 'product-not-local-services', 'repository-below-its-callers', 'repository-layout-pure']) {
       assert.ok(found.includes(rule), `${rule} not reported: ${found.join(', ')}`);
     }
   } finally {

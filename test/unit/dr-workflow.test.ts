@@ -13,7 +13,7 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, DefaultLogger, Runtime, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import type { Activities } from '../../activities/index.js';
 import type { ChosenBackup } from '../../activities/dr.js';
-import { startTimeSkippingEnvironment } from '../../client/local/time-skipping-server.js';
+import { startTimeSkippingEnvironment } from '../../local/time-skipping-server.js';
 import { CHECKLIST_ITEMS, checklistPassed, type ChecklistItem } from '../../core/checklist.js';
 import type { DrInput } from '../../core/dr-input.js';
 import type { DrProgress, DrReport } from '../../core/dr-report.js';

@@ -7,11 +7,11 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import proto from '@temporalio/proto';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { SEARCH_ATTRIBUTES } from '../../core/search-attributes.js';
+import { SEARCH_ATTRIBUTES } from '../core/search-attributes.js';
 
 const { IndexedValueType } = proto.temporal.api.enums.v1;
 
-export const PINNED_TEST_SERVER = fileURLToPath(new URL('../../.tools/bin/temporal-test-server', import.meta.url));
+export const PINNED_TEST_SERVER = fileURLToPath(new URL('../.tools/bin/temporal-test-server', import.meta.url));
 
 /** The test server with our search attributes registered: the workflows upsert them, and an unknown one fails their task. */
 export async function startTimeSkippingEnvironment(): Promise<TestWorkflowEnvironment> {

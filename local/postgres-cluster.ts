@@ -24,7 +24,7 @@ export interface PostgresCluster {
 /** The server version clusters get unless a caller asks for another: Prompt Box's. */
 export const DEFAULT_POSTGRES_MAJOR = 16;
 
-const projectRoot = fileURLToPath(new URL('../..', import.meta.url));
+const projectRoot = fileURLToPath(new URL('..', import.meta.url));
 
 /** Where the server binaries of one major version are: the project's own install, then Debian's. */
 export function postgresBinDir(major: number = DEFAULT_POSTGRES_MAJOR): string {

@@ -28,7 +28,7 @@ export interface S3Server {
   thaw(): void;
 }
 
-const projectRoot = fileURLToPath(new URL('../..', import.meta.url));
+const projectRoot = fileURLToPath(new URL('..', import.meta.url));
 
 export function versitygwBinary(): string {
   const bin = join(projectRoot, '.tools/bin/versitygw');

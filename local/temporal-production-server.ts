@@ -15,9 +15,9 @@ import { startPostgresCluster, type PostgresCluster } from './postgres-cluster.j
 import { freePort, isPortFree, waitFor } from './ports.js';
 import { temporalCli, type DevServer } from './temporal-dev-server.js';
 import { HISTORY_SHARDS, namespaceSteps, schemaSteps, TEMPORAL_SQL_PLUGIN } from './temporal-setup-steps.js';
-import { BACKUP_KIND } from '../../core/search-attributes.js';
+import { BACKUP_KIND } from '../core/search-attributes.js';
 
-const tools = fileURLToPath(new URL('../../.tools/', import.meta.url));
+const tools = fileURLToPath(new URL('../.tools/', import.meta.url));
 
 export interface ProductionServer extends DevServer {
   /** Temporal's own PostgreSQL (persistence and visibility), apart from any the tests protect. */
@@ -185,7 +185,7 @@ async function untilServing(address: string, namespace: string): Promise<void> {
 }
 
 /** The settings the compose file gives its server (it mounts this file). */
-export const DEPLOYED_DYNAMIC_CONFIG = fileURLToPath(new URL('../../deploy/temporal/dynamicconfig.yaml', import.meta.url));
+export const DEPLOYED_DYNAMIC_CONFIG = fileURLToPath(new URL('../deploy/temporal/dynamicconfig.yaml', import.meta.url));
 
 /**
  * `dynamicConfigFile`: the dynamic config file (YAML) the server reads at start, by default the

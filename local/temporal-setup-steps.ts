@@ -3,7 +3,7 @@
 // two places that run them: docker-compose.temporal.yml's one-shot jobs in temporalio/admin-tools,
 // and the production-shape harness (temporal-production-server.ts). test/unit/compose-file.test.ts
 // holds the compose file to this list.
-import { cliTypeName, SEARCH_ATTRIBUTES } from '../../core/search-attributes.js';
+import { cliTypeName, SEARCH_ATTRIBUTES } from '../core/search-attributes.js';
 
 /** The sql tool's plugin for PostgreSQL 12 and later (the server config names the same). */
 export const TEMPORAL_SQL_PLUGIN = 'postgres12';

@@ -6,10 +6,10 @@ import { chmod } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { Connection } from '@temporalio/client';
 import { execa, type ResultPromise } from 'execa';
-import { searchAttributeFlags } from '../../core/search-attributes.js';
+import { searchAttributeFlags } from '../core/search-attributes.js';
 import { waitFor } from './ports.js';
 
-export const PINNED_TEMPORAL_CLI = fileURLToPath(new URL('../../.tools/bin/temporal', import.meta.url));
+export const PINNED_TEMPORAL_CLI = fileURLToPath(new URL('../.tools/bin/temporal', import.meta.url));
 
 export function temporalCli(): string {
   if (process.env.TEMPORAL_CLI) return process.env.TEMPORAL_CLI;
