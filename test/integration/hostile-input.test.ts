@@ -84,10 +84,23 @@ test('the recovery workflow refuses a bad input (as started from the Temporal CL
   assert.ok(!cause.message.includes(secret), cause.message);
 });
 
-test("the dev server's history database is readable by its owner only", { skip: services.shape !== 'dev' && 'the production shape keeps history in its own PostgreSQL cluster' }, async () => {
-  const files = await historyFiles();
-  assert.ok(files.some((f) => f.endsWith('temporal.sqlite')), files.join(', '));
-  for (const file of files) assert.equal(((await stat(file)).mode & 0o777).toString(8), '600', file);
+/**
+ * Where Temporal keeps workflow histories on this file's server, and the config that holds the
+ * password of the production shape's database (local/temporal-production-server.ts lays them out).
+ */
+async function historyStore(): Promise<string[]> {
+  if (services.shape === 'dev') return historyFiles();
+  const dir = join(services.dir, 'temporal');
+  return [join(dir, 'pg', 'data'), join(dir, 'config', 'production.yaml')];
+}
+
+test("Temporal's history is readable by its owner only: the dev server's SQLite files, or the production shape's database and its password", async () => {
+  const paths = await historyStore();
+  assert.ok(paths.some((f) => /temporal\.sqlite$|[/]data$/.test(f)), paths.join(', '));
+  for (const path of paths) {
+    const info = await stat(path);
+    assert.equal((info.mode & 0o777).toString(8), info.isDirectory() ? '700' : '600', path);
+  }
 });
 
 async function refusedPassphrase(setup: TestSetup): Promise<{ type?: string; message: string }> {
