@@ -5,6 +5,8 @@ import { temporalCli } from '../local/temporal-dev-server.js';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { execa } from 'execa';
 import type { WorkflowHandle } from '@temporalio/client';
 import { parseConfig } from '../config/load.js';
@@ -245,4 +247,20 @@ export async function repositoryModeViolations(root: string): Promise<string[]> 
     if (mode !== (entry.isDirectory() ? 0o700 : 0o600)) wrongModes.push(`${path.slice(root.length)} ${mode.toString(8)}`);
   }
   return wrongModes;
+}
+
+/** A webhook receiver on a loopback port, closed with the file's services; the alerts it got, as posted. */
+export async function webhookReceiver(services: Services): Promise<{ url: string; alerts: Array<Record<string, any>> }> {
+  const alerts: Array<Record<string, any>> = [];
+  const server = createServer((req, res) => {
+    let body = '';
+    req.on('data', (c) => (body += c));
+    req.on('end', () => {
+      alerts.push(JSON.parse(body) as Record<string, any>);
+      res.end('ok');
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  services.defer(() => new Promise((r) => server.close(r)));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`, alerts };
 }

@@ -6,8 +6,6 @@
 // Set-up after test/integration/pitr.test.ts: a source cluster of this file's own, which it stops.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
@@ -25,7 +23,7 @@ import { applySchedules, controlSchedule, scheduleId } from '../../client/schedu
 import { pgCtlArgv, postgresBinDir, startPostgresCluster, type PostgresCluster } from '../../local/postgres-cluster.js';
 import { freePort } from '../../local/ports.js';
 import { useServices } from '../harness.js';
-import { recordHistory, rootFailure, slug, type TestSetup } from '../helpers.js';
+import { recordHistory, rootFailure, slug, type TestSetup, webhookReceiver } from '../helpers.js';
 import { useWorkerProcesses, whileRunning } from '../worker-process.js';
 
 const services = useServices();
@@ -170,24 +168,8 @@ test('the archiver survives a restarted source and a 20-second outage with no ga
   await services.client.workflow.getHandle(archiverId).terminate('test over');
 });
 
-/** A webhook receiver on a loopback port; the alerts it got. */
-async function webhookReceiver(): Promise<{ url: string; alerts: Array<Record<string, any>> }> {
-  const alerts: Array<Record<string, any>> = [];
-  const server = createServer((req, res) => {
-    let body = '';
-    req.on('data', (c) => (body += c));
-    req.on('end', () => {
-      alerts.push(JSON.parse(body) as Record<string, any>);
-      res.end('ok');
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  services.defer(() => new Promise((r) => server.close(r)));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`, alerts };
-}
-
 test('the health check finds the archive late and the archiver stopped while writes go on, alerts it, and passes both once the archiver runs', { timeout: 300_000 }, async () => {
-  const hook = await webhookReceiver();
+  const hook = await webhookReceiver(services);
   const metricsAddress = `127.0.0.1:${await freePort()}`;
   const setup = await opsSetup('ops health', { alerts: { webhooks: [{ url: hook.url }] }, metrics: { address: metricsAddress, refreshInterval: '1s' } }, { maxLag: '5s' });
   const table = await writesTable('writes_health');

@@ -5,8 +5,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
@@ -21,7 +19,7 @@ import { walLayout } from '../../core/wal-layout.js';
 import { pgCtlArgv, postgresBinDir, startPostgresCluster, type PostgresCluster } from '../../local/postgres-cluster.js';
 import { freePort } from '../../local/ports.js';
 import { useServices } from '../harness.js';
-import { recordHistory, rootFailure, slug, type TestSetup } from '../helpers.js';
+import { recordHistory, rootFailure, slug, type TestSetup, webhookReceiver } from '../helpers.js';
 import { useWorkerProcesses, whileRunning } from '../worker-process.js';
 
 const services = useServices();
@@ -111,24 +109,8 @@ test('the prerequisite check names the SQL that lets the backup user stream WAL,
   assert.deepEqual(await asSuper('select slot_name from pg_replication_slots'), []);
 });
 
-/** A webhook receiver on a loopback port; the alerts it got. */
-async function webhookReceiver(): Promise<{ url: string; alerts: Array<{ text: string }> }> {
-  const alerts: Array<{ text: string }> = [];
-  const server = createServer((req, res) => {
-    let body = '';
-    req.on('data', (c) => (body += c));
-    req.on('end', () => {
-      alerts.push(JSON.parse(body) as { text: string });
-      res.end('ok');
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  services.defer(() => new Promise((r) => server.close(r)));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`, alerts };
-}
-
 test('a dropped replication slot is alerted as a gap in the archive and answered with a new base backup', { timeout: 300_000 }, async () => {
-  const hook = await webhookReceiver();
+  const hook = await webhookReceiver(services);
   const setup = await pitrSetup('pitr dropped slot', 'archiver', 'archiver-pw', hook.url);
   const slot = setup.config.pitr.slot!;
   const worker = await startWorker(setup, 'pitr-dropped-slot');
