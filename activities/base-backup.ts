@@ -3,7 +3,7 @@
 // comes from the archive, not the backup), then packed, encrypted when the repository is, and
 // recorded. Its record (the WAL range it needs, when it ended) is written last, as a manifest is:
 // a base backup without one is not a good one. PITR starts from the newest good one before its target.
-import { readdir, readFile, rm } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ActivityDeps } from './deps.js';
 import { fail } from './failure.js';
@@ -11,52 +11,16 @@ import { withHeartbeat } from './heartbeat.js';
 import { sha256File } from './hash.js';
 import { classifyPgError } from './psql.js';
 import { walSource } from './wal-source.js';
-import { commitFile, ensureDir, writeFileDurable } from '../repository/fs-durable.js';
+import { writeBaseBackupRecord, type BaseBackupRecord } from '../repository/base-backups.js';
+import { commitFile, ensureDir } from '../repository/fs-durable.js';
 import { encryptFile } from '../repository/gpg.js';
-import { backupIdFor } from '../repository/layout.js';
-import { walLayout } from '../core/wal-layout.js';
+import { backupIdFor, layout } from '../repository/layout.js';
 import { parseLsn, segmentForLsn } from '../core/wal-segments.js';
-
-export interface BaseBackupRecord {
-  id: string;
-  /** The server's major version: recovery needs its server binaries. */
-  pgMajor: number;
-  timeline: number;
-  startLsn: string;
-  endLsn: string;
-  /** The first WAL segment recovery from this backup needs. */
-  firstSegment: string;
-  startedAt: string;
-  /** Recovery from this backup can reach any time after this, and none before. */
-  endedAt: string;
-  /** The packed data directory, relative to the repository root. */
-  file: string;
-  sha256: string;
-  bytes: number;
-  encrypted: boolean;
-}
 
 interface WalRange {
   Timeline: number;
   'Start-LSN': string;
   'End-LSN': string;
-}
-
-/** Every good base backup (one with a record), oldest first. */
-export async function readBaseBackups(root: string): Promise<BaseBackupRecord[]> {
-  const ids = (await readdir(join(root, walLayout.baseDir)).catch(() => [])).sort();
-  const records: BaseBackupRecord[] = [];
-  for (const id of ids) {
-    const text = await readFile(join(root, walLayout.baseRecord(id)), 'utf8').catch(() => undefined);
-    if (text) records.push(JSON.parse(text) as BaseBackupRecord);
-  }
-  return records;
-}
-
-/** Deletes a base backup, its record first: what is left without one is not a good backup. */
-export async function removeBaseBackup(root: string, id: string): Promise<void> {
-  await rm(join(root, walLayout.baseRecord(id)), { force: true });
-  await rm(join(root, walLayout.base(id)), { recursive: true, force: true });
 }
 
 export function createBaseBackupActivities(deps: ActivityDeps) {
@@ -69,7 +33,7 @@ export function createBaseBackupActivities(deps: ActivityDeps) {
       const source = await walSource(deps);
       const started = new Date();
       const id = backupIdFor(started);
-      const staging = join(root, walLayout.baseStaging(id));
+      const staging = join(root, layout.wal.baseStaging(id));
       const data = join(staging, 'data');
       await rm(staging, { recursive: true, force: true });
       await ensureDir(staging);
@@ -95,7 +59,7 @@ export function createBaseBackupActivities(deps: ActivityDeps) {
 
           phase = 'pack';
           const encrypted = config.encryption.enabled;
-          const file = join(walLayout.base(id), `base.tar.gz${encrypted ? '.gpg' : ''}`);
+          const file = layout.wal.baseArchive(id, encrypted);
           const packed = join(staging, 'base.tar.gz');
           await commands.run('tar', ['-czf', packed, '-C', data, '.']);
           const { sha256, bytes } = await sha256File(packed);
@@ -116,7 +80,7 @@ export function createBaseBackupActivities(deps: ActivityDeps) {
             bytes,
             encrypted,
           };
-          await writeFileDurable(join(root, walLayout.baseRecord(id)), `${JSON.stringify(record, null, 2)}\n`);
+          await writeBaseBackupRecord(root, record);
           await rm(staging, { recursive: true, force: true });
           return record;
         },

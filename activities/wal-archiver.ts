@@ -12,13 +12,15 @@ import { cancellationSignal, withHeartbeat } from './heartbeat.js';
 import { classifyPgError, psqlRows } from './psql.js';
 import { ensureSlot } from './wal-prerequisites.js';
 import { walSource } from './wal-source.js';
-import { completedIncoming, createWalStore, partialIncoming, readWalIndex } from './wal-segment-store.js';
-import { ensureDir, writeFileDurable } from '../repository/fs-durable.js';
-import { walLayout } from '../core/wal-layout.js';
+import { completedIncoming, createWalStore, partialIncoming } from './wal-segment-store.js';
+import { readBaseBackups, removeBaseBackup } from '../repository/base-backups.js';
+import { ensureDir } from '../repository/fs-durable.js';
+import { layout } from '../repository/layout.js';
+import { readWalIndex } from '../repository/wal-index.js';
+import { readReceiverRecord, writeReceiverRecord } from '../repository/wal-receiver.js';
 import { findGaps, isSegmentName, partialSegmentOf, type WalGap } from '../core/wal-segments.js';
 import { archiveLag, type ArchiveLag } from '../core/wal-lag.js';
 import { walRetention } from '../core/wal-retention.js';
-import { readBaseBackups, removeBaseBackup } from './base-backup.js';
 
 const POLL_MS = 500;
 /** pg_receivewal asking for WAL the source has recycled: no retry brings it back. */
@@ -55,9 +57,10 @@ async function alive(pid: number): Promise<boolean> {
  * incoming directory is signalled: after a reboot the recorded pid may belong to anything.
  */
 async function endOrphanedReceiver(root: string, directoryArg: string): Promise<boolean> {
-  const text = await readFile(join(root, walLayout.receiver), 'utf8').catch(() => '{}');
-  const pid = (JSON.parse(text) as { pid?: unknown }).pid;
-  if (typeof pid !== 'number' || !Number.isInteger(pid) || pid <= 1) return false;
+  // A record that does not parse names no process; this attempt rewrites it.
+  const read = await readReceiverRecord(root);
+  const pid = read && 'record' in read ? read.record.pid : undefined;
+  if (pid === undefined) return false;
   const cmdline = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
   if (!cmdline.split('\0').includes(directoryArg)) return false;
   try {
@@ -84,7 +87,7 @@ export function createWalArchiverActivities(deps: ActivityDeps) {
 
   /** pg_receivewal resumes from the newest file in its directory: a partial the source cannot continue is archived as it is. */
   async function setAsidePartials(progress: { walLost?: boolean }): Promise<void> {
-    for (const name of await readdir(join(root, walLayout.incoming))) {
+    for (const name of await readdir(join(root, layout.wal.incoming))) {
       if (partialSegmentOf(name)) await store.archive(name);
     }
     progress.walLost = true;
@@ -93,21 +96,21 @@ export function createWalArchiverActivities(deps: ActivityDeps) {
 
   /** Base backups past pitr.keepBaseBackups, and the WAL only they needed (core/wal-retention.ts). */
   async function applyRetention(): Promise<void> {
-    const { deleteBaseBackups, keepFrom } = walRetention(await readBaseBackups(root), config.pitr.keepBaseBackups);
+    const { deleteBaseBackups, keepFrom } = walRetention((await readBaseBackups(root)).backups, config.pitr.keepBaseBackups);
     for (const id of deleteBaseBackups) await removeBaseBackup(root, id);
     const removed = keepFrom ? await store.prune(keepFrom) : 0;
     if (deleteBaseBackups.length || removed) logger.info({ deleteBaseBackups, keepFrom, removed }, 'WAL archive retention');
   }
 
   async function gaps(): Promise<WalGap[]> {
-    return findGaps([...(await readWalIndex(root)).keys()]);
+    return findGaps([...(await readWalIndex(root)).records.keys()]);
   }
 
   return {
     /** One streaming attempt: see the module comment. Heartbeats while it runs. */
     async walStream(input: { streamForMs: number }): Promise<StreamResult> {
       const source = await walSource(deps);
-      const incoming = join(root, walLayout.incoming);
+      const incoming = join(root, layout.wal.incoming);
       const directoryArg = `--directory=${incoming}`;
       await ensureDir(incoming);
       if (await endOrphanedReceiver(root, directoryArg)) logger.warn('ended the pg_receivewal a lost archiver attempt left running');
@@ -123,7 +126,7 @@ export function createWalArchiverActivities(deps: ActivityDeps) {
         { env: source.env, classify: classifyPgError },
       );
       receiver.child.stdout?.resume();
-      await writeFileDurable(join(root, walLayout.receiver), `${JSON.stringify({ pid: receiver.child.pid })}\n`);
+      await writeReceiverRecord(root, { pid: receiver.child.pid });
       let exited = false;
       const outcome = receiver.finish().finally(() => (exited = true));
       outcome.catch(() => undefined); // observed below; an early rejection must not be unhandled meanwhile
@@ -164,7 +167,7 @@ export function createWalArchiverActivities(deps: ActivityDeps) {
 
     /** How far the archive trails the source (core/wal-lag.ts), and any hole in it. */
     async walArchiveStatus(input: { maxLagMs: number }): Promise<ArchiveStatus> {
-      const index = [...(await readWalIndex(root)).values()];
+      const index = [...(await readWalIndex(root)).records.values()];
       const partial = await partialIncoming(root);
       const times = [partial?.writtenAt, ...index.map((r) => r.archivedAt)].filter((t): t is string => Boolean(t)).sort();
       let behindBytes: number | undefined;

@@ -13,11 +13,12 @@ import { fail } from './failure.js';
 import { withHeartbeat } from './heartbeat.js';
 import { sha256File } from './hash.js';
 import { psqlRows } from './psql.js';
-import { readBaseBackups, type BaseBackupRecord } from './base-backup.js';
 import { createWalStore } from './wal-segment-store.js';
 import type { DirectDatabase } from './wal-source.js';
+import { readBaseBackups, type BaseBackupRecord } from '../repository/base-backups.js';
 import { ensureDir } from '../repository/fs-durable.js';
 import { classifyGpgError, gpgBaseArgs } from '../repository/gpg.js';
+import { layout } from '../repository/layout.js';
 import { recoveryPoint, recoverySettings, restoreScript, type RecoveryTarget } from '../core/wal-recovery-settings.js';
 
 const POLL_MS = 500;
@@ -99,11 +100,11 @@ export function createClusterRecovery(deps: ActivityDeps) {
 
   async function unpack(backup: BaseBackupRecord, dataDir: string): Promise<void> {
     const stored = join(root, backup.file);
-    const packed = backup.encrypted ? join(root, '.staging', `pitr-${backup.id}.tar.gz`) : stored;
+    const packed = backup.encrypted ? join(root, layout.wal.baseDecrypted(backup.id)) : stored;
     if (backup.encrypted) {
       const file = config.encryption.enabled ? config.encryption.passphraseFile : undefined;
       if (!file) throw fail('ConfigInvalid', `base backup ${backup.id} is encrypted: set encryption.passphraseFile`);
-      await ensureDir(join(root, '.staging'));
+      await ensureDir(join(root, layout.stagingDir));
       await commands.run('gpg', [...gpgBaseArgs(file), '--decrypt', '--output', packed, stored], { classify: classifyGpgError });
     }
     try {
@@ -128,7 +129,7 @@ export function createClusterRecovery(deps: ActivityDeps) {
 
     /** The base backup a recovery to `pointInTime` starts from (ConfigInvalid when none reaches it). */
     async chooseBaseBackup(pointInTime: string): Promise<BaseBackupRecord> {
-      return chooseBaseBackup(await readBaseBackups(root), targetOf(pointInTime));
+      return chooseBaseBackup((await readBaseBackups(root)).backups, targetOf(pointInTime));
     },
 
     /**
@@ -139,7 +140,7 @@ export function createClusterRecovery(deps: ActivityDeps) {
     async recover(input: PitrInput & { baseBackup?: string }, onPhase: (phase: string) => void): Promise<PitrResult> {
       const startedAt = new Date().toISOString();
       const target = targetOf(input.pointInTime);
-      const backups = await readBaseBackups(root);
+      const { backups } = await readBaseBackups(root);
       const backup = input.baseBackup ? backups.find((b) => b.id === input.baseBackup) : chooseBaseBackup(backups, target);
       if (!backup) throw fail('SourceMissing', `base backup ${input.baseBackup} is no longer in the repository`);
       if ((await readdir(input.dataDir).catch(() => [])).length) {

@@ -3,60 +3,31 @@
 // from pg_receivewal's directory. Every step is safe to repeat, so a worker lost halfway leaves a
 // file the next attempt archives again. For a recovery it stages the plaintext WAL back, each
 // file checked against the sha256 recorded when it was archived.
-import { appendFile, copyFile, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { copyFile, readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { CommandRunner } from './command.js';
 import type { Config } from '../config/schema.js';
-import { commitFile, ensureDir, fsyncPath, temporaryNameFor, writeFileDurable } from '../repository/fs-durable.js';
+import { commitFile, ensureDir, temporaryNameFor } from '../repository/fs-durable.js';
 import { classifyGpgError, encryptFile, gpgBaseArgs } from '../repository/gpg.js';
+import { layout } from '../repository/layout.js';
+import { appendWalIndex, readWalIndex, rewriteWalIndex, type ArchivedWal } from '../repository/wal-index.js';
 import { compareSegments, isHistoryName, isSegmentName, parseSegmentName, partialSegmentOf } from '../core/wal-segments.js';
-import { walLayout } from '../core/wal-layout.js';
 import { walExpired } from '../core/wal-retention.js';
 import { fail } from './failure.js';
 import { sha256File } from './hash.js';
 
-export interface ArchivedWal {
-  name: string;
-  /** Of the plaintext, as the server wrote it. */
-  sha256: string;
-  bytes: number;
-  encrypted: boolean;
-  archivedAt: string;
-}
-
-/** The index, the newest record of a name winning (a file archived again after a lost attempt). */
-export async function readWalIndex(root: string): Promise<Map<string, ArchivedWal>> {
-  const text = await readFile(join(root, walLayout.index), 'utf8').catch(() => '');
-  const records = new Map<string, ArchivedWal>();
-  for (const line of text.split('\n')) {
-    const record = parseIndexLine(line);
-    if (record) records.set(record.name, record);
-  }
-  return records;
-}
-
-/** A line torn by a crash mid-append is none: its file was still in incoming/, and is archived again. */
-function parseIndexLine(line: string): ArchivedWal | undefined {
-  try {
-    const record = JSON.parse(line) as ArchivedWal;
-    return typeof record.name === 'string' && typeof record.sha256 === 'string' ? record : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 /** WAL files pg_receivewal has completed: segments and timeline history files, not the `.partial`. */
 export async function completedIncoming(root: string): Promise<string[]> {
-  const names = await readdir(join(root, walLayout.incoming)).catch(() => []);
+  const names = await readdir(join(root, layout.wal.incoming)).catch(() => []);
   return names.filter((n) => isSegmentName(n) || isHistoryName(n)).sort(compareSegments);
 }
 
 /** The segment pg_receivewal is writing, and when it last wrote to it. */
 export async function partialIncoming(root: string): Promise<{ name: string; segment: string; writtenAt: string } | undefined> {
-  const names = (await readdir(join(root, walLayout.incoming)).catch(() => [])).filter((n) => partialSegmentOf(n));
+  const names = (await readdir(join(root, layout.wal.incoming)).catch(() => [])).filter((n) => partialSegmentOf(n));
   const newest = names.sort((a, b) => compareSegments(partialSegmentOf(a)!, partialSegmentOf(b)!)).pop();
   if (!newest) return undefined;
-  const { mtime } = await stat(join(root, walLayout.incoming, newest));
+  const { mtime } = await stat(join(root, layout.wal.incoming, newest));
   return { name: newest, segment: partialSegmentOf(newest)!, writtenAt: mtime.toISOString() };
 }
 
@@ -71,18 +42,17 @@ export function createWalStore(config: Config, commands: CommandRunner) {
   return {
     /** Archives one completed file of incoming/ (see the module comment for the order). */
     async archive(name: string): Promise<ArchivedWal> {
-      const source = join(root, walLayout.incoming, name);
+      const source = join(root, layout.wal.incoming, name);
       const encrypted = passphraseFile !== undefined;
-      const target = join(root, walLayout.segment(name, encrypted));
-      await ensureDir(join(root, walLayout.segmentsDir));
+      const target = join(root, layout.wal.segment(name, encrypted));
+      await ensureDir(join(root, layout.wal.segmentsDir));
       const { sha256, bytes } = await sha256File(source);
       const tmp = temporaryNameFor(target);
       if (passphraseFile) await encryptFile(commands, passphraseFile, source, tmp);
       else await copyFile(source, tmp);
       await commitFile(tmp, target);
       const record: ArchivedWal = { name, sha256, bytes, encrypted, archivedAt: new Date().toISOString() };
-      await appendFile(join(root, walLayout.index), `${JSON.stringify(record)}\n`, { mode: 0o600 });
-      await fsyncPath(join(root, walLayout.index));
+      await appendWalIndex(root, record);
       await rm(source);
       return record;
     },
@@ -93,16 +63,11 @@ export function createWalStore(config: Config, commands: CommandRunner) {
      * the start of an attempt: the index has one writer at a time.
      */
     async prune(keepFrom: string): Promise<number> {
-      const index = await readFile(join(root, walLayout.index), 'utf8').catch(() => '');
-      const kept = index.split('\n').filter((line) => {
-        const record = parseIndexLine(line);
-        return record && !walExpired(record.name, keepFrom);
-      });
-      await writeFileDurable(join(root, walLayout.index), kept.map((line) => `${line}\n`).join(''));
+      await rewriteWalIndex(root, (record) => !walExpired(record.name, keepFrom));
       let removed = 0;
-      for (const file of await readdir(join(root, walLayout.segmentsDir)).catch(() => [])) {
+      for (const file of await readdir(join(root, layout.wal.segmentsDir)).catch(() => [])) {
         if (!walExpired(file.replace(/\.gpg$/, ''), keepFrom)) continue;
-        await rm(join(root, walLayout.segmentsDir, file), { force: true });
+        await rm(join(root, layout.wal.segmentsDir, file), { force: true });
         removed += 1;
       }
       return removed;
@@ -118,27 +83,27 @@ export function createWalStore(config: Config, commands: CommandRunner) {
       const from = parseSegmentName(fromSegment)!.number;
       // A `.partial` in the archive is one the source could not continue (a gap follows it).
       const position = (name: string) => parseSegmentName(partialSegmentOf(name) ?? name)?.number ?? -1n;
-      const records = [...(await readWalIndex(root)).values()].filter((r) => isHistoryName(r.name) || position(r.name) >= from);
+      const records = [...(await readWalIndex(root)).records.values()].filter((r) => isHistoryName(r.name) || position(r.name) >= from);
       await ensureDir(dir);
       const staged: string[] = [];
       for (const record of records.sort((a, b) => compareSegments(a.name, b.name))) {
-        const file = join(root, walLayout.segment(record.name, record.encrypted));
+        const file = join(root, layout.wal.segment(record.name, record.encrypted));
         const out = join(dir, record.name);
         if (record.encrypted) await decryptFile(file, out);
         else await copyFile(file, out);
         const { sha256 } = await sha256File(out);
-        if (sha256 !== record.sha256) throw fail('VerificationFailed', `${walLayout.segment(record.name, record.encrypted)}: sha256 ${sha256} differs from the index's ${record.sha256}`);
+        if (sha256 !== record.sha256) throw fail('VerificationFailed', `${layout.wal.segment(record.name, record.encrypted)}: sha256 ${sha256} differs from the index's ${record.sha256}`);
         staged.push(record.name);
       }
       // Completed by a receiver whose archiver was lost before archiving them: as good as the partial.
       for (const name of await completedIncoming(root)) {
         if (staged.includes(name) || (isSegmentName(name) && parseSegmentName(name)!.number < from)) continue;
-        await copyFile(join(root, walLayout.incoming, name), join(dir, name));
+        await copyFile(join(root, layout.wal.incoming, name), join(dir, name));
         staged.push(name);
       }
       const partial = await partialIncoming(root);
       if (partial && !staged.includes(partial.segment) && position(partial.segment) >= from) {
-        await copyFile(join(root, walLayout.incoming, partial.name), join(dir, `${partial.segment}.partial`));
+        await copyFile(join(root, layout.wal.incoming, partial.name), join(dir, `${partial.segment}.partial`));
         return { segments: staged, partial: partial.segment };
       }
       return { segments: staged };

@@ -6,9 +6,10 @@ import type { Client } from '@temporalio/client';
 import { pino } from 'pino';
 import type { Config } from '../config/schema.js';
 import { createActivityDeps } from '../activities/deps.js';
-import { readBaseBackups, type BaseBackupRecord } from '../activities/base-backup.js';
 import { createWalArchiverActivities, type ArchiveStatus } from '../activities/wal-archiver.js';
 import { describeArchiver, type ArchiverRun } from '../activities/wal-archiver-run.js';
+import { readBaseBackups, type BaseBackupRecord } from '../repository/base-backups.js';
+import type { InvalidRecord } from '../repository/json-records.js';
 import { archiverStatusQuery, type ArchiverStatus } from '../workflows/wal-archiver.js';
 
 /** A query waits for a worker to answer; a status command must not hang when none runs. */
@@ -20,6 +21,8 @@ export interface PitrStatus {
   newestBaseBackup?: BaseBackupRecord;
   baseBackups: number;
   keepBaseBackups: number;
+  /** Base backups whose record does not parse: never used, and never removed by retention. */
+  invalidBaseBackups: InvalidRecord[];
 }
 
 async function queryArchiver(client: Client, run: ArchiverRun): Promise<{ attempts?: ArchiverStatus; queryError?: string }> {
@@ -41,13 +44,14 @@ export async function collectPitrStatus(client: Client, config: Config): Promise
   const run = await describeArchiver(client, config.source.name);
   const deps = createActivityDeps(config, pino({ level: 'silent' }));
   const maxLagMs = config.pitr.maxLag;
-  const bases = await readBaseBackups(config.repository.root);
+  const { backups: bases, invalid } = await readBaseBackups(config.repository.root);
   return {
     archiver: { ...run, ...(await queryArchiver(client, run)) },
     archive: { ...(await createWalArchiverActivities(deps).walArchiveStatus({ maxLagMs })), maxLagMs },
     ...(bases.length ? { newestBaseBackup: bases[bases.length - 1] } : {}),
     baseBackups: bases.length,
     keepBaseBackups: config.pitr.keepBaseBackups,
+    invalidBaseBackups: invalid,
   };
 }
 
@@ -65,5 +69,6 @@ export function formatPitrStatus(s: PitrStatus): string {
     b
       ? `Newest base backup: ${b.id} (ended ${b.endedAt}, PostgreSQL ${b.pgMajor}, needs WAL from ${b.firstSegment}); ${s.baseBackups} kept of at most ${s.keepBaseBackups}`
       : 'Newest base backup: none yet (the baseBackup schedule takes one; recovery needs one)',
+    ...s.invalidBaseBackups.map((i) => `  not a base backup (its record does not parse): ${i.file}: ${i.reason}`),
   ].join('\n');
 }

@@ -1,5 +1,5 @@
 // Reads the JSON records of the repository (manifests, run journal, restore-test results, DR
-// reports, the lock's owner) through their zod schemas. Every record is data that a crash, an
+// reports, the lock's owner, the WAL archive's records) through their zod schemas. Every record is data that a crash, an
 // older version or a hand can have left in any shape: one that does not parse is listed as
 // invalid with its file and why, never dropped silently and never trusted.
 import { readdir, readFile } from 'node:fs/promises';
@@ -17,17 +17,28 @@ export interface JsonRecords<T> {
   invalid: InvalidRecord[];
 }
 
-/** The record in `file` if it parses by `schema`, else why not. */
-export async function readJsonRecord<T>(file: string, schema: z.ZodType<T>): Promise<{ record: T } | { reason: string }> {
+/** The record in `text` (a file's, or one line of a JSON-lines file) if it parses by `schema`, else why not. */
+export function parseJsonRecord<T>(text: string, schema: z.ZodType<T>): { record: T } | { reason: string } {
   let json: unknown;
   try {
-    json = JSON.parse(await readFile(file, 'utf8'));
+    json = JSON.parse(text);
   } catch (err) {
     return { reason: `not JSON: ${(err as Error).message}` };
   }
   const parsed = schema.safeParse(json);
   if (parsed.success) return { record: parsed.data };
   return { reason: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ') };
+}
+
+/** The record in `file` if it parses by `schema`, else why not. */
+export async function readJsonRecord<T>(file: string, schema: z.ZodType<T>): Promise<{ record: T } | { reason: string }> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    return { reason: `not JSON: ${(err as Error).message}` };
+  }
+  return parseJsonRecord(text, schema);
 }
 
 /** Every `*.json` in `dir` (none when it does not exist), parsed by `schema`. */

@@ -104,9 +104,38 @@ export const layout = {
   /** Every image a recovery found missing, corrupt or rebuilt, one `kind<TAB>path` line each. */
   drImageList: (workflowId: string) => `dr-reports/${fileNameOf(workflowId)}.images.tsv`,
 
+  /**
+   * Point-in-time recovery: the continuous WAL archive and the base backups it replays from
+   * (repository/wal-index.ts, base-backups.ts, wal-receiver.ts).
+   */
+  wal: {
+    /** pg_receivewal's own directory: the segment it is writing (`.partial`) and completed ones not yet archived. */
+    incoming: 'wal/incoming',
+    /** Archived segments and timeline history files, `.gpg` when the repository is encrypted. */
+    segmentsDir: 'wal/segments',
+    segment: (name: string, encrypted: boolean) => `wal/segments/${name}${encrypted ? '.gpg' : ''}`,
+    /** One JSON line per archived file: name, sha256 of the plaintext, bytes, when. */
+    index: 'wal/index.jsonl',
+    /** The pg_receivewal the latest archiver attempt started, for the next one to end when it was orphaned. */
+    receiver: 'wal/receiver.json',
+    baseDir: 'wal/base',
+    base: (id: string) => `wal/base/${id}`,
+    /** The packed data directory of one base backup. */
+    baseArchive: (id: string, encrypted: boolean) => `wal/base/${id}/base.tar.gz${encrypted ? '.gpg' : ''}`,
+    /** Written last: a base backup without it is not a good one. */
+    baseRecord: (id: string) => `wal/base/${id}/record.json`,
+    baseStaging: (id: string) => `.staging/base-${id}`,
+    /** A recovery's decrypted copy of an encrypted base backup, removed once unpacked. */
+    baseDecrypted: (id: string) => `.staging/pitr-${id}.tar.gz`,
+  },
+
   /** One writer at a time (repository/lock.ts): a directory created atomically, naming its owner. */
   lockDir: '.lock',
   lockOwner: '.lock/owner.json',
-  /** Work areas that off-site copies leave out: nothing in them is part of a good backup. */
-  neverCopied: ['.staging/', 'restore-tests/scratch/'],
+  /**
+   * Work areas that off-site copies leave out: nothing in them is part of a good backup. wal/incoming
+   * is pg_receivewal's own directory: plaintext WAL (row data) even in an encrypted repository,
+   * each completed file archived, encrypted, into wal/segments within seconds.
+   */
+  neverCopied: ['.staging/', 'restore-tests/scratch/', 'wal/incoming/'],
 } as const;

@@ -2,7 +2,7 @@
 // point of point-in-time recovery. Scheduled like the dumps; taken by hand after a gap.
 import { proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
-import type { BaseBackupRecord } from '../activities/base-backup.js';
+import type { BaseBackupRecord } from '../repository/base-backups.js';
 import { NON_RETRYABLE_ERROR_TYPES } from '../core/errors.js';
 
 const acts = proxyActivities<Activities>({

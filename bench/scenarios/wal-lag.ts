@@ -14,7 +14,7 @@ import { execa } from 'execa';
 import { pino } from 'pino';
 import { createActivityDeps } from '../../activities/deps.js';
 import { createWalArchiverActivities } from '../../activities/wal-archiver.js';
-import { readWalIndex } from '../../activities/wal-segment-store.js';
+import { readWalIndex } from '../../repository/wal-index.js';
 import { freePort } from '../../local/ports.js';
 import { postgresBinDir, startPostgresCluster } from '../../local/postgres-cluster.js';
 import { parseConfig } from '../../config/load.js';
@@ -132,7 +132,7 @@ export async function walLagRow(s: BenchServices, load: WalLoad): Promise<Row> {
       }
       await writes;
       const loadMs = Date.now() - started;
-      const segments = (await readWalIndex(config.repository.root)).size;
+      const segments = (await readWalIndex(config.repository.root)).records.size;
       const lags = (xs: LagSample[]) => xs.map((x) => x.lagMs);
       const behind = (xs: LagSample[]) => xs.flatMap((x) => (x.behindBytes === undefined ? [] : [x.behindBytes]));
       const oursMax = max(lags(ours));

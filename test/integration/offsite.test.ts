@@ -3,6 +3,7 @@
 // server run by rclone itself standing in for the cloud (through rclone's crypt backend).
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa, type ResultPromise } from 'execa';
@@ -75,8 +76,13 @@ test('off-site copies over SSH and to a crypt remote are made, verified, recorde
       ];
     },
   });
+  // What pg_receivewal is writing is plaintext row data, even in an encrypted repository: never copied.
+  const incoming = join(setup.config.repository.root, 'wal', 'incoming');
+  await mkdir(incoming, { recursive: true });
+  await writeFile(join(incoming, '000000010000000000000001.partial'), 'plaintext rows');
   const result = assertSucceeded(await runBackup(services, setup));
   assert.deepEqual(result.offsite.map((o) => [o.target, o.verified]), [['backup-host', true], ['cloud', true]], JSON.stringify(result.warnings));
+  assert.equal(existsSync(join(sshDest, 'wal', 'incoming')), false, 'the WAL being written stays home');
   const manifest = manifestSchema.parse(JSON.parse(await readFile(join(setup.config.repository.root, result.manifest!), 'utf8')));
   assert.deepEqual(manifest.offsite?.map((o) => o.target), ['backup-host', 'cloud']);
 

@@ -10,8 +10,8 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { parseConfig } from '../../config/load.js';
-import { readWalIndex } from '../../activities/wal-segment-store.js';
-import type { BaseBackupRecord } from '../../activities/base-backup.js';
+import type { BaseBackupRecord } from '../../repository/base-backups.js';
+import { readWalIndex } from '../../repository/wal-index.js';
 import type { PitrResult } from '../../activities/wal-recovery.js';
 import { findGaps } from '../../core/wal-segments.js';
 import { walArchiverWorkflowId } from '../../core/wal-archiver-id.js';
@@ -114,7 +114,7 @@ async function write(table: string, from: number, count: number): Promise<number
 /** The archived file names, once `segment` is among them. */
 async function archivedThrough(root: string, segment: string, timeoutMs: number): Promise<string[]> {
   for (const until = Date.now() + timeoutMs; ; await sleep(250)) {
-    const names = [...(await readWalIndex(root)).keys()];
+    const names = [...(await readWalIndex(root)).records.keys()];
     if (names.includes(segment)) return names;
     if (Date.now() > until) throw new Error(`${segment} was not archived within ${timeoutMs / 1000} s; archived: ${names.join(' ')}`);
   }

@@ -5,17 +5,17 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { parseConfig } from '../../config/load.js';
 import { createActivities } from '../../activities/index.js';
 import { createActivityDeps } from '../../activities/deps.js';
-import { readWalIndex } from '../../activities/wal-segment-store.js';
-import { readBaseBackups, type BaseBackupRecord } from '../../activities/base-backup.js';
+import { readBaseBackups, type BaseBackupRecord } from '../../repository/base-backups.js';
+import { readWalIndex } from '../../repository/wal-index.js';
+import { readReceiverRecord } from '../../repository/wal-receiver.js';
 import type { PitrResult } from '../../activities/wal-recovery.js';
 import { findGaps } from '../../core/wal-segments.js';
-import { walLayout } from '../../core/wal-layout.js';
 import { pgCtlArgv, postgresBinDir, startPostgresCluster, type PostgresCluster } from '../../local/postgres-cluster.js';
 import { freePort } from '../../local/ports.js';
 import { useServices } from '../harness.js';
@@ -119,7 +119,7 @@ test('a dropped replication slot is alerted as a gap in the archive and answered
   const archiver = await services.client.workflow.start('walArchiver', { taskQueue: setup.config.temporal.taskQueue, workflowId: archiverId });
   services.defer(() => archiver.terminate('test over').catch(() => undefined));
   await whileRunning(services, archiverId, 'walStream', true);
-  assert.deepEqual(await readBaseBackups(setup.config.repository.root), []);
+  assert.deepEqual(await readBaseBackups(setup.config.repository.root), { backups: [], invalid: [] });
 
   // The slot dropped under the archiver, and the WAL it held recycled before the archiver is back.
   await asSuper(`select pg_terminate_backend(active_pid) from pg_replication_slots where slot_name = '${slot}' and active_pid is not null`);
@@ -128,9 +128,9 @@ test('a dropped replication slot is alerted as a gap in the archive and answered
   }
   await asSuper('select pg_switch_wal(); checkpoint');
 
-  for (let i = 0; i < 600 && !(hook.alerts.length && (await readBaseBackups(setup.config.repository.root)).length); i += 1) await new Promise((r) => setTimeout(r, 200));
+  for (let i = 0; i < 600 && !(hook.alerts.length && (await readBaseBackups(setup.config.repository.root)).backups.length); i += 1) await new Promise((r) => setTimeout(r, 200));
   assert.match(hook.alerts[0]?.text ?? '(no alert)', /WAL archive gap: .*new base backup/);
-  assert.equal((await readBaseBackups(setup.config.repository.root)).length, 1, 'a base backup was taken after the gap');
+  assert.equal((await readBaseBackups(setup.config.repository.root)).backups.length, 1, 'a base backup was taken after the gap');
   assert.deepEqual(await asSuper(`select slot_type from pg_replication_slots where slot_name = '${slot}'`), [['physical']], 'and the slot is back');
   await archiver.terminate('test over');
   await recordHistory(services, archiverId, 'wal-archiver-gap');
@@ -174,7 +174,11 @@ test('recovery to "latest" after the source is destroyed keeps every write but t
   await new Promise((r) => setTimeout(r, 300));
   await write(10);
 
-  const receiverPid = async () => (JSON.parse(await readFile(join(setup.config.repository.root, walLayout.receiver), 'utf8')) as { pid: number }).pid;
+  const receiverPid = async () => {
+    const read = await readReceiverRecord(setup.config.repository.root);
+    assert.ok(read && 'record' in read && read.record.pid !== undefined, 'the archiver recorded its pg_receivewal');
+    return read.record.pid;
+  };
   const orphan = await receiverPid();
   worker.kill('SIGKILL'); // its pg_receivewal lives on, orphaned, until the next attempt ends it
   await write(10);
@@ -195,7 +199,7 @@ test('recovery to "latest" after the source is destroyed keeps every write but t
   await rm(join(source.dir, 'data'), { recursive: true, force: true });
   await new Promise((r) => setTimeout(r, 3_000)); // the archiver's attempt fails and archives what it completed
 
-  const archived = [...(await readWalIndex(setup.config.repository.root)).keys()];
+  const archived = [...(await readWalIndex(setup.config.repository.root)).records.keys()];
   assert.ok(archived.length >= 10, `segments archived: ${archived.length}`);
   assert.deepEqual(findGaps(archived, base.firstSegment), [], 'no segment is missing from the base backup on');
 

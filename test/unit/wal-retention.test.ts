@@ -9,9 +9,10 @@ import pino from 'pino';
 import { parseConfig } from '../../config/load.js';
 import { CommandRunner } from '../../activities/command.js';
 import { SecretStore } from '../../activities/secrets.js';
-import { createWalStore, readWalIndex } from '../../activities/wal-segment-store.js';
+import { createWalStore } from '../../activities/wal-segment-store.js';
 import { ensureDir, writeFileDurable } from '../../repository/fs-durable.js';
-import { walLayout } from '../../core/wal-layout.js';
+import { layout } from '../../repository/layout.js';
+import { readWalIndex } from '../../repository/wal-index.js';
 import { walExpired, walRetention } from '../../core/wal-retention.js';
 
 const seg = (n: number) => `0000000100000000${n.toString(16).toUpperCase().padStart(8, '0')}`;
@@ -43,17 +44,17 @@ test('retention never removes a segment that a kept base backup needs, and the i
     );
     const store = createWalStore(config, new CommandRunner(new SecretStore(), pino({ level: 'silent' })));
     const archived = [...Array.from({ length: 11 }, (_, i) => seg(i + 4)), `${seg(8)}.partial`, '00000002.history'];
-    await ensureDir(join(root, walLayout.incoming));
+    await ensureDir(join(root, layout.wal.incoming));
     for (const name of archived) {
-      await writeFileDurable(join(root, walLayout.incoming, name), `wal ${name}`);
+      await writeFileDurable(join(root, layout.wal.incoming, name), `wal ${name}`);
       await store.archive(name);
     }
     const { keepFrom } = walRetention(bases, 2);
     assert.equal(await store.prune(keepFrom!), 6, 'segments 4 to 8 and the partial of 8');
 
-    const left = (await readdir(join(root, walLayout.segmentsDir))).sort();
+    const left = (await readdir(join(root, layout.wal.segmentsDir))).sort();
     assert.deepEqual(left, ['00000002.history', ...Array.from({ length: 6 }, (_, i) => seg(i + 9))].sort());
-    assert.deepEqual([...(await readWalIndex(root)).keys()].sort(), left);
+    assert.deepEqual([...(await readWalIndex(root)).records.keys()].sort(), left);
     const staged = await store.stage(join(root, 'staged'), bases[1]!.firstSegment);
     assert.equal(staged.segments.length, 7, 'the kept base backup recovers from what is left, every file checked');
   } finally {
