@@ -1,10 +1,13 @@
-// The repository lock: `.lock/`, a directory created atomically (mkdir fails when it exists),
-// holding `owner.json`, the run that holds it. Who may take over a stale lock is the activity's
-// decision (activities/repository-lock.ts); this file only knows the files.
-import { mkdir, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+// The repository lock: `.lock/`, holding `owner.json`, the run that holds it. The directory is
+// made with its owner file inside under a temporary name and renamed into place, so the lock never
+// exists without its owner: a newcomer that found `.lock/` but no owner in it took the lock for
+// stale and removed it from under the run that had just taken it (two writers at once). Who may
+// take over a stale lock is the activity's decision (activities/repository-lock.ts); this file
+// only knows the files.
+import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { basename, join } from 'node:path';
 import { z } from 'zod';
-import { DIR_MODE, ensureDir, FILE_MODE } from './fs-durable.js';
+import { DIR_MODE, ensureDir, FILE_MODE, temporaryNameFor } from './fs-durable.js';
 import { readJsonRecord } from './json-records.js';
 import { layout } from './layout.js';
 
@@ -19,14 +22,20 @@ export type LockOwner = z.infer<typeof lockOwnerSchema>;
 /** Creates the lock for `owner`; false when it exists already (whoever holds it). */
 export async function createLock(root: string, owner: LockOwner): Promise<boolean> {
   await ensureDir(root);
+  const lockDir = join(root, layout.lockDir);
+  const made = temporaryNameFor(lockDir);
+  await mkdir(made, { mode: DIR_MODE });
   try {
-    await mkdir(join(root, layout.lockDir), { mode: DIR_MODE });
+    await writeFile(join(made, basename(layout.lockOwner)), JSON.stringify(owner), { mode: FILE_MODE });
+    // Renaming a directory onto one that holds a file fails: the lock is taken, by whoever.
+    await rename(made, lockDir);
+    return true;
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    if (['EEXIST', 'ENOTEMPTY'].includes((err as NodeJS.ErrnoException).code ?? '')) return false;
     throw err;
+  } finally {
+    await rm(made, { recursive: true, force: true });
   }
-  await writeFile(join(root, layout.lockOwner), JSON.stringify(owner), { mode: FILE_MODE });
-  return true;
 }
 
 /** The lock's holder; undefined when there is no lock, or its owner file is missing or torn. */

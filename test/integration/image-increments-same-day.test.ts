@@ -14,6 +14,7 @@ import { selectExpiredIncrements } from '../../core/gfs-retention.js';
 import { rootFailure } from '../../core/alerts.js';
 import { BACKUP_OUTCOME } from '../../core/search-attributes.js';
 import { backupTime, layout } from '../../repository/layout.js';
+import { createLock, removeLock } from '../../repository/lock.js';
 import { LOCK_POLL_MS } from '../../workflows/lock-wait.js';
 import { useServices } from '../harness.js';
 import { assertSucceeded, makeConfig, makeFixture, recordHistory, repositoryModeViolations, runBackup, sqlRows, testWorker, type TestSetup } from '../helpers.js';
@@ -139,14 +140,12 @@ async function holdLock(setup: TestSetup, purpose: string): Promise<{ handle: Wo
     args: [{}],
     workflowExecutionTimeout: '10 minutes',
   });
-  const lock = join(setup.config.repository.root, layout.lockDir);
-  await mkdir(lock, { recursive: true, mode: 0o700 });
   const owner = { workflowId: handle.workflowId, runId: handle.firstExecutionRunId, purpose, acquiredAt: new Date().toISOString() };
-  await writeFile(join(setup.config.repository.root, layout.lockOwner), JSON.stringify(owner), { mode: 0o600 });
+  assert.ok(await createLock(setup.config.repository.root, owner), 'the lock was free');
   return {
     handle,
     release: async () => {
-      await rm(lock, { recursive: true, force: true });
+      await removeLock(setup.config.repository.root);
       await handle.terminate('test holder done');
     },
   };

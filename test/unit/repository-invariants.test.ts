@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { readdir, readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import pino from 'pino';
@@ -150,6 +150,27 @@ test('one writer: the lock is refused while held, names its owner, and can be ta
   await removeLock(root);
   assert.equal(await readLockOwner(root), undefined);
   assert.equal(await createLock(root, { ...first, workflowId: 'backup-2', runId: 'r2' }), true);
+});
+
+test('the lock never exists without its owner: a newcomer looking while a run takes it finds that owner or no lock at all', async () => {
+  const root = scratchDir('pbb-invariants-');
+  const owner = { workflowId: 'backup-1', runId: 'r1', purpose: 'full backup', acquiredAt: '2026-11-29T03:00:00.000Z' };
+  const lockExists = () => existsSync(join(root, layout.lockDir));
+  let ownerless = 0;
+  for (let i = 0; i < 50; i += 1) {
+    let taken = false;
+    const taking = createLock(root, owner).then((ok) => (taken = ok));
+    // Look as a newcomer does (activities/repository-lock.ts) while the lock is being taken.
+    while (!taken) {
+      if (lockExists() && (await readLockOwner(root)) === undefined) ownerless += 1;
+      await new Promise((r) => setImmediate(r));
+    }
+    await taking;
+    assert.deepEqual(await readLockOwner(root), owner);
+    await removeLock(root);
+  }
+  assert.equal(ownerless, 0, 'a lock without its owner would be taken for stale and removed from under its run');
+  assert.deepEqual(readdirSync(root), [], 'no temporary lock directory is left');
 });
 
 test('records parse or are named: a manifest, run record, restore-test result or DR report that does not parse is listed with its file and never used', async () => {
