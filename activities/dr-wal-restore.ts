@@ -13,6 +13,7 @@ import type { DatabaseConfig } from '../config/schema.js';
 import type { ActivityDeps } from './deps.js';
 import type { CommandResult } from './command.js';
 import { pgCommand } from './pg-command.js';
+import { processAlive } from './process-group.js';
 import { classifyPgError, pgBinDirFor } from './psql.js';
 import { createClusterRecovery, type PitrResult } from './wal-recovery.js';
 
@@ -53,15 +54,6 @@ function freeLoopbackPort(): Promise<number> {
   });
 }
 
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
-
 /**
  * Ends the scratch server by signal, not pg_ctl: this also runs when the activity is being
  * cancelled, and a cancelled activity's commands are killed before they start. SIGQUIT is
@@ -69,10 +61,10 @@ const alive = (pid: number) => {
  */
 async function stopServer(dataDir: string): Promise<void> {
   const pid = Number((await readFile(join(dataDir, 'postmaster.pid'), 'utf8').catch(() => '')).split('\n')[0]);
-  if (!Number.isInteger(pid) || pid <= 0 || !alive(pid)) return;
+  if (!Number.isInteger(pid) || pid <= 0 || !processAlive(pid)) return;
   process.kill(pid, 'SIGQUIT');
-  for (let waited = 0; alive(pid) && waited < SHUTDOWN_WAIT_MS; waited += 100) await sleep(100);
-  if (alive(pid)) process.kill(pid, 'SIGKILL');
+  for (let waited = 0; processAlive(pid) && waited < SHUTDOWN_WAIT_MS; waited += 100) await sleep(100);
+  if (processAlive(pid)) process.kill(pid, 'SIGKILL');
 }
 
 export function createScratchRecovery(deps: ActivityDeps) {
