@@ -15,6 +15,7 @@ import { createDrActivities } from './dr.js';
 import { createRestoreTestActivities } from './restore-test.js';
 import { createOffsiteActivities } from './offsite.js';
 import { createRepositoryLockActivities } from './repository-lock.js';
+import { createBackupIdActivities } from './backup-id.js';
 import { createLockHolderActivities } from './lock-holder.js';
 import { createWalPrerequisiteActivities } from './wal-prerequisites.js';
 import { createWalArchiverActivities } from './wal-archiver.js';
@@ -40,6 +41,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createRestoreTestActivities(deps),
     ...createOffsiteActivities(deps),
     ...createRepositoryLockActivities(deps),
+    ...createBackupIdActivities(deps),
     ...createLockHolderActivities(deps),
     ...createWalPrerequisiteActivities(deps),
     ...createWalArchiverActivities(deps),

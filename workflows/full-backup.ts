@@ -8,7 +8,7 @@
 // fullBackup takes all three parts; the scheduled kinds databaseBackup, imageBackup and
 // configSnapshot take one each (a config snapshot or an image increment with nothing changed is
 // a no-op).
-import { ApplicationFailure, CancellationScope, isCancellation, log, patched, proxyActivities, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { ApplicationFailure, CancellationScope, isCancellation, log, patched, proxyActivities, sleep, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
 import type { BackupPlan } from '../activities/plan.js';
 import { rootFailure } from '../core/alerts.js';
@@ -17,11 +17,11 @@ import { backupResult, type BackupFacts, type BackupResult } from '../core/backu
 import type { BackupInput, BackupRun } from '../core/backup-run.js';
 import { assembleManifest } from '../core/manifest-assembly.js';
 import { BACKUP_PARTS, kindOf, type BackupPart } from '../core/manifest.js';
-import { backupIdFor, layout } from '../repository/layout.js';
+import { backupIdFor, backupTime, layout } from '../repository/layout.js';
 import { BACKUP_ID, BACKUP_KIND, BACKUP_OUTCOME, BACKUP_SOURCE } from '../core/search-attributes.js';
 import type { PlainStaged } from '../core/staged.js';
 import { afterCommit } from './backup-post-commit.js';
-import { bookkeeping, PLAN_OPTIONS, stepOptions } from './options.js';
+import { bookkeeping, LOCK_OPTIONS, PLAN_OPTIONS, stepOptions } from './options.js';
 import { lockPurpose, withLockAfterImageRuns } from './lock-wait.js';
 import { withRepositoryLock } from './repository-lock.js';
 import { recordFailure, recordSuccess, recordSummary } from './run-outcome.js';
@@ -71,7 +71,30 @@ async function backupRun(parts: BackupPart[], input: BackupInput): Promise<Backu
   // An image increment holding the lock is waited for (workflows/lock-wait.ts); runs recorded
   // before that was so were refused at once.
   if (!patched('wait-for-image-run')) return withRepositoryLock(lockPurpose(kind), steps);
-  return withLockAfterImageRuns(lockPurpose(kind), (waited) => backupSteps(waited ? afterWaiting(run) : run, progress));
+  return withLockAfterImageRuns(lockPurpose(kind), async (waited) => backupSteps(await withFreeBackupId(waited ? afterWaiting(run) : run), progress));
+}
+
+/**
+ * A backup id is a second, and two runs of one repository can start in the same one (a dump
+ * triggered as a full backup ends). Under the lock, a run whose id the repository already uses
+ * takes the next free one and waits for that second to come: an id dated after the clock would be
+ * future-dated, which the catalog does not trust. Runs recorded before this kept their id.
+ */
+async function withFreeBackupId(run: BackupRun): Promise<BackupRun> {
+  if (!patched('free-backup-id')) return run;
+  let backupId: string;
+  try {
+    backupId = await bookkeeping(LOCK_OPTIONS).freeBackupId({ candidate: run.backupId });
+  } catch (err) {
+    await recordFailure(run.kind, run.plan.source.name, err, run.backupId);
+    throw err;
+  }
+  if (backupId === run.backupId) return run;
+  const ahead = backupTime(backupId).getTime() - Date.now();
+  if (ahead > 0) await sleep(ahead);
+  upsertSearchAttributes([{ key: BACKUP_ID, value: backupId }]);
+  log.info('the backup id this run started with is used in the repository already; took the next free one', { backupId, startedAs: run.backupId });
+  return { ...run, backupId };
 }
 
 /** A run that waited for the lock is dated when it took it: its backup id and start move there. */

@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { appendFile, copyFile, readFile, readdir, stat, unlink, writeFile } from 'node:fs/promises';
+import { appendFile, copyFile, mkdir, readFile, readdir, stat, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { postgresBinDir } from '../../local/postgres-cluster.js';
@@ -12,7 +12,7 @@ import { useServices } from '../harness.js';
 import { assertSucceeded, makeConfig, makeFixture, recordHistory, runBackup, runWorkflow, sqlRows, repositoryModeViolations } from '../helpers.js';
 import type { RetentionReport } from '../../workflows/retention.js';
 import { manifestSchema } from '../../core/manifest.js';
-import { backupIdFor, backupTime } from '../../repository/layout.js';
+import { backupIdFor, backupTime, layout } from '../../repository/layout.js';
 import { BACKUP_RPO_SECONDS } from '../../core/search-attributes.js';
 
 const services = useServices();
@@ -73,6 +73,28 @@ test('a full backup writes a manifest whose checksums match the files on disk, a
   const hashesSql = 'select file_hash, deleted_at is not null from images order by 1';
   assert.deepEqual(await sqlRows(services, 'restored_full', hashesSql), await sqlRows(services, fixture.database.name, hashesSql));
   assert.equal(manifest.database.tables.images, fixture.images.length);
+});
+
+test('a run whose backup id the repository already uses (started in the second an earlier run did, or after the clock was set back) takes the next free second and overwrites nothing', async () => {
+  const fixture = await makeFixture(services);
+  const setup = await makeConfig(services, fixture, 'backup id in use');
+  const root = setup.config.repository.root;
+  // Dumps filed under the ids of the seconds around this run's start, as earlier runs of those seconds left them.
+  const now = Date.now();
+  const taken = [-1, 0, 1, 2, 3, 4].map((s) => backupIdFor(new Date(now + s * 1000)));
+  await mkdir(join(root, 'db'), { recursive: true, mode: 0o700 });
+  for (const id of taken) await writeFile(join(root, layout.dump(setup.config.source.name, id, true)), `the dump of run ${id}`, { mode: 0o600 });
+
+  const run = await runBackup(services, setup, 'databaseBackup');
+  const result = assertSucceeded(run);
+  assert.ok(result.backupId > taken.at(-1)!, `${result.backupId} comes after the used ids`);
+  for (const id of taken) assert.equal(await readFile(join(root, layout.dump(setup.config.source.name, id, true)), 'utf8'), `the dump of run ${id}`);
+  const manifest = manifestSchema.parse(JSON.parse(await readFile(join(root, result.manifest!), 'utf8')));
+  assert.equal(manifest.backupId, result.backupId);
+  // Not dated after the clock: the catalog trusts it, and the run's search attribute says the id it filed under.
+  assert.ok(backupTime(result.backupId).getTime() <= Date.parse(manifest.finishedAt));
+  const described = await run.handle.describe();
+  assert.deepEqual(described.searchAttributes.BackupId, [result.backupId]);
 });
 
 test('a second run moves modified and deleted originals into that day\'s increment and leaves images/current identical to the source', async () => {

@@ -14,6 +14,7 @@ import { createActivityDeps } from '../../activities/deps.js';
 import { createRetentionActivities } from '../../activities/retention.js';
 import { parseConfig } from '../../config/load.js';
 import type { Manifest } from '../../core/manifest.js';
+import { firstFreeBackupId } from '../../repository/backup-ids.js';
 import { readCatalog, readTrustedCatalog, latestGood, writeManifest } from '../../repository/catalog.js';
 import { readDrReports } from '../../repository/dr-reports.js';
 import { writeFileDurable } from '../../repository/fs-durable.js';
@@ -109,6 +110,19 @@ test('manifest lists what exists: an artifact already in place with other conten
   await assert.rejects(commit.commitBackup({ manifest: m, staged: [{ staged: layout.stagedDump(backupId), artifact }] }), (err: { type?: string }) => err.type === 'ArtifactExists');
   assert.equal(await readFile(join(root, artifact.path), 'utf8'), 'an earlier dump');
   assert.deepEqual(await readdir(join(root, layout.manifestsDir)), []);
+});
+
+test('one id per run: an id anything is filed under (manifest, dump, config snapshot, image version folder) is skipped, and none is given past the horizon', async () => {
+  const { root } = repositoryWith('20261129_030000');
+  const at = (s: number) => `20261129_03000${s}`;
+  mkdirSync(join(root, layout.configDir));
+  writeFileSync(join(root, layout.configSnapshot('.env', at(1), true)), 'snapshot');
+  mkdirSync(join(root, layout.imagesIncrementVersion(at(2))), { recursive: true });
+  writeFileSync(join(root, layout.dump('promptbox', at(3), false)), 'a dump whose run died before its manifest');
+  const until = (s: number) => new Date(Date.UTC(2026, 10, 29, 3, 0, s));
+  assert.equal(await firstFreeBackupId(root, at(0), until(9)), at(4));
+  assert.equal(await firstFreeBackupId(root, at(5), until(9)), at(5));
+  assert.equal(await firstFreeBackupId(root, at(0), until(3)), undefined);
 });
 
 test('only trusted backups count: one whose artifact is gone or of another size, or dated in the future, is never the latest good', async () => {
