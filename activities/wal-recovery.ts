@@ -5,7 +5,7 @@
 // binaries of the backup's version and watched until it promotes. Reports the exact point reached
 // (the last transaction replayed) and the RPO against the target. The DR runbook recovers the same
 // way into a scratch cluster it then dumps into its target (activities/dr-wal-restore.ts).
-import { access, appendFile, chmod, constants, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { access, chmod, constants, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ActivityDeps } from './deps.js';
@@ -27,6 +27,8 @@ const START_WAIT_S = 6 * 3600;
 const STAGED_WAL = 'pitr_restore_wal';
 const RESTORE_SCRIPT = 'pitr_restore_command.sh';
 const SERVER_LOG = 'pitr_recovery.log';
+/** What PostgreSQL 13+ logs as it stops a recovery whose WAL ends before its target time. */
+const TARGET_NOT_REACHED = 'recovery ended before configured recovery target was reached';
 const projectTools = fileURLToPath(new URL('../.tools', import.meta.url));
 
 export interface PitrInput {
@@ -47,6 +49,8 @@ export interface PitrResult {
   reachedAt?: string;
   /** Target (or, for "latest", the recovery's start) minus the point reached. */
   rpoMs?: number;
+  /** No archived commit is at or after the target time: all archived WAL was replayed. */
+  archiveEndsBeforeTarget?: boolean;
   walSegments: number;
   partialSegment?: string;
   dataDir: string;
@@ -124,6 +128,32 @@ export function createClusterRecovery(deps: ActivityDeps) {
     return { db: { ...source, host: '127.0.0.1', port }, password };
   }
 
+  /** Starts the recovering server and waits until it promotes; the commit time of the last transaction replayed. */
+  async function replay(binDir: string, input: PitrInput): Promise<string | undefined> {
+    const pgCtl = join(binDir, 'pg_ctl');
+    const [file, args] = asServerUser(pgCtl, [
+      // -w: returns once the server accepts connections (consistent, or promoted) or has failed.
+      '-D', input.dataDir, '-l', join(input.dataDir, SERVER_LOG), '-w', '-t', String(START_WAIT_S),
+      // pg_ctl hands -o to a shell: only a number and fixed words here.
+      '-o', `-p ${input.port} -c listen_addresses=127.0.0.1 -c unix_socket_directories=''`,
+      'start',
+    ]);
+    await commands.run(file, args).catch(async (err: Error) => {
+      throw fail('VerificationFailed', `the recovering server did not start (${err.message}): ${await logTail(input.dataDir)}`);
+    });
+    const { db, password } = await connectAs(input.port);
+    for (;;) {
+      const [statusFile, statusArgs] = asServerUser(pgCtl, ['-D', input.dataDir, 'status']);
+      const running = await commands.run(statusFile, statusArgs).then(() => true, () => false);
+      if (!running) {
+        throw fail('VerificationFailed', `the recovering server stopped: ${await logTail(input.dataDir)}`);
+      }
+      const rows = await psqlRows(commands, db, 'select pg_is_in_recovery(), extract(epoch from pg_last_xact_replay_timestamp())', password).catch(() => undefined);
+      if (rows?.[0]?.[0] === 'f') return rows[0][1] ? new Date(Number(rows[0][1]) * 1000).toISOString() : undefined;
+      await new Promise((r) => setTimeout(r, POLL_MS));
+    }
+  }
+
   return {
     connectAs,
 
@@ -156,48 +186,42 @@ export function createClusterRecovery(deps: ActivityDeps) {
       const staged = await store.stage(join(input.dataDir, STAGED_WAL), backup.firstSegment);
       const script = join(input.dataDir, RESTORE_SCRIPT);
       await writeFile(script, restoreScript(join(input.dataDir, STAGED_WAL)), { mode: 0o755 });
-      await appendFile(join(input.dataDir, 'postgresql.auto.conf'), recoverySettings({ scriptPath: script, target }));
+      const autoConf = join(input.dataDir, 'postgresql.auto.conf');
+      const unpackedConf = await readFile(autoConf, 'utf8').catch(() => '');
+      const setTarget = (to: RecoveryTarget) => writeFile(autoConf, unpackedConf + recoverySettings({ scriptPath: script, target: to }));
+      await setTarget(target);
       await writeFile(join(input.dataDir, 'recovery.signal'), '');
       await rm(join(input.dataDir, 'standby.signal'), { force: true });
       await chmod(input.dataDir, 0o700);
       if (asRoot) await commands.run('chown', ['-R', 'postgres:postgres', input.dataDir]);
 
       onPhase('replay WAL');
-      const pgCtl = join(binDir, 'pg_ctl');
-      const [file, args] = asServerUser(pgCtl, [
-        // -w: returns once the server accepts connections (consistent, or promoted) or has failed.
-        '-D', input.dataDir, '-l', join(input.dataDir, SERVER_LOG), '-w', '-t', String(START_WAIT_S),
-        // pg_ctl hands -o to a shell: only a number and fixed words here.
-        '-o', `-p ${input.port} -c listen_addresses=127.0.0.1 -c unix_socket_directories=''`,
-        'start',
-      ]);
-      await commands.run(file, args).catch(async (err: Error) => {
-        throw fail('VerificationFailed', `the recovering server did not start (${err.message}): ${await logTail(input.dataDir)}`);
-      });
-      const { db, password } = await connectAs(input.port);
-      for (;;) {
-        const [statusFile, statusArgs] = asServerUser(pgCtl, ['-D', input.dataDir, 'status']);
-        const running = await commands.run(statusFile, statusArgs).then(() => true, () => false);
-        if (!running) {
-          throw fail('VerificationFailed', `the recovering server stopped: ${await logTail(input.dataDir)}`);
-        }
-        const rows = await psqlRows(commands, db, 'select pg_is_in_recovery(), extract(epoch from pg_last_xact_replay_timestamp())', password).catch(() => undefined);
-        if (rows?.[0]?.[0] === 'f') {
-          const reached = rows[0][1] ? new Date(Number(rows[0][1]) * 1000).toISOString() : undefined;
-          await rm(join(input.dataDir, STAGED_WAL), { recursive: true, force: true });
-          await rm(script, { force: true });
-          return {
-            baseBackup: backup.id,
-            target: input.pointInTime,
-            ...recoveryPoint({ target, reachedAt: reached, startedAt }),
-            walSegments: staged.segments.length,
-            ...(staged.partial ? { partialSegment: staged.partial } : {}),
-            dataDir: input.dataDir,
-            port: input.port,
-          };
-        }
-        await new Promise((r) => setTimeout(r, POLL_MS));
+      let reached: string | undefined;
+      let archiveEndsBeforeTarget = false;
+      try {
+        reached = await replay(binDir, input);
+      } catch (err) {
+        // No commit at or after the target in all the WAL there is (a target after the source
+        // stopped, or when it was idle): everything archived was committed before it, so replaying
+        // it all is exactly the recovery asked for. PostgreSQL stops such a recovery instead.
+        if (target.kind !== 'time' || !(await readFile(join(input.dataDir, SERVER_LOG), 'utf8').catch(() => '')).includes(TARGET_NOT_REACHED)) throw err;
+        onPhase('replay all archived WAL: it ends before the target');
+        await setTarget({ kind: 'latest' });
+        reached = await replay(binDir, input);
+        archiveEndsBeforeTarget = true;
       }
+      await rm(join(input.dataDir, STAGED_WAL), { recursive: true, force: true });
+      await rm(script, { force: true });
+      return {
+        baseBackup: backup.id,
+        target: input.pointInTime,
+        ...recoveryPoint({ target, reachedAt: reached, startedAt }),
+        ...(archiveEndsBeforeTarget ? { archiveEndsBeforeTarget } : {}),
+        walSegments: staged.segments.length,
+        ...(staged.partial ? { partialSegment: staged.partial } : {}),
+        dataDir: input.dataDir,
+        port: input.port,
+      };
     },
 
     /**

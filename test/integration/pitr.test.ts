@@ -136,7 +136,7 @@ test('a dropped replication slot is alerted as a gap in the archive and answered
   await recordHistory(services, archiverId, 'wal-archiver-gap');
 });
 
-test('recovery to "latest" after the source is destroyed keeps every write but the last second, and to a time T exactly those before T, across a SIGKILLed archiver worker', { timeout: 600_000 }, async (t) => {
+test('recovery to "latest" after the source is destroyed keeps every write but the last second, to a time T exactly those before T, and to a time after the archive ends every archived write, across a SIGKILLed archiver worker', { timeout: 600_000 }, async (t) => {
   const setup = await pitrSetup('pitr story', 'archiver', 'archiver-pw');
   const spawnWorker = await startWorker(setup, 'pitr-story');
   const recovered: string[] = [];
@@ -228,6 +228,13 @@ test('recovery to "latest" after the source is destroyed keeps every write but t
   const atT = await recover(pointInTime, 'recovered-at-t');
   assert.deepEqual(atT.ids, everyId(beforeT), `exactly the ${beforeT} writes committed before ${pointInTime}`);
   assert.ok(atT.result.reachedAt! < pointInTime, `reached ${atT.result.reachedAt}, before ${pointInTime}`);
+  // The time an operator gives as "when it broke" is after the last commit the archive holds:
+  // every archived write was committed before it, so all of them are recovered, and the result says the archive ends first.
+  const afterEnd = new Date(destroyedAt + 2_000).toISOString();
+  const past = await recover(afterEnd, 'recovered-after-end');
+  assert.deepEqual(past.ids, latest.ids, `every archived write, as "latest" recovered them`);
+  assert.equal(past.result.archiveEndsBeforeTarget, true);
+  assert.ok(past.result.reachedAt! < afterEnd && past.result.rpoMs! > 0, `reached ${past.result.reachedAt}, RPO ${past.result.rpoMs} ms against ${afterEnd}`);
   await recordHistory(services, `${setup.config.temporal.taskQueue}-base`, 'base-backup');
   await recordHistory(services, `${setup.config.temporal.taskQueue}-recovered-at-t`, 'point-in-time-recovery');
 });
