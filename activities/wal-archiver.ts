@@ -18,9 +18,9 @@ import { ensureDir } from '../repository/fs-durable.js';
 import { layout } from '../repository/layout.js';
 import { readWalIndex } from '../repository/wal-index.js';
 import { readReceiverRecord, writeReceiverRecord } from '../repository/wal-receiver.js';
-import { findGaps, isSegmentName, partialSegmentOf, type WalGap } from '../core/wal-segments.js';
+import { findGaps, isSegmentName, parseLsn, partialSegmentOf, segmentForLsn, type WalGap } from '../core/wal-segments.js';
 import { archiveLag, type ArchiveLag } from '../core/wal-lag.js';
-import { walRetention } from '../core/wal-retention.js';
+import { walRetention, type WalRetention } from '../core/wal-retention.js';
 
 const POLL_MS = 500;
 /** pg_receivewal asking for WAL the source has recycled: no retry brings it back. */
@@ -94,16 +94,29 @@ export function createWalArchiverActivities(deps: ActivityDeps) {
     logger.error('the source no longer has the WAL the archive needs next: the archive has a gap; streaming goes on from the slot');
   }
 
-  /** Base backups past pitr.keepBaseBackups, and the WAL only they needed (core/wal-retention.ts). */
-  async function applyRetention(): Promise<void> {
-    const { deleteBaseBackups, keepFrom } = walRetention((await readBaseBackups(root)).backups, config.pitr.keepBaseBackups);
-    for (const id of deleteBaseBackups) await removeBaseBackup(root, id);
-    const removed = keepFrom ? await store.prune(keepFrom) : 0;
-    if (deleteBaseBackups.length || removed) logger.info({ deleteBaseBackups, keepFrom, removed }, 'WAL archive retention');
+  /** What retention keeps of the base backups in the repository now (core/wal-retention.ts). */
+  async function currentRetention(): Promise<WalRetention> {
+    const refs = (await readBaseBackups(root)).backups.map((b) => ({
+      id: b.id,
+      firstSegment: b.firstSegment,
+      lastSegment: segmentForLsn(b.timeline, parseLsn(b.endLsn)!),
+      endedAt: b.endedAt,
+    }));
+    const { keepBaseBackups, keepWeeklyBaseBackups, keepMonthlyBaseBackups } = config.pitr;
+    return walRetention(refs, { continuous: keepBaseBackups, weekly: keepWeeklyBaseBackups, monthly: keepMonthlyBaseBackups, timeZone: config.schedules.timezone });
   }
 
+  /** Removes the base backups retention keeps no more, and the WAL no kept one needs. */
+  async function applyRetention(): Promise<void> {
+    const retention = await currentRetention();
+    for (const id of retention.deleteBaseBackups) await removeBaseBackup(root, id);
+    const removed = retention.keepFrom ? await store.prune(retention) : 0;
+    if (retention.deleteBaseBackups.length || removed) logger.info({ deleteBaseBackups: retention.deleteBaseBackups, keepFrom: retention.keepFrom, keepRanges: retention.keepRanges, removed }, 'WAL archive retention');
+  }
+
+  /** Holes in the continuous WAL; those before it, between the older base backups' own WAL, are retention's. */
   async function gaps(): Promise<WalGap[]> {
-    return findGaps([...(await readWalIndex(root)).records.keys()]);
+    return findGaps([...(await readWalIndex(root)).records.keys()], (await currentRetention()).keepFrom);
   }
 
   return {

@@ -12,7 +12,7 @@ import { classifyGpgError, encryptFile, gpgBaseArgs } from '../repository/gpg.js
 import { layout } from '../repository/layout.js';
 import { appendWalIndex, readWalIndex, rewriteWalIndex, type ArchivedWal } from '../repository/wal-index.js';
 import { compareSegments, isHistoryName, isSegmentName, parseSegmentName, partialSegmentOf } from '../core/wal-segments.js';
-import { walExpired } from '../core/wal-retention.js';
+import { walExpired, type WalRetention } from '../core/wal-retention.js';
 import { fail } from './failure.js';
 import { sha256File } from './hash.js';
 
@@ -58,15 +58,15 @@ export function createWalStore(config: Config, commands: CommandRunner) {
     },
 
     /**
-     * Removes archived WAL before `keepFrom` (core/wal-retention.ts): out of the index first, so
-     * the index never names a file that is gone, then the files. Only the archiver calls it, at
-     * the start of an attempt: the index has one writer at a time.
+     * Removes the archived WAL no kept base backup needs (core/wal-retention.ts): out of the index
+     * first, so the index never names a file that is gone, then the files. Only the archiver calls
+     * it, at the start of an attempt: the index has one writer at a time.
      */
-    async prune(keepFrom: string): Promise<number> {
-      await rewriteWalIndex(root, (record) => !walExpired(record.name, keepFrom));
+    async prune(retention: Pick<WalRetention, 'keepFrom' | 'keepRanges'>): Promise<number> {
+      await rewriteWalIndex(root, (record) => !walExpired(record.name, retention));
       let removed = 0;
       for (const file of await readdir(join(root, layout.wal.segmentsDir)).catch(() => [])) {
-        if (!walExpired(file.replace(/\.gpg$/, ''), keepFrom)) continue;
+        if (!walExpired(file.replace(/\.gpg$/, ''), retention)) continue;
         await rm(join(root, layout.wal.segmentsDir, file), { force: true });
         removed += 1;
       }

@@ -20,7 +20,7 @@ export interface PitrStatus {
   archive: ArchiveStatus & { maxLagMs: number };
   newestBaseBackup?: BaseBackupRecord;
   baseBackups: number;
-  keepBaseBackups: number;
+  retention: Pick<Config['pitr'], 'keepBaseBackups' | 'keepWeeklyBaseBackups' | 'keepMonthlyBaseBackups'>;
   /** Base backups whose record does not parse: never used, and never removed by retention. */
   invalidBaseBackups: InvalidRecord[];
 }
@@ -50,7 +50,7 @@ export async function collectPitrStatus(client: Client, config: Config): Promise
     archive: { ...(await createWalArchiverActivities(deps).walArchiveStatus({ maxLagMs })), maxLagMs },
     ...(bases.length ? { newestBaseBackup: bases[bases.length - 1] } : {}),
     baseBackups: bases.length,
-    keepBaseBackups: config.pitr.keepBaseBackups,
+    retention: { keepBaseBackups: config.pitr.keepBaseBackups, keepWeeklyBaseBackups: config.pitr.keepWeeklyBaseBackups, keepMonthlyBaseBackups: config.pitr.keepMonthlyBaseBackups },
     invalidBaseBackups: invalid,
   };
 }
@@ -67,7 +67,7 @@ export function formatPitrStatus(s: PitrStatus): string {
       `${w.behindBytes === undefined ? '; the source did not answer' : `; ${w.behindBytes} byte(s) not yet archived`}`,
     `  newest segment ${w.newest ?? '-'}, being written ${w.partial ?? '-'}, gaps ${w.gaps.length ? w.gaps.map((g) => `${g.missing} after ${g.after ?? 'the start'}`).join(', ') : 'none'}`,
     b
-      ? `Newest base backup: ${b.id} (ended ${b.endedAt}, PostgreSQL ${b.pgMajor}, needs WAL from ${b.firstSegment}); ${s.baseBackups} kept of at most ${s.keepBaseBackups}`
+      ? `Newest base backup: ${b.id} (ended ${b.endedAt}, PostgreSQL ${b.pgMajor}, needs WAL from ${b.firstSegment}); ${s.baseBackups} kept (retention: the newest ${s.retention.keepBaseBackups} with all WAL after them, then ${s.retention.keepWeeklyBaseBackups} weekly and ${s.retention.keepMonthlyBaseBackups} monthly with their own WAL)`
       : 'Newest base backup: none yet (the baseBackup schedule takes one; recovery needs one)',
     ...s.invalidBaseBackups.map((i) => `  not a base backup (its record does not parse): ${i.file}: ${i.reason}`),
   ].join('\n');

@@ -214,8 +214,14 @@ export const pitrSchema = z
     maxRetryInterval: duration.default(60_000),
     /** The health check's limit on the archive's lag. */
     maxLag: duration.default(120_000),
-    /** Base backups kept (the newest); WAL older than the oldest of them needs is removed. */
+    /** The newest base backups, kept with every WAL segment after them: any time from the oldest one's end is reachable. */
     keepBaseBackups: z.number().int().min(1).default(2),
+    /**
+     * Older base backups kept, the newest of each ISO week and of each month (schedules.timezone),
+     * with only the WAL that makes each consistent: a restore point at its end (core/wal-retention.ts).
+     */
+    keepWeeklyBaseBackups: z.number().int().min(0).default(4),
+    keepMonthlyBaseBackups: z.number().int().min(0).default(3),
   })
   .strict();
 export type PitrConfig = z.infer<typeof pitrSchema>;
