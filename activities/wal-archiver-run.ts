@@ -12,13 +12,15 @@ export interface ArchiverRun {
   runId?: string;
   status?: string;
   startedAt?: string;
+  /** The task queue the running one is on: a worker of another never picks it up. */
+  taskQueue?: string;
 }
 
 export async function describeArchiver(client: Client, sourceName: string): Promise<ArchiverRun> {
   const workflowId = walArchiverWorkflowId(sourceName);
   try {
     const d = await client.workflow.getHandle(workflowId).describe();
-    return { workflowId, running: d.status.name === 'RUNNING', runId: d.runId, status: d.status.name, startedAt: d.startTime.toISOString() };
+    return { workflowId, running: d.status.name === 'RUNNING', runId: d.runId, status: d.status.name, startedAt: d.startTime.toISOString(), taskQueue: d.taskQueue };
   } catch (err) {
     if (err instanceof WorkflowNotFoundError) return { workflowId, running: false };
     throw err;

@@ -246,7 +246,7 @@ async function runsOf(workflowId: string): Promise<string[]> {
   return list();
 }
 
-test('schedules apply with pitr on creates the weekly base backup schedule and starts exactly one archiver, however often it runs; with pitr off it removes both', { timeout: 120_000 }, async () => {
+test('schedules apply with pitr on creates the weekly base backup schedule and starts exactly one archiver, however often it runs, on the configured task queue; with pitr off it removes both', { timeout: 120_000 }, async () => {
   const setup = await opsSetup('ops schedules', { schedules: { timezone: 'Europe/Berlin' } });
   const { config } = setup;
   const archiverId = walArchiverWorkflowId(config.source.name);
@@ -270,6 +270,15 @@ test('schedules apply with pitr on creates the weekly base backup schedule and s
   const [x, y] = await Promise.all([applyArchiver(services.client, raced), applyArchiver(services.client, raced)]);
   assert.equal(x?.runId, y?.runId, 'both starts name the same run');
   assert.deepEqual(await runsOf(racedId), [`${x?.runId} RUNNING`], 'exactly one archiver run');
+  // temporal.taskQueue changed: a run on the old queue would wait there for a worker forever, so it moves.
+  const moved = structuredClone(raced);
+  moved.temporal.taskQueue = `${raced.temporal.taskQueue}-moved`;
+  const m = await applyArchiver(services.client, moved);
+  assert.equal(m?.action, 'moved');
+  const onNewQueue = await services.client.workflow.getHandle(racedId).describe();
+  assert.deepEqual([onNewQueue.runId, onNewQueue.status.name, onNewQueue.taskQueue], [m?.runId, 'RUNNING', moved.temporal.taskQueue]);
+  assert.equal((await services.client.workflow.getHandle(racedId, x?.runId).describe()).status.name, 'TERMINATED', 'the run on the old queue is ended');
+  assert.equal((await applyArchiver(services.client, moved))?.action, 'already running');
 
   const weekly = await services.client.schedule.getHandle(scheduleId(config, 'baseBackup')).describe();
   assert.equal(weekly.action.type === 'startWorkflow' && weekly.action.workflowType, 'baseBackup');
