@@ -22,7 +22,7 @@ import { BACKUP_ID, BACKUP_KIND, BACKUP_OUTCOME, BACKUP_SOURCE } from '../core/s
 import type { PlainStaged } from '../core/staged.js';
 import { afterCommit } from './backup-post-commit.js';
 import { bookkeeping, LOCK_OPTIONS, PLAN_OPTIONS, stepOptions } from './options.js';
-import { lockPurpose, withLockAfterImageRuns } from './lock-wait.js';
+import { lockPurpose, withLockAfterShortRuns } from './lock-wait.js';
 import { withRepositoryLock } from './repository-lock.js';
 import { recordFailure, recordSuccess, recordSummary } from './run-outcome.js';
 import { trackRunProgress, type RunProgressTracker } from './run-progress.js';
@@ -71,7 +71,7 @@ async function backupRun(parts: BackupPart[], input: BackupInput): Promise<Backu
   // An image increment holding the lock is waited for (workflows/lock-wait.ts); runs recorded
   // before that was so were refused at once.
   if (!patched('wait-for-image-run')) return withRepositoryLock(lockPurpose(kind), steps);
-  return withLockAfterImageRuns(lockPurpose(kind), async (waited) => backupSteps(await withFreeBackupId(waited ? afterWaiting(run) : run), progress));
+  return withLockAfterShortRuns(lockPurpose(kind), async (waited) => backupSteps(await withFreeBackupId(waited ? afterWaiting(run) : run), progress));
 }
 
 /**

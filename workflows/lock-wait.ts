@@ -1,10 +1,12 @@
-// The repository lock for a backup run, waiting out an image increment that holds it. With
-// pitr.enabled image increments run every few minutes, so the nightly dump, a config snapshot or
-// a full backup due meanwhile would otherwise be refused (RepositoryBusy) and lost for the day.
-// Such a run waits, asking again every LOCK_POLL_MS, up to LOCK_WAIT_LIMIT_MS. Any other holder
-// (a dump, a full backup, retention) refuses the newcomer at once, as before: those take long, and
-// a duplicate of the same run must do nothing.
-import { sleep, upsertSearchAttributes } from '@temporalio/workflow';
+// The repository lock for a backup run, waiting out a short run that holds it: an image
+// increment (every few minutes with pitr.enabled) or a config snapshot (hourly, at :00, the minute
+// the nightly dump starts too). The nightly dump, a full backup or retention due meanwhile would
+// otherwise be refused (RepositoryBusy) and lost for the day. Such a run waits, asking again every
+// LOCK_POLL_MS, up to LOCK_WAIT_LIMIT_MS. Any other holder (a dump, a full backup, retention)
+// refuses the newcomer at once, as before: those take long, and the newcomer's schedule comes
+// round again; so does a holder of the newcomer's own purpose, since a duplicate of a run must do
+// nothing.
+import { patched, sleep, upsertSearchAttributes } from '@temporalio/workflow';
 import { rootFailure } from '../core/alerts.js';
 import type { BackupKind } from '../core/manifest.js';
 import { BACKUP_OUTCOME } from '../core/search-attributes.js';
@@ -15,17 +17,18 @@ import { withRepositoryLock } from './repository-lock.js';
 export const lockPurpose = (kind: BackupKind) => `${kind} backup`;
 
 const IMAGE_RUN = lockPurpose('images');
+const SHORT_RUNS = [IMAGE_RUN, lockPurpose('config')];
 export const LOCK_POLL_MS = 10_000;
 const RELEASED_RETRY_MS = 1_000;
 /** An image increment is minutes; one that holds the lock longer is stuck or a first copy, and the waiter gives up. */
 export const LOCK_WAIT_LIMIT_MS = 3_600_000;
 
 /**
- * Runs `work` under the repository lock. `waited` tells it the run took the lock only after an
- * image run released it: its backup id must then be taken anew, since the image run may have
- * started in the same second and have its manifest under that id.
+ * Runs `work` under the repository lock. `waited` tells it the run took the lock only after a
+ * short run released it: its backup id must then be taken anew, since that run may have started
+ * in the same second and have its manifest under that id.
  */
-export async function withLockAfterImageRuns<T>(purpose: string, work: (waited: boolean) => Promise<T>): Promise<T> {
+export async function withLockAfterShortRuns<T>(purpose: string, work: (waited: boolean) => Promise<T>): Promise<T> {
   let waitedMs = 0;
   let refused = false;
   for (;;) {
@@ -38,10 +41,12 @@ export async function withLockAfterImageRuns<T>(purpose: string, work: (waited: 
     } catch (err) {
       if (started || rootFailure(err).type !== 'RepositoryBusy' || waitedMs >= LOCK_WAIT_LIMIT_MS) throw err;
       const holder = await bookkeeping(LOCK_OPTIONS).repositoryLockHolder();
-      if (holder && holder.purpose !== IMAGE_RUN) throw err;
+      // Runs recorded before config snapshots were waited for waited for image runs only, duplicates included.
+      const waitable = patched('wait-for-config-snapshot') ? (holder && holder.purpose !== purpose ? SHORT_RUNS : []) : [IMAGE_RUN];
+      if (holder && !waitable.includes(holder.purpose)) throw err;
       refused = true;
       upsertSearchAttributes([{ key: BACKUP_OUTCOME, value: 'running' }]);
-      // Released meanwhile (no holder) is asked again soon; an image run after a pause. Both count
+      // Released meanwhile (no holder) is asked again soon; a short run after a pause. Both count
       // towards the limit: a lock whose owner file stays unreadable must not loop forever.
       const pause = holder ? LOCK_POLL_MS : RELEASED_RETRY_MS;
       await sleep(pause);

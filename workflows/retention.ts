@@ -4,7 +4,7 @@
 // dated in the future) are reported as warnings.
 import { log, patched, proxyActivities, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import { withRepositoryLock } from './repository-lock.js';
-import { withLockAfterImageRuns } from './lock-wait.js';
+import { withLockAfterShortRuns } from './lock-wait.js';
 import type { Activities } from '../activities/index.js';
 import { selectExpiredIncrements, selectRetention, type RetentionDecision, type RetentionPolicy } from '../core/gfs-retention.js';
 import type { RetentionInventory } from '../activities/retention.js';
@@ -43,7 +43,7 @@ export async function applyRetention(input: RetentionInput = {}): Promise<Retent
   if (!needsLock) return retention(input);
   // The daily run would otherwise be refused whenever an image increment (every ten minutes with
   // pitr.enabled) holds the lock; runs recorded before waiting existed were refused at once.
-  return patched('retention-waits-for-image-run') ? withLockAfterImageRuns('retention', () => retention(input)) : withRepositoryLock('retention', () => retention(input));
+  return patched('retention-waits-for-image-run') ? withLockAfterShortRuns('retention', () => retention(input)) : withRepositoryLock('retention', () => retention(input));
 }
 
 async function retention(input: RetentionInput): Promise<RetentionReport> {

@@ -170,36 +170,39 @@ test('an image backup started while a database backup holds the lock does nothin
   }
 });
 
-test('a database backup started while an image increment holds the lock waits for it, then runs under a backup id of its own', async () => {
-  const fixture = await makeFixture(services, 3);
-  const setup = await makeConfig(services, fixture, 'dump waits for images', { encrypted: false });
-  const root = setup.config.repository.root;
-  const holder = await holdLock(setup, 'images backup');
-  const worker = await testWorker(services, setup);
-  const result = await worker.runUntil(async () => {
-    const handle = await services.client.workflow.start('databaseBackup', {
-      taskQueue: setup.config.temporal.taskQueue,
-      workflowId: `${setup.config.temporal.taskQueue}-dump`,
-      args: [{ reason: 'test' }],
-      workflowExecutionTimeout: '5 minutes',
+// The hourly config snapshot starts at :00, the minute the nightly dump does: whichever takes the lock, the dump is not lost.
+for (const [short, name] of [['images', 'an image increment'], ['config', 'a config snapshot']] as const) {
+  test(`a database backup started while ${name} holds the lock waits for it, then runs under a backup id of its own`, async () => {
+    const fixture = await makeFixture(services, 3);
+    const setup = await makeConfig(services, fixture, `dump waits for ${short}`, { encrypted: false });
+    const root = setup.config.repository.root;
+    const holder = await holdLock(setup, `${short} backup`);
+    const worker = await testWorker(services, setup);
+    const result = await worker.runUntil(async () => {
+      const handle = await services.client.workflow.start('databaseBackup', {
+        taskQueue: setup.config.temporal.taskQueue,
+        workflowId: `${setup.config.temporal.taskQueue}-dump`,
+        args: [{ reason: 'test' }],
+        workflowExecutionTimeout: '5 minutes',
+      });
+      const startedAt = (await handle.describe()).startTime;
+      // Still waiting, not refused, after the first look at the lock.
+      await pause(3000);
+      const waiting = await handle.describe();
+      assert.equal(waiting.status.name, 'RUNNING');
+      assert.equal(waiting.typedSearchAttributes.get(BACKUP_OUTCOME), 'running');
+      await holder.release();
+      return { startedAt, result: await handle.result() };
     });
-    const startedAt = (await handle.describe()).startTime;
-    // Still waiting, not refused, after the first look at the lock.
-    await pause(3000);
-    const waiting = await handle.describe();
-    assert.equal(waiting.status.name, 'RUNNING');
-    assert.equal(waiting.typedSearchAttributes.get(BACKUP_OUTCOME), 'running');
-    await holder.release();
-    return { startedAt, result: await handle.result() };
+    if (short === 'images') await recordHistory(services, `${setup.config.temporal.taskQueue}-dump`, 'database-backup-waited-for-images');
+    assert.equal(result.result.outcome, 'succeeded');
+    // Dated when it took the lock, after at least one pause: never the image run's id.
+    assert.ok(backupTime(result.result.backupId).getTime() >= result.startedAt.getTime() - 1000 + LOCK_POLL_MS, `${result.result.backupId} after ${result.startedAt.toISOString()}`);
+    const manifest = JSON.parse(await readFile(join(root, layout.manifest(result.result.backupId)), 'utf8'));
+    assert.deepEqual([manifest.parts, manifest.verification.passed], [['database'], true]);
+    assert.deepEqual(await runJournal(root).catch(() => undefined), undefined, 'no image run recorded');
   });
-  await recordHistory(services, `${setup.config.temporal.taskQueue}-dump`, 'database-backup-waited-for-images');
-  assert.equal(result.result.outcome, 'succeeded');
-  // Dated when it took the lock, after at least one pause: never the image run's id.
-  assert.ok(backupTime(result.result.backupId).getTime() >= result.startedAt.getTime() - 1000 + LOCK_POLL_MS, `${result.result.backupId} after ${result.startedAt.toISOString()}`);
-  const manifest = JSON.parse(await readFile(join(root, layout.manifest(result.result.backupId)), 'utf8'));
-  assert.deepEqual([manifest.parts, manifest.verification.passed], [['database'], true]);
-  assert.deepEqual(await runJournal(root).catch(() => undefined), undefined, 'no image run recorded');
-});
+}
 
 test('the daily retention run started while an image increment holds the lock waits for it instead of being refused', async () => {
   const fixture = await makeFixture(services, 3);
