@@ -10,7 +10,7 @@ import { fail } from './failure.js';
 import { withHeartbeat } from './heartbeat.js';
 import { sha256File } from './hash.js';
 import { classifyPgError } from './psql.js';
-import { walSource } from './wal-source.js';
+import { REPLICATION_CONNINFO, walSource } from './wal-source.js';
 import { writeBaseBackupRecord, type BaseBackupRecord } from '../repository/base-backups.js';
 import { commitFile, ensureDir } from '../repository/fs-durable.js';
 import { encryptFile } from '../repository/gpg.js';
@@ -43,7 +43,7 @@ export function createBaseBackupActivities(deps: ActivityDeps) {
         async () => {
           await commands.run(
             `${source.binDir}/pg_basebackup`,
-            [...source.connArgs, '-D', data, '-Fp', '-X', 'none', '--checkpoint=fast', '--manifest-checksums=SHA256', '--no-sync'],
+            [...source.connArgs, `--dbname=${REPLICATION_CONNINFO}`, '-D', data, '-Fp', '-X', 'none', '--checkpoint=fast', '--manifest-checksums=SHA256', '--no-sync'],
             { env: source.env, classify: classifyPgError },
           );
           const endedAt = new Date().toISOString();

@@ -11,7 +11,7 @@ import { fail } from './failure.js';
 import { cancellationSignal, withHeartbeat } from './heartbeat.js';
 import { classifyPgError, psqlRows } from './psql.js';
 import { ensureSlot } from './wal-prerequisites.js';
-import { walSource } from './wal-source.js';
+import { REPLICATION_CONNINFO, walSource } from './wal-source.js';
 import { completedIncoming, createWalStore, partialIncoming } from './wal-segment-store.js';
 import { readBaseBackups, removeBaseBackup } from '../repository/base-backups.js';
 import { ensureDir } from '../repository/fs-durable.js';
@@ -135,7 +135,7 @@ export function createWalArchiverActivities(deps: ActivityDeps) {
 
       const receiver = commands.spawn(
         `${source.binDir}/pg_receivewal`,
-        [...source.connArgs, directoryArg, `--slot=${source.slot}`, '--no-loop', '--synchronous'],
+        [...source.connArgs, `--dbname=${REPLICATION_CONNINFO}`, directoryArg, `--slot=${source.slot}`, '--no-loop', '--synchronous'],
         { env: source.env, classify: classifyPgError },
       );
       receiver.child.stdout?.resume();

@@ -7,7 +7,7 @@ import type { ActivityDeps } from './deps.js';
 import type { CommandRunner } from './command.js';
 import { fail } from './failure.js';
 import { classifyPgError, psqlRows } from './psql.js';
-import { walSource, type WalSource } from './wal-source.js';
+import { REPLICATION_CONNINFO, walSource, type WalSource } from './wal-source.js';
 import type { PitrConfig } from '../config/schema.js';
 
 const WAL_LEVELS = ['minimal', 'replica', 'logical'];
@@ -44,7 +44,7 @@ async function checkSettings(deps: ActivityDeps, source: WalSource): Promise<voi
 /** A replication connection, as pg_receivewal will open it: refused by pg_hba.conf or not. */
 async function checkReplicationConnection(commands: CommandRunner, source: WalSource): Promise<void> {
   try {
-    await commands.run(`${source.binDir}/psql`, ['-X', '-A', '-t', ...source.connArgs, '--dbname=replication=true', '-c', 'IDENTIFY_SYSTEM'], {
+    await commands.run(`${source.binDir}/psql`, ['-X', '-A', '-t', ...source.connArgs, `--dbname=${REPLICATION_CONNINFO} replication=true`, '-c', 'IDENTIFY_SYSTEM'], {
       env: source.env,
       classify: classifyPgError,
     });
@@ -67,7 +67,7 @@ export async function ensureSlot(deps: ActivityDeps, source: WalSource): Promise
     throw fail('ConfigInvalid', `the replication slot ${source.slot} on the source is a ${rows[0]![0]} slot: drop it (SELECT pg_drop_replication_slot('${source.slot}')) or set pitr.slot to another name`);
   }
   if (rows.length) return 'exists';
-  await deps.commands.run(`${source.binDir}/pg_receivewal`, [...source.connArgs, `--slot=${source.slot}`, '--create-slot', '--if-not-exists'], {
+  await deps.commands.run(`${source.binDir}/pg_receivewal`, [...source.connArgs, `--dbname=${REPLICATION_CONNINFO}`, `--slot=${source.slot}`, '--create-slot', '--if-not-exists'], {
     env: source.env,
     classify: classifyPgError,
   });

@@ -16,12 +16,21 @@ export interface WalSource {
   slot: string;
   /** The chosen client installation, holding the streaming tools too. */
   binDir: string;
-  /** Connection arguments for the streaming tools; the password goes in `env`. */
+  /** Connection arguments for the streaming tools (with `--dbname=` REPLICATION_CONNINFO); the password goes in `env`. */
   connArgs: string[];
   env: Record<string, string>;
 }
 
 const STREAMING_TOOLS = ['pg_receivewal', 'pg_basebackup', 'pg_verifybackup'] as const;
+
+/**
+ * libpq settings for a replication connection, as `--dbname` (no environment variable sets them):
+ * a network that goes silent (a cut link, a lost NAT entry) ends the connection within about 30 s
+ * instead of the kernel's 15 minutes of retransmissions, so the archiver's next attempt reconnects
+ * when the network returns. TCP keepalives cover an idle stream, tcp_user_timeout one whose status
+ * replies go unacknowledged.
+ */
+export const REPLICATION_CONNINFO = 'keepalives=1 keepalives_idle=10 keepalives_interval=5 keepalives_count=3 tcp_user_timeout=30000';
 
 /** The slot's name: configured, or derived from the source's name (which the config restricts to [a-z0-9_-]). */
 export function slotNameFor(sourceName: string, configured?: string): string {
