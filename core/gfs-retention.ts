@@ -16,7 +16,7 @@
 // otherwise take a period's slot, or pass for the newest dump, and push real dumps out. Such a
 // backup is ignored: neither counted nor deleted, and reported for an operator to look at.
 import { incrementDay, isIncrementDay } from '../repository/layout.js';
-import { dayOf, isoWeekOf, monthOf, periodLabel, type Period } from './periods.js';
+import { dayOf, isoWeekOf, monthOf, newestPerPeriod, type Period } from './periods.js';
 
 export interface RetentionCandidate {
   backupId: string;
@@ -74,16 +74,7 @@ export function selectRetention(
     ['monthly', policy.monthly, (t) => monthOf(t, policy.timeZone)],
   ];
   for (const [rule, count, periodOf] of rules) {
-    let kept = 0;
-    let last: string | undefined;
-    for (const c of dumps) {
-      if (kept >= count) break;
-      const label = periodLabel(periodOf(c.time));
-      if (label === last) continue;
-      last = label;
-      kept += 1;
-      keep(c, `${rule} (${label})`);
-    }
+    for (const { item, label } of newestPerPeriod(dumps, count, (c) => periodOf(c.time))) keep(item, `${rule} (${label})`);
   }
   if (dumps[0]) keep(dumps[0], 'newest good dump');
 

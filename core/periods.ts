@@ -63,3 +63,21 @@ export function periodLabel(p: Period): string {
       return `month ${p.year}-${pad(p.month)}`;
   }
 }
+
+/**
+ * The grandfather-father-son walk: from a list sorted newest first, the first (newest) item of
+ * each period until `count` periods are kept, with that period's label. Periods without an item do
+ * not count (a gap stretches the window back).
+ */
+export function newestPerPeriod<T>(newestFirst: readonly T[], count: number, periodOf: (item: T) => Period): Array<{ item: T; label: string }> {
+  const kept: Array<{ item: T; label: string }> = [];
+  let last: string | undefined;
+  for (const item of newestFirst) {
+    if (kept.length >= count) break;
+    const label = periodLabel(periodOf(item));
+    if (label === last) continue;
+    last = label;
+    kept.push({ item, label });
+  }
+  return kept;
+}

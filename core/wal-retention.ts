@@ -7,7 +7,7 @@
 // nothing else is kept; timeline history files are tiny and always kept.
 //
 // Pure module.
-import { isoWeekOf, monthOf, periodLabel, type Period } from './periods.js';
+import { isoWeekOf, monthOf, newestPerPeriod, type Period } from './periods.js';
 import { parseSegmentName, partialSegmentOf } from './wal-segments.js';
 
 export interface BaseBackupRef {
@@ -48,16 +48,7 @@ export function walRetention(baseBackups: readonly BaseBackupRef[], policy: Base
     ['monthly', policy.monthly, (t) => monthOf(t, policy.timeZone)],
   ];
   for (const [rule, count, periodOf] of rules) {
-    let periods = 0;
-    let last: string | undefined;
-    for (const b of newestFirst) {
-      if (periods >= count) break;
-      const label = periodLabel(periodOf(new Date(b.endedAt)));
-      if (label === last) continue;
-      last = label;
-      periods += 1;
-      reasons.get(b.id)!.push(`${rule} (${label})`);
-    }
+    for (const { item, label } of newestPerPeriod(newestFirst, count, (b) => periodOf(new Date(b.endedAt)))) reasons.get(item.id)!.push(`${rule} (${label})`);
   }
   // The oldest continuous backup by the WAL it needs, not by its id: clocks can be set back.
   const oldest = continuous.reduce<BaseBackupRef | undefined>((min, b) => (!min || position(b.firstSegment) < position(min.firstSegment) ? b : min), undefined);
