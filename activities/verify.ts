@@ -11,6 +11,10 @@ import { fail } from './failure.js';
 import { withHeartbeat } from './heartbeat.js';
 import type { HeartbeatProgress } from '../core/progress.js';
 import { createPostgresActivities } from './postgres.js';
+import { inPool } from './pool.js';
+
+/** stat(2) calls in flight while the mirror is checked against the database. */
+const STAT_PARALLELISM = 32;
 
 export interface VerificationReport {
   verifiedAt: string;
@@ -74,12 +78,18 @@ export function createVerifyActivities(deps: ActivityDeps) {
   /** Dump first, images after: every live row's original must be in the mirror. */
   async function checkMirrorCoversDatabase(nameHashMismatches: string[], mismatchCount: number): Promise<VerificationCheck> {
     const mirror = join(root, layout.imagesCurrent);
-    const missing: string[] = [];
     const live = await postgres.listLiveImages();
-    for (const image of live) {
-      const size = await stat(join(mirror, image.storagePath)).then((s) => s.size, () => -1);
-      if (size !== image.bytes) missing.push(size < 0 ? `${image.storagePath} (missing)` : `${image.storagePath} (${size} bytes, database says ${image.bytes})`);
-    }
+    // Metadata only, from the dentry cache: many at once, or one round trip through libuv's pool
+    // per image adds up to a tenth of a second per 2,000 images on every run.
+    const sizes = new Array<number>(live.length);
+    await inPool(live, STAT_PARALLELISM, async (image, i) => {
+      sizes[i] = await stat(join(mirror, image.storagePath)).then((s) => s.size, () => -1);
+    });
+    const missing = live.flatMap((image, i) => {
+      const size = sizes[i]!;
+      if (size === image.bytes) return [];
+      return [size < 0 ? `${image.storagePath} (missing)` : `${image.storagePath} (${size} bytes, database says ${image.bytes})`];
+    });
     const problems = [...missing, ...nameHashMismatches.map((p) => `${p} (content does not match its hash name)`)];
     const total = missing.length + mismatchCount;
     return {

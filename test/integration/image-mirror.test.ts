@@ -92,6 +92,26 @@ test('150 copied files whose content does not match their hash name are all coun
   assert.deepEqual([sync.nameHashMismatches.length, sync.nameHashMismatchCount], [NAMES_IN_PAYLOAD, 150]);
 });
 
+test('live images whose original is gone from storage, or has another size than the database says, are named in the warning in storage path order; the backup stays good', async () => {
+  const fixture = await makeFixture(services, 6);
+  const setup = await makeConfig(services, fixture, 'mirror misses images', { encrypted: false });
+  const [gone, , shrunk, , alsoGone] = fixture.images;
+  await unlink(join(fixture.storageRoot, gone!.storagePath));
+  await unlink(join(fixture.storageRoot, alsoGone!.storagePath));
+  await writeFile(join(fixture.storageRoot, shrunk!.storagePath), 'not the image the database describes');
+  const warnings = assertSucceeded(await runBackup(services, setup)).warnings.join('\n');
+  // The database lists live images by storage path.
+  const expected = [
+    { path: gone!.storagePath, says: 'missing' },
+    { path: shrunk!.storagePath, says: '36 bytes, database says ' },
+    { path: alsoGone!.storagePath, says: 'missing' },
+  ].sort((a, b) => (a.path < b.path ? -1 : 1));
+  // The rewritten original also no longer hashes to its name: a fourth problem.
+  assert.match(warnings, /images\/current: image mirror: 4 problem\(s\)/);
+  const at = expected.map((e) => warnings.indexOf(`${e.path} (${e.says}`));
+  assert.ok(at.every((i) => i >= 0) && at[0]! < at[1]! && at[1]! < at[2]!, warnings);
+});
+
 test('a storage directory that is empty after a good backup (a volume that did not mount) is refused naming the field; the mirror is not moved into an increment', async () => {
   const fixture = await makeFixture(services, 3);
   const setup = await makeConfig(services, fixture, 'empty storage root', { encrypted: false });
