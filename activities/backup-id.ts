@@ -6,7 +6,7 @@ import type { ActivityDeps } from './deps.js';
 import { fail } from './failure.js';
 
 /** How far past this worker's clock a free id may be: further means ids after "now" are used, a clock set back. */
-export const FREE_ID_HORIZON_MS = 60_000;
+const FREE_ID_HORIZON_MS = 60_000;
 
 export function createBackupIdActivities(deps: ActivityDeps) {
   const root = deps.config.repository.root;

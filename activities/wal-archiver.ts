@@ -111,7 +111,7 @@ export function createWalArchiverActivities(deps: ActivityDeps) {
     const retention = await currentRetention();
     for (const id of retention.deleteBaseBackups) await removeBaseBackup(root, id);
     const removed = retention.keepFrom ? await store.prune(retention) : 0;
-    if (retention.deleteBaseBackups.length || removed) logger.info({ deleteBaseBackups: retention.deleteBaseBackups, keepFrom: retention.keepFrom, keepRanges: retention.keepRanges, removed }, 'WAL archive retention');
+    if (retention.deleteBaseBackups.length || removed) logger.info({ deleteBaseBackups: retention.deleteBaseBackups, kept: retention.kept, keepFrom: retention.keepFrom, keepRanges: retention.keepRanges, removed }, 'WAL archive retention');
   }
 
   /** Holes in the continuous WAL; those before it, between the older base backups' own WAL, are retention's. */
