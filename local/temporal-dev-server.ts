@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { Connection } from '@temporalio/client';
 import { execa, type ResultPromise } from 'execa';
 import { searchAttributeFlags } from '../core/search-attributes.js';
+import { deployedDynamicConfig, type DynamicConfigValues } from './temporal-dynamic-config.js';
 import { waitFor } from './ports.js';
 
 export const PINNED_TEMPORAL_CLI = fileURLToPath(new URL('../.tools/bin/temporal', import.meta.url));
@@ -38,9 +39,14 @@ async function makeHistoryPrivate(dbFile: string): Promise<void> {
   }
 }
 
-/** `dynamicConfig`: server settings other than the defaults, by key (the benchmark's probe of the server's own limits). */
-export async function startDevServer(opts: { dbFile: string; port: number; uiPort?: number; logFile?: string; dynamicConfig?: Record<string, number | string | boolean> }): Promise<DevServer> {
+/**
+ * `dynamicConfig`: the server's settings other than Temporal's defaults, by key; by default the
+ * deployment's (local/temporal-dynamic-config.ts), `{}` for none (the benchmark's probe of the
+ * server's own limits).
+ */
+export async function startDevServer(opts: { dbFile: string; port: number; uiPort?: number; logFile?: string; dynamicConfig?: DynamicConfigValues }): Promise<DevServer> {
   await makeHistoryPrivate(opts.dbFile);
+  const settings = opts.dynamicConfig ?? (await deployedDynamicConfig());
   const args = [
     'server', 'start-dev',
     '--db-filename', opts.dbFile,
@@ -50,7 +56,7 @@ export async function startDevServer(opts: { dbFile: string; port: number; uiPor
     // No newsfeed: the UI would fetch it from the internet on every page.
     ...(opts.uiPort ? ['--ui-port', String(opts.uiPort), '--ui-disable-news-fetch'] : ['--headless']),
     ...searchAttributeFlags(),
-    ...Object.entries(opts.dynamicConfig ?? {}).flatMap(([key, value]) => ['--dynamic-config-value', `${key}=${JSON.stringify(value)}`]),
+    ...Object.entries(settings).flatMap(([key, value]) => ['--dynamic-config-value', `${key}=${JSON.stringify(value)}`]),
   ];
   const child = execa(temporalCli(), args, {
     stdin: 'ignore',

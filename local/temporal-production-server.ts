@@ -14,6 +14,7 @@ import { execa, type ResultPromise } from 'execa';
 import { startPostgresCluster, type PostgresCluster } from './postgres-cluster.js';
 import { freePort, isPortFree, waitFor } from './ports.js';
 import { temporalCli, type DevServer } from './temporal-dev-server.js';
+import { DEPLOYED_DYNAMIC_CONFIG } from './temporal-dynamic-config.js';
 import { HISTORY_SHARDS, namespaceSteps, schemaSteps, TEMPORAL_SQL_PLUGIN } from './temporal-setup-steps.js';
 import { BACKUP_KIND } from '../core/search-attributes.js';
 
@@ -183,9 +184,6 @@ async function untilServing(address: string, namespace: string): Promise<void> {
     }
   });
 }
-
-/** The settings the compose file gives its server (it mounts this file). */
-export const DEPLOYED_DYNAMIC_CONFIG = fileURLToPath(new URL('../deploy/temporal/dynamicconfig.yaml', import.meta.url));
 
 /**
  * `dynamicConfigFile`: the dynamic config file (YAML) the server reads at start, by default the

@@ -4,13 +4,14 @@
 // schema and namespace steps of local/temporal-setup-steps.ts.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFile } from 'node:fs/promises';
-import { posix, relative } from 'node:path';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, posix, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import { DEFAULT_POSTGRES_MAJOR } from '../../local/postgres-cluster.js';
 import { HISTORY_SHARDS, namespaceSteps, schemaSteps, TEMPORAL_SQL_PLUGIN } from '../../local/temporal-setup-steps.js';
-import { DEPLOYED_DYNAMIC_CONFIG } from '../../local/temporal-production-server.js';
+import { DEPLOYED_DYNAMIC_CONFIG, deployedDynamicConfig } from '../../local/temporal-dynamic-config.js';
 
 interface Service {
   image: string;
@@ -95,4 +96,21 @@ test('the server reads the dynamic config the production-shape harness starts it
   assert.equal(posix.normalize(mounted[0]!), relative(root, DEPLOYED_DYNAMIC_CONFIG), 'the same file the harness gives its server');
   const settings = parse(await readFile(DEPLOYED_DYNAMIC_CONFIG, 'utf8')) as Record<string, Array<{ value: unknown }>>;
   assert.deepEqual(settings['history.transferProcessorMaxPollRPS'], [{ value: 1000 }]);
+  // The dev servers this project starts (demo, tests, benchmark) run with the same settings.
+  assert.deepEqual(await deployedDynamicConfig(), { 'history.transferProcessorMaxPollRPS': 1000 });
+});
+
+test('a deployed setting the dev server could not apply as such is refused, naming the file and the key', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'pbb-dynconfig-'));
+  try {
+    const file = join(dir, 'dynamicconfig.yaml');
+    await writeFile(file, 'history.transferProcessorMaxPollRPS:\n  - value: 1000\n    constraints:\n      namespace: default\n');
+    await assert.rejects(deployedDynamicConfig(file), (err: Error) => err.message.includes(file) && err.message.includes('history.transferProcessorMaxPollRPS'));
+    await writeFile(file, 'limit.a:\n  - value: 1\n  - value: 2\n');
+    await assert.rejects(deployedDynamicConfig(file), /limit\.a must be a single unconstrained value/);
+    await writeFile(file, 'limit.b:\n  - value: 5\nflag.c:\n  - value: true\n');
+    assert.deepEqual(await deployedDynamicConfig(file), { 'limit.b': 5, 'flag.c': true });
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 });
