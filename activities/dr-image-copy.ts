@@ -8,7 +8,7 @@ import type { Stats } from 'node:fs';
 import { chmod, lstat, mkdir, open, readdir, readlink, rename, rm, stat, symlink, utimes } from 'node:fs/promises';
 import { dirname, join, relative, resolve } from 'node:path';
 import { sha256File } from './hash.js';
-import { FILE_PARALLELISM, inPool } from './pool.js';
+import { CORES, inPool } from './pool.js';
 
 /** Half-written files, inside the storage root (one file system, so renames are atomic), removed after. */
 const RESTORE_TEMP_DIR = '.promptbox-restore-partial';
@@ -22,7 +22,7 @@ const CHUNK = 1024 * 1024;
  * write the others keep the cores hashing (2.1 GB from a warm cache on 2 cores: 4.4-4.8 s two at
  * a time, 3.6-3.7 s three at a time).
  */
-const COPY_PARALLELISM = FILE_PARALLELISM + 1;
+const COPY_PARALLELISM = CORES + 1;
 const ZEROS = Buffer.alloc(CHUNK);
 
 export interface MirrorCopyProgress {
