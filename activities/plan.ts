@@ -106,6 +106,10 @@ export function createPlanActivities(deps: ActivityDeps) {
       const encrypts = config.encryption.enabled && parts.some((p) => p !== 'images');
       const db = config.source.database;
       const root = config.repository.root;
+      // The catalog is read meanwhile; a failure to read it is told only once the checks, whose
+      // errors name the field to fix, have passed.
+      const previous = previousGoodBackups(root);
+      previous.catch(() => undefined);
       const [tools] = await Promise.all([
         toolVersions(parts, encrypts),
         checkPathsAndRepository().then(() => (encrypts ? encrypt.checkPassphrase() : undefined)),
@@ -117,7 +121,7 @@ export function createPlanActivities(deps: ActivityDeps) {
         steps: config.steps,
         tools,
         offsite: config.offsite.map((o) => o.name),
-        previousGood: await previousGoodBackups(root),
+        previousGood: await previous,
       };
     },
   };

@@ -130,15 +130,18 @@ export function createRsyncActivities(deps: ActivityDeps) {
           }
           await finish();
           await settlePendingIncrements(root);
-          await commands.run('sync', flushArgs(mirror, increment));
-          // Originals are content-addressed: a copied file must hash to its own name.
-          await inPool(copied, FILE_PARALLELISM, async (rel) => {
-            const expected = contentHashOf(rel);
-            if (!expected) return;
-            const { sha256 } = await sha256File(join(mirror, rel));
-            hashed += 1;
-            if (sha256 !== expected) addName(mismatches, rel);
-          });
+          // Originals are content-addressed: a copied file must hash to its own name. The hashing
+          // reads from the page cache while the flush writes it back: neither waits for the other.
+          await Promise.all([
+            commands.run('sync', flushArgs(mirror, increment)),
+            inPool(copied, FILE_PARALLELISM, async (rel) => {
+              const expected = contentHashOf(rel);
+              if (!expected) return;
+              const { sha256 } = await sha256File(join(mirror, rel));
+              hashed += 1;
+              if (sha256 !== expected) addName(mismatches, rel);
+            }),
+          ]);
         },
       );
       const stats = parseRsyncStats(stdoutTail.join('\n'));
