@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
 import { execa, type ResultPromise } from 'execa';
 import { startPostgresCluster, type PostgresCluster } from './postgres-cluster.js';
-import { freePort, isPortFree, waitFor } from './ports.js';
+import { isPortFree, waitFor } from './ports.js';
 import { temporalCli, type DevServer } from './temporal-dev-server.js';
 import { DEPLOYED_DYNAMIC_CONFIG } from './temporal-dynamic-config.js';
 import { HISTORY_SHARDS, namespaceSteps, schemaSteps, TEMPORAL_SQL_PLUGIN } from './temporal-setup-steps.js';
@@ -47,11 +47,15 @@ interface Ports {
 }
 
 /**
- * Free ports below the kernel's ephemeral range (32768 and up): PostgreSQL persistence records
- * each service's membership port in a SMALLINT column, so a port from freePort() would stop the
- * server at start.
+ * Free ports below the kernel's ephemeral range (32768 and up), for every service of the server:
+ * PostgreSQL persistence records each membership port in a SMALLINT column, so a port from
+ * freePort() would stop the server at start; and a port from that range can be taken, between
+ * being chosen and the server binding it seconds later (the schema set-up in between), by any
+ * outgoing connection's source port, or during a restart's downtime (the likely cause of a server
+ * that exited at start in a CI run's production-shape pass, chosen ports in that range; its log
+ * was lost). The server's PostgreSQL likewise.
  */
-async function freeMembershipPorts(count: number): Promise<number[]> {
+async function portsBelowEphemeralRange(count: number): Promise<number[]> {
   const ports = new Set<number>();
   while (ports.size < count) {
     const port = 20_000 + Math.floor(Math.random() * 12_000);
@@ -60,10 +64,11 @@ async function freeMembershipPorts(count: number): Promise<number[]> {
   return [...ports];
 }
 
-async function freePorts(): Promise<Ports> {
-  const [frontend, frontendHttp, history, matching, worker] = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort()]);
-  const [frontendMembership, historyMembership, matchingMembership, workerMembership] = (await freeMembershipPorts(4)) as [number, number, number, number];
-  return { frontend, frontendHttp, history, matching, worker, frontendMembership, historyMembership, matchingMembership, workerMembership };
+/** The server's ports, and its PostgreSQL's, all below the ephemeral range. */
+async function freePorts(): Promise<{ server: Ports; postgres: number }> {
+  const [frontend, frontendHttp, history, matching, worker, frontendMembership, historyMembership, matchingMembership, workerMembership, postgres] =
+    (await portsBelowEphemeralRange(10)) as [number, number, number, number, number, number, number, number, number, number];
+  return { server: { frontend, frontendHttp, history, matching, worker, frontendMembership, historyMembership, matchingMembership, workerMembership }, postgres };
 }
 
 /**
@@ -197,7 +202,7 @@ export async function startProductionServer(opts: { dir: string; logFile?: strin
   // The cluster runs as `postgres` when we are root: it must pass through to its directory.
   await mkdir(opts.dir, { recursive: true, mode: 0o711 });
   await mkdir(configDir, { mode: 0o700 });
-  const [ports, postgresPort] = await Promise.all([freePorts(), freePort()]);
+  const { server: ports, postgres: postgresPort } = await freePorts();
   const address = `127.0.0.1:${ports.frontend}`;
   const postgres = await startPostgresCluster({ dir: join(opts.dir, 'pg'), port: postgresPort, superPassword: randomBytes(16).toString('hex') });
   let server: ServerProcess | undefined;
