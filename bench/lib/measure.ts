@@ -27,7 +27,7 @@ export async function timedAfterSync<T>(run: () => Promise<T>): Promise<{ ms: nu
  * work left dirty written back, the page cache dropped, and `warm` (the data both sides read) read
  * back in, all untimed. Why drop: on the benchmark machine the same rsync of 4000 files into an
  * empty directory took 3.1-4.5 s with the page cache an earlier copy and its deletion left, and
- * 1.5-2.3 s after dropping it (ext4's cached allocation state; the effect varies from run to run),
+ * 1.5-2.3 s after dropping it (some cached file-system state, not pinned down; it varies by run),
  * so without a common start a best-of-two compared luck. Needs root; elsewhere the cache is only
  * written back, as before.
  */

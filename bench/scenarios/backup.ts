@@ -65,8 +65,8 @@ export interface BackupFigures {
 /**
  * Every side runs `reps` times and its best time counts; before each timed run its repository is
  * deleted and every run starts from the same page cache (bench/lib/measure.ts), untimed, so each
- * side pays for its own writes only. Leaves the source's repository holding verified full backups, for the scenarios
- * after it.
+ * side pays for its own writes only. Leaves the source's repository holding verified full
+ * backups, for the scenarios after it.
  */
 export async function backupScenarios(s: BenchServices, source: Source, workerPid: number, reps: number): Promise<BackupFigures> {
   const repo = source.config.repository.root;
