@@ -9,6 +9,7 @@ import { createInterface } from 'node:readline';
 import { join } from 'node:path';
 import { addName, noNames } from '../core/bounded-names.js';
 import { emptySourceRefusal } from '../core/empty-source.js';
+import type { VerificationCheck } from '../core/manifest.js';
 import { contentHashOf, layout } from '../repository/layout.js';
 import type { ActivityDeps } from './deps.js';
 import { ensureDir, exists } from '../repository/fs-durable.js';
@@ -18,6 +19,7 @@ import { hasAnyFile } from './dir-tally.js';
 import { withHeartbeat } from './heartbeat.js';
 import { FILE_PARALLELISM, inPool } from './pool.js';
 import { settlePendingIncrements } from './image-increments.js';
+import { startMirrorCheck } from './mirror-check.js';
 import { syncImagesFromBucket } from './s3-sync.js';
 import type { HeartbeatProgress } from '../core/progress.js';
 
@@ -32,6 +34,14 @@ export interface ImageSyncResult {
   nameHashMismatches: string[];
   /** How many there were in all (absent from results recorded before the count). */
   nameHashMismatchCount?: number;
+  /** The mirror checked against the database, when the run asked the image step for it. */
+  mirrorCheck?: VerificationCheck;
+}
+
+export interface ImageSyncInput {
+  backupId: string;
+  /** Check the mirror against the database's rows here (absent in runs recorded before: verify did). */
+  checkMirror?: boolean;
 }
 
 /** rsync's --stats numbers ("Number of files: 1,234 (reg: ...)"), by label. */
@@ -84,9 +94,9 @@ export function createRsyncActivities(deps: ActivityDeps) {
   const root = config.repository.root;
 
   return {
-    async syncImages(input: { backupId: string }): Promise<ImageSyncResult> {
+    async syncImages(input: ImageSyncInput): Promise<ImageSyncResult> {
       const storage = config.source.storage;
-      if ('s3' in storage) return syncImagesFromBucket(deps, storage.s3, input.backupId);
+      if ('s3' in storage) return syncImagesFromBucket(deps, storage.s3, input);
       const source = storage.root;
       if (!(await exists(source))) throw fail('SourceMissing', `source.storage.root ${source} does not exist`);
       const mirror = join(root, layout.imagesCurrent);
@@ -110,9 +120,11 @@ export function createRsyncActivities(deps: ActivityDeps) {
       let hashed = 0;
       const mismatches = noNames();
       const stdoutTail: string[] = [];
+      let mirrorCheck: VerificationCheck | undefined;
       await withHeartbeat(
         (): HeartbeatProgress & { itemsSeen: number; hashed: number } => ({ step: 'images', filesDone: copied.length, itemsSeen: seen, hashed }),
         async () => {
+          const checking = input.checkMirror ? startMirrorCheck(deps) : undefined;
           const { child, finish } = commands.spawn('rsync', rsyncArgs(source, mirror, pending, config.source.storage.excludes, tempDir), {
             okExitCodes: [24], // "some files vanished before they could be transferred": the app deleted them meanwhile
           });
@@ -130,17 +142,21 @@ export function createRsyncActivities(deps: ActivityDeps) {
           }
           await finish();
           await settlePendingIncrements(root);
-          // Originals are content-addressed: a copied file must hash to its own name. The hashing
-          // reads from the page cache while the flush writes it back: neither waits for the other.
-          await Promise.all([
+          // Originals are content-addressed: a copied file must hash to its own name. The copies are
+          // hashed from the page cache and the mirror is checked while the flush writes them back.
+          // (Settling at the same time only slowed it: these share the worker's one thread.)
+          const hashing = inPool(copied, FILE_PARALLELISM, async (rel) => {
+            const expected = contentHashOf(rel);
+            if (!expected) return;
+            const { sha256 } = await sha256File(join(mirror, rel));
+            hashed += 1;
+            if (sha256 !== expected) addName(mismatches, rel);
+          }).then(() => mismatches);
+          [, , mirrorCheck] = await Promise.all([
             commands.run('sync', flushArgs(mirror, increment)),
-            inPool(copied, FILE_PARALLELISM, async (rel) => {
-              const expected = contentHashOf(rel);
-              if (!expected) return;
-              const { sha256 } = await sha256File(join(mirror, rel));
-              hashed += 1;
-              if (sha256 !== expected) addName(mismatches, rel);
-            }),
+            hashing,
+            // A run that changed nothing is not checked: it is recorded as unchanged, no manifest.
+            copied.length || moved ? checking?.finish(hashing) : undefined,
           ]);
         },
       );
@@ -154,6 +170,7 @@ export function createRsyncActivities(deps: ActivityDeps) {
         movedToIncrement: moved,
         nameHashMismatches: mismatches.first,
         nameHashMismatchCount: mismatches.count,
+        ...(mirrorCheck ? { mirrorCheck } : {}),
       };
       logger.info({ backupId: input.backupId, ...result }, 'images synced');
       return result;

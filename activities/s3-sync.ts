@@ -8,6 +8,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { S3Source } from '../config/schema.js';
 import { addName, noNames } from '../core/bounded-names.js';
 import { emptySourceRefusal } from '../core/empty-source.js';
+import type { VerificationCheck } from '../core/manifest.js';
 import type { HeartbeatProgress } from '../core/progress.js';
 import { contentHashOf, layout } from '../repository/layout.js';
 import { parseEntries } from '../core/s3-target.js';
@@ -20,10 +21,11 @@ import { sha256File } from './hash.js';
 import { hasAnyFile, tally } from './dir-tally.js';
 import { withHeartbeat } from './heartbeat.js';
 import { settlePendingIncrements } from './image-increments.js';
+import { startMirrorCheck } from './mirror-check.js';
 import { endOrphanedCopier, readInFlight, setAsideUnfinished, settleSetAside, writeInFlight } from './interrupted-copy.js';
 import { FILE_PARALLELISM, feedPool, inPool } from './pool.js';
 import type { SecretStore } from './secrets.js';
-import type { ImageSyncResult } from './rsync.js';
+import type { ImageSyncInput, ImageSyncResult } from './rsync.js';
 
 /**
  * Runs rclone against a bucket; a failure the S3 error code explains is rethrown as that (`field`
@@ -103,8 +105,9 @@ const placeOf = (s3: S3Place) => ({
   where: `${s3.prefix ? `prefix ${s3.prefix} of bucket` : 'bucket'} ${s3.bucket} at ${s3.endpoint}`,
 });
 
-export async function syncImagesFromBucket(deps: ActivityDeps, s3: S3Source, backupId: string): Promise<ImageSyncResult> {
+export async function syncImagesFromBucket(deps: ActivityDeps, s3: S3Source, input: ImageSyncInput): Promise<ImageSyncResult> {
   const { config, commands, secrets, logger } = deps;
+  const { backupId } = input;
   const root = config.repository.root;
   const mirror = join(root, layout.imagesCurrent);
   const increment = join(root, layout.imagesIncrement(backupId));
@@ -127,6 +130,7 @@ export async function syncImagesFromBucket(deps: ActivityDeps, s3: S3Source, bac
   let hashed = 0;
   let logOffset = 0;
   const mismatches = noNames();
+  let checked: Promise<VerificationCheck> | undefined;
   // Originals are content-addressed: a copied file must hash to its own name. Each is hashed as
   // soon as rclone reports it copied, while the copy goes on (and the file is still in the cache).
   const hashing = feedPool<string>(FILE_PARALLELISM, async (rel) => {
@@ -170,6 +174,8 @@ export async function syncImagesFromBucket(deps: ActivityDeps, s3: S3Source, bac
       const sinceMs = previous?.sinceMs ?? Date.now() - CLOCK_GRANULARITY_MS;
       // Recorded before rclone writes anything, and again with its pid once it runs.
       await writeInFlight(inFlightFile, { sinceMs, logFile });
+      // As for a directory: the database's rows listed as the copy starts, the mirror read once it is settled.
+      const checking = input.checkMirror ? startMirrorCheck(deps) : undefined;
       const { child, finish } = commands.spawn('rclone', rcloneSyncArgs(s3, mirror, pending, config.source.storage.excludes, logFile), { env, exactEnv: true });
       await writeInFlight(inFlightFile, { sinceMs, logFile, pid: child.pid });
       let reading: Promise<unknown> = Promise.resolve();
@@ -183,6 +189,9 @@ export async function syncImagesFromBucket(deps: ActivityDeps, s3: S3Source, bac
       await reading.catch(() => undefined);
       await readMore();
       await settleSetAside(mirror, aside, pending);
+      // A run that changed nothing is not checked: it is recorded as unchanged, no manifest.
+      checked = copied.size || moved ? checking?.finish(hashing.drained().then(() => mismatches)) : undefined;
+      checked?.catch(() => undefined); // awaited below, once the flush is done
       await tightenModes(mirror, copied, pending);
       await settlePendingIncrements(root);
       await commands.run('sync', ['--file-system', mirror, increment]);
@@ -190,7 +199,7 @@ export async function syncImagesFromBucket(deps: ActivityDeps, s3: S3Source, bac
       await hashing.drained();
     },
   );
-  const totals = await tally(mirror, []);
+  const [totals, mirrorCheck] = await Promise.all([tally(mirror, []), checked]);
   const result: ImageSyncResult = {
     mirror: layout.imagesCurrent,
     increment: layout.imagesIncrement(backupId),
@@ -200,6 +209,7 @@ export async function syncImagesFromBucket(deps: ActivityDeps, s3: S3Source, bac
     movedToIncrement: moved,
     nameHashMismatches: mismatches.first,
     nameHashMismatchCount: mismatches.count,
+    ...(mirrorCheck ? { mirrorCheck } : {}),
   };
   logger.info({ backupId, bucket: s3.bucket, ...result }, 'images synced from the bucket');
   return result;

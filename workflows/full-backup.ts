@@ -50,9 +50,11 @@ async function backupRun(parts: BackupPart[], input: BackupInput): Promise<Backu
     { key: BACKUP_ID, value: backupId },
     { key: BACKUP_OUTCOME, value: 'running' },
   ]);
-  // Steps: each part, encrypt (unless only images, which are not encrypted), verify, commit, retention.
-  const hasEncryptStep = parts.some((p) => p !== 'images');
-  const progress = trackRunProgress('check tools, sources, repository and passphrase', (hasEncryptStep ? 4 : 3) + parts.length);
+  // Steps: each part, encrypt and verify (unless only images: not encrypted, checked by their own
+  // step), commit, retention.
+  const onlyImages = parts.every((p) => p === 'images');
+  const checkedSteps = onlyImages ? (mirrorCheckedInImageStep(parts) ? 0 : 1) : 2;
+  const progress = trackRunProgress('check tools, sources, repository and passphrase', parts.length + checkedSteps + 2);
 
   let plan: BackupPlan;
   try {
@@ -97,6 +99,15 @@ async function withFreeBackupId(run: BackupRun): Promise<BackupRun> {
   return { ...run, backupId };
 }
 
+/**
+ * The image step checks the mirror against the database's rows itself, while its copies are
+ * hashed and flushed; an image-only run then has no verify step (runs recorded before this
+ * checked the mirror in the verify step).
+ */
+function mirrorCheckedInImageStep(parts: BackupPart[]): boolean {
+  return parts.includes('images') && patched('mirror-check-in-image-step');
+}
+
 /** A run that waited for the lock is dated when it took it: its backup id and start move there. */
 function afterWaiting(run: BackupRun): BackupRun {
   const now = new Date();
@@ -110,10 +121,12 @@ async function backupSteps(run: BackupRun, progress: RunProgressTracker): Promis
   const { backupId, kind, parts, plan } = run;
   const s = plan.steps;
   // Called inside `timed`, so the step number is the running step's.
-  const step = <K extends keyof Activities>(name: K, policy: (typeof s)[keyof typeof s], summary: string) => {
+  const optionsOf = (policy: (typeof s)[keyof typeof s], summary: string) => {
     progress.budget(policy.timeout);
-    return proxyActivities<Activities>(stepOptions(policy, `${progress.stepNo}/${progress.steps} ${summary}`))[name];
+    return stepOptions(policy, `${progress.stepNo}/${progress.steps} ${summary}`);
   };
+  const step = <K extends keyof Activities>(name: K, policy: (typeof s)[keyof typeof s], summary: string) => proxyActivities<Activities>(optionsOf(policy, summary))[name];
+  const localStep = <K extends keyof Activities>(name: K, policy: (typeof s)[keyof typeof s], summary: string) => bookkeeping(optionsOf(policy, summary))[name];
   const timed = progress.step;
 
   try {
@@ -122,7 +135,13 @@ async function backupSteps(run: BackupRun, progress: RunProgressTracker): Promis
           step('dumpDatabase', s.dump, `pg_dump -Fc ${plan.source.database} (${plan.source.endpoint})`)({ backupId }),
         )
       : undefined;
-    const syncImages = () => timed('sync images', () => step('syncImages', s.images, 'rsync originals into images/current')({ backupId }));
+    const mirrorInImageStep = mirrorCheckedInImageStep(parts);
+    const syncImages = () =>
+      timed('sync images', () =>
+        mirrorInImageStep
+          ? step('syncImages', s.images, 'copy originals into images/current, check the mirror against the database')({ backupId, checkMirror: true })
+          : step('syncImages', s.images, 'rsync originals into images/current')({ backupId }),
+      );
     // With a dump beside them, failed images do not discard the dump: it is committed, and the run
     // then fails saying so. Runs recorded before this failed whole.
     let imagesFailure: unknown;
@@ -168,16 +187,23 @@ async function backupSteps(run: BackupRun, progress: RunProgressTracker): Promis
         : await timed('encrypt', () =>
             step('encryptArtifacts', s.encrypt, plan.encrypted ? 'gpg --symmetric AES256' : 'encryption disabled')({ backupId, items: toSeal }),
           );
-    const verification = await timed('verify', () =>
-      step('verifyBackup', s.verify, 'verify checksums, decryption, pg_restore --list, image mirror')({
-        backupId,
-        staged,
-        carried: config.flatMap((c) => (c.previous ? [c.previous] : [])),
-        nameHashMismatches: images?.nameHashMismatches ?? [],
-        ...(images?.nameHashMismatchCount ? { nameHashMismatchCount: images.nameHashMismatchCount } : {}),
-        checkMirror: Boolean(images),
-      }),
-    );
+    const imageChecks = images?.mirrorCheck ? [images.mirrorCheck] : [];
+    const verifyStep = () =>
+      timed('verify', () =>
+        step('verifyBackup', s.verify, 'verify checksums, decryption, pg_restore --list, image mirror')({
+          backupId,
+          staged,
+          carried: config.flatMap((c) => (c.previous ? [c.previous] : [])),
+          nameHashMismatches: images?.nameHashMismatches ?? [],
+          ...(images?.nameHashMismatchCount ? { nameHashMismatchCount: images.nameHashMismatchCount } : {}),
+          checkMirror: Boolean(images) && !mirrorInImageStep,
+        }),
+      );
+    // An image-only run's image step checked all it wrote: that check is its verification.
+    const verification =
+      kind === 'images' && mirrorInImageStep
+        ? { verifiedAt: new Date().toISOString(), checks: imageChecks }
+        : await verifyStep().then((v) => ({ ...v, checks: [...v.checks, ...imageChecks] }));
     const manifest = assembleManifest({
       backupId,
       parts: committedParts,
@@ -192,7 +218,11 @@ async function backupSteps(run: BackupRun, progress: RunProgressTracker): Promis
       verification,
     });
     const manifestPath = await timed('commit', () =>
-      step('commitBackup', s.commit, 'move artifacts into place, write manifest last')({ manifest, staged }),
+      // A run that staged nothing (image-only) only writes its manifest: short local work, so a
+      // local activity, not a round trip through the server. Runs recorded before this had the step.
+      !staged.length && patched('manifest-only-commit-local')
+        ? localStep('commitBackup', s.commit, 'write the manifest')({ manifest, staged })
+        : step('commitBackup', s.commit, 'move artifacts into place, write manifest last')({ manifest, staged }),
     );
 
     if (imagesFailure !== undefined) {

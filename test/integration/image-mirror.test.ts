@@ -1,7 +1,8 @@
 // Covers: activities/rsync.ts against real backup runs (Temporal dev server, PostgreSQL 16, rsync):
 // sparse files stay sparse, the day's increment keeps the repository's modes, and the mirror is
-// flushed to disk before the manifest vouches for it; name/hash mismatches are counted, not listed whole;
-// an empty source over a filled mirror is refused (core/empty-source.ts).
+// flushed to disk before the manifest vouches for it; an image run checks the mirror in its image
+// step; name/hash mismatches are counted, not listed whole; an empty source over a filled mirror
+// is refused (core/empty-source.ts).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
@@ -110,6 +111,21 @@ test('live images whose original is gone from storage, or has another size than 
   assert.match(warnings, /images\/current: image mirror: 4 problem\(s\)/);
   const at = expected.map((e) => warnings.indexOf(`${e.path} (${e.says}`));
   assert.ok(at.every((i) => i >= 0) && at[0]! < at[1]! && at[1]! < at[2]!, warnings);
+});
+
+test('an image increment checks the mirror against the database in its image step and writes its manifest locally: a live image gone from storage is warned about', async () => {
+  const fixture = await makeFixture(services, 4);
+  const setup = await makeConfig(services, fixture, 'image run checks its mirror', { encrypted: false });
+  const [gone] = fixture.images.filter((i) => !i.deleted);
+  await unlink(join(fixture.storageRoot, gone!.storagePath));
+  const run = await runBackup(services, setup, 'imageBackup');
+  const result = assertSucceeded(run);
+  assert.match(result.warnings.join('\n'), new RegExp(`images/current: image mirror: 1 problem\\(s\\): ${gone!.storagePath} \\(missing\\)`));
+  // The check is the image step's own, and the manifest is written by a local activity: one step
+  // goes through the server.
+  const scheduled = ((await run.handle.fetchHistory()).events ?? []).flatMap((e) => e.activityTaskScheduledEventAttributes?.activityType?.name ?? []);
+  assert.deepEqual(scheduled, ['syncImages']);
+  assert.deepEqual(result.timings.map((t) => t.step), ['sync images', 'commit', 'retention']);
 });
 
 test('a storage directory that is empty after a good backup (a volume that did not mount) is refused naming the field; the mirror is not moved into an increment', async () => {
