@@ -27,16 +27,31 @@ export async function afterCommit(
   upsertSearchAttributes([{ key: BACKUP_BYTES, value: bytesOf(artifacts) }]);
   const rpo = rpoSeconds(run, new Date());
   if (rpo !== undefined && patched('backup-rpo')) upsertSearchAttributes([{ key: BACKUP_RPO_SECONDS, value: rpo }]);
-  await recordSuccess(run.kind, 'succeeded', run.backupId);
   const verification = committed.verification.checks;
   const warnings = verification.filter((c) => !c.ok).map((c) => `${c.artifact}: ${c.check}: ${c.detail}`);
-  const offsite = await copyOffsite(run, warnings);
-  const retention = run.input.skipRetention ? { deletedBackups: [] } : await retainAfter(run, progress, warnings);
-  try {
-    await bookkeeping(SUCCESS_PING_OPTIONS).pingSuccess();
-  } catch (err) {
-    warnings.push(`success ping failed: ${(err as Error).message}`);
+  const record = () => recordSuccess(run.kind, 'succeeded', run.backupId);
+  const copyThenRetain = async () => {
+    const offsite = await copyOffsite(run, warnings);
+    const retention = run.input.skipRetention ? { deletedBackups: [] } : await retainAfter(run, progress, warnings);
+    return { offsite, retention };
+  };
+  const ping = async () => {
+    try {
+      await bookkeeping(SUCCESS_PING_OPTIONS).pingSuccess();
+    } catch (err) {
+      warnings.push(`success ping failed: ${(err as Error).message}`);
+    }
+  };
+  // None of these waits for another (off-site copies come before retention, which must not prune
+  // what is still to be copied): at once, each is a round trip through the worker. Runs recorded
+  // before this ran them one after another.
+  if (patched('post-commit-at-once')) {
+    const [, , { offsite, retention }] = await Promise.all([record(), ping(), copyThenRetain()]);
+    return { artifacts, verification, warnings, retention, offsite };
   }
+  await record();
+  const { offsite, retention } = await copyThenRetain();
+  await ping();
   return { artifacts, verification, warnings, retention, offsite };
 }
 
