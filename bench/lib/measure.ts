@@ -5,8 +5,11 @@
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { execa } from 'execa';
+import { nextStartAllowed } from './runs.js';
 
+/** Times `run`, after waiting untimed until a workflow run may start (runs.ts). */
 export async function timed<T>(run: () => Promise<T>): Promise<{ ms: number; value: T }> {
+  await nextStartAllowed();
   const t0 = process.hrtime.bigint();
   const value = await run();
   return { ms: Number(process.hrtime.bigint() - t0) / 1e6, value };

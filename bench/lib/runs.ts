@@ -1,6 +1,7 @@
 // Starting our workflows the way operators do (same ids, options and search attributes as the
 // CLI), and waiting for their results. Runs are one second apart at least: backup ids have
-// one-second resolution and a second run in the same second is refused as a duplicate.
+// one-second resolution and a second run in the same second is refused as a duplicate. That wait
+// is not timed: a run timed right after another would count up to a second of it.
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Client } from '@temporalio/client';
 import { startFullBackup } from '../../client/start-backup.js';
@@ -10,9 +11,15 @@ import type { DrReport } from '../../core/dr-report.js';
 import type { Source } from './environment.js';
 
 let lastStart = 0;
-async function spaced(): Promise<void> {
+
+/** Resolves once a new run may start; the clocks (measure.ts) wait here before they start. */
+export async function nextStartAllowed(): Promise<void> {
   const wait = lastStart + 1_100 - Date.now();
   if (wait > 0) await sleep(wait);
+}
+
+async function spaced(): Promise<void> {
+  await nextStartAllowed();
   lastStart = Date.now();
 }
 
