@@ -1,5 +1,5 @@
 // Walks of a directory tree: what the health check, the status command and the image syncs
-// count in the mirror and a directory source.
+// count in the mirror and a directory source, and the files the integrity check hashes.
 import { opendir, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { exists } from '../repository/fs-durable.js';
@@ -18,32 +18,58 @@ export function isExcluded(rel: string, isDir: boolean, patterns: string[]): boo
   });
 }
 
+interface Found {
+  abs: string;
+  rel: string;
+}
+
 /**
- * Files and bytes under a directory (0 when it does not exist), skipping excluded paths. Many
- * directories are read, and many files stat'ed, at a time (activities/pool.ts): one at a time took
- * 0.3 s for a mirror of 4000 files in as many directories, on every bucket image run.
+ * Walks `dir` (nothing when it does not exist), many directories at a time (activities/pool.ts),
+ * skipping excluded paths; each directory's regular files go to `onFiles`, awaited.
  */
-export async function tally(dir: string, excludes: string[], progress = { files: 0 }): Promise<{ files: number; bytes: number }> {
-  const total = { files: 0, bytes: 0 };
-  if (!(await exists(dir))) return total;
-  const directories = feedPool<{ abs: string; rel: string }>(STAT_PARALLELISM, async ({ abs, rel }) => {
-    const files: string[] = [];
+async function walk(dir: string, excludes: string[], onFiles: (files: Found[]) => Promise<void> | void): Promise<void> {
+  if (!(await exists(dir))) return;
+  const directories = feedPool<Found>(STAT_PARALLELISM, async ({ abs, rel }) => {
+    const files: Found[] = [];
     for (const entry of await readdir(abs, { withFileTypes: true })) {
       const childRel = rel ? `${rel}/${entry.name}` : entry.name;
       if (isExcluded(childRel, entry.isDirectory(), excludes)) continue;
       if (entry.isDirectory()) directories.add({ abs: join(abs, entry.name), rel: childRel });
-      else if (entry.isFile()) files.push(join(abs, entry.name));
+      else if (entry.isFile()) files.push({ abs: join(abs, entry.name), rel: childRel });
     }
-    await inPool(files, STAT_PARALLELISM, async (file) => {
-      const { size } = await stat(file);
-      total.files += 1;
-      total.bytes += size;
-      progress.files += 1;
-    });
+    await onFiles(files);
   });
   directories.add({ abs: dir, rel: '' });
   await directories.drained();
+}
+
+/**
+ * Files and bytes under a directory (0 when it does not exist), skipping excluded paths, many
+ * files stat'ed at a time: one at a time took 0.3 s for a mirror of 4000 files in as many
+ * directories, on every bucket image run.
+ */
+export async function tally(dir: string, excludes: string[], progress = { files: 0 }): Promise<{ files: number; bytes: number }> {
+  const total = { files: 0, bytes: 0 };
+  await walk(dir, excludes, (files) =>
+    inPool(files, STAT_PARALLELISM, async ({ abs }) => {
+      const { size } = await stat(abs);
+      total.files += 1;
+      total.bytes += size;
+      progress.files += 1;
+    }),
+  );
   return total;
+}
+
+/**
+ * The regular files under `dir`, as sorted relative paths ([] when it does not exist). Node's
+ * recursive readdir reads one directory after another: 0.18 s of an integrity check that took
+ * 1.3 s over a mirror of 4000 files in as many directories.
+ */
+export async function listFiles(dir: string): Promise<string[]> {
+  const found: string[] = [];
+  await walk(dir, [], (files) => void found.push(...files.map((f) => f.rel)));
+  return found.sort();
 }
 
 /** True as soon as one regular file is found under `dir` (false when it does not exist). */

@@ -20,6 +20,7 @@ import { fail } from './failure.js';
 import { sha256File } from './hash.js';
 import { decodeImage } from './image-codec.js';
 import { currentWorkflowId, withHeartbeat } from './heartbeat.js';
+import { listFiles } from './dir-tally.js';
 import { FILE_PARALLELISM, inPool } from './pool.js';
 import type { HeartbeatProgress } from '../core/progress.js';
 import { removeTestBucket, roundTripThroughBucket, scratchBucketOf } from './restore-test-bucket.js';
@@ -30,14 +31,6 @@ async function boundedFailures(root: string, kind: string, failures: Verificatio
   if (failures.length <= NAMES_IN_PAYLOAD) return { failures, failureCount: failures.length };
   const failuresFile = await writeRestoreTestFailures(root, kind, currentWorkflowId() ?? 'run', failures);
   return { failures: failures.slice(0, NAMES_IN_PAYLOAD), failureCount: failures.length, failuresFile };
-}
-
-async function listFiles(dir: string): Promise<string[]> {
-  const out: string[] = [];
-  for (const entry of await readdir(dir, { withFileTypes: true, recursive: true }).catch(() => [])) {
-    if (entry.isFile()) out.push(relative(dir, join(entry.parentPath, entry.name)));
-  }
-  return out.sort();
 }
 
 export function createRestoreTestActivities(deps: ActivityDeps) {
@@ -88,8 +81,7 @@ export function createRestoreTestActivities(deps: ActivityDeps) {
       }));
       const artifacts = [...new Map(catalog.manifests.flatMap(manifestArtifacts).map((a) => [a.path, a])).values()];
       const mirror = join(root, layout.imagesCurrent);
-      const files = await listFiles(mirror);
-      const hashes = await sourceHashes();
+      const [files, hashes] = await Promise.all([listFiles(mirror), sourceHashes()]);
       const parallel = config.restoreTests.parallelism ?? FILE_PARALLELISM;
       let done = 0;
       await withHeartbeat(

@@ -1,11 +1,12 @@
 // The walk behind the health check's and the status command's mirror figures and the bucket sync's
-// totals: every regular file counted once with its size, however the tree is shaped.
+// totals, and the integrity check's list of mirrored files: every regular file counted (or named)
+// once, however the tree is shaped.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { tally } from '../../activities/dir-tally.js';
+import { listFiles, tally } from '../../activities/dir-tally.js';
 
 test('tally counts every regular file and its bytes in a deep and a wide tree, skipping excludes, links and nothing else', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'pbb-tally-'));
@@ -31,6 +32,28 @@ test('tally counts every regular file and its bytes in a deep and a wide tree, s
     assert.deepEqual(await tally(dir, ['*.tmp', 'cache/'], progress), { files, bytes });
     assert.equal(progress.files, files);
     assert.deepEqual(await tally(join(dir, 'absent'), []), { files: 0, bytes: 0 });
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('listFiles names every regular file once, relative and sorted, in a sharded, flat and deep tree; links and directories are not files', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'pbb-list-'));
+  try {
+    const expected: string[] = [];
+    const put = async (rel: string) => {
+      await mkdir(join(dir, rel, '..'), { recursive: true });
+      await writeFile(join(dir, rel), rel);
+      expected.push(rel);
+    };
+    for (let i = 0; i < 120; i += 1) await put(`${(i % 40).toString(16).padStart(2, '0')}/${i.toString(16).padStart(2, '0')}/f${i}.png`);
+    for (let i = 0; i < 100; i += 1) await put(`flat/f${i}`);
+    await put('a/b/c/d/e/deep.png');
+    await mkdir(join(dir, 'empty/inner'), { recursive: true });
+    await symlink(join(dir, 'flat/f0'), join(dir, 'link.png'));
+
+    assert.deepEqual(await listFiles(dir), expected.sort());
+    assert.deepEqual(await listFiles(join(dir, 'absent')), []);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
