@@ -73,14 +73,18 @@ async function descendants(pid: number): Promise<number[]> {
  */
 async function childPeaks(pid: number, stop: Promise<unknown>, everyMs = 50): Promise<Record<string, number>> {
   const peaks: Record<string, number> = {};
+  const nameOf = (status: string) => /^Name:\s+(.+)$/m.exec(status)?.[1];
+  // A child caught between fork and exec still bears the worker's name, and its high-water mark is
+  // the worker's pages it shares (about 30 MB), not a tool's: such a sample is left out.
+  const own = nameOf(await readFile(`/proc/${pid}/status`, 'utf8'));
   let running = true;
   void stop.finally(() => (running = false));
   while (running) {
     for (const child of await descendants(pid)) {
       const status = await readFile(`/proc/${child}/status`, 'utf8').catch(() => '');
-      const name = /^Name:\s+(.+)$/m.exec(status)?.[1];
+      const name = nameOf(status);
       const kb = /^VmHWM:\s+(\d+) kB/m.exec(status)?.[1];
-      if (name && kb) peaks[name] = Math.max(peaks[name] ?? 0, Number(kb) / 1024);
+      if (name && kb && name !== own) peaks[name] = Math.max(peaks[name] ?? 0, Number(kb) / 1024);
     }
     await sleep(everyMs);
   }
