@@ -155,8 +155,7 @@ export function createRsyncActivities(deps: ActivityDeps) {
           [, , mirrorCheck] = await Promise.all([
             commands.run('sync', flushArgs(mirror, increment)),
             hashing,
-            // A run that changed nothing is not checked: it is recorded as unchanged, no manifest.
-            copied.length || moved ? checking?.finish(hashing) : undefined,
+            checking?.finish(hashing),
           ]);
         },
       );

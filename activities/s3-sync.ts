@@ -189,8 +189,7 @@ export async function syncImagesFromBucket(deps: ActivityDeps, s3: S3Source, inp
       await reading.catch(() => undefined);
       await readMore();
       await settleSetAside(mirror, aside, pending);
-      // A run that changed nothing is not checked: it is recorded as unchanged, no manifest.
-      checked = copied.size || moved ? checking?.finish(hashing.drained().then(() => mismatches)) : undefined;
+      checked = checking?.finish(hashing.drained().then(() => mismatches));
       checked?.catch(() => undefined); // awaited below, once the flush is done
       await tightenModes(mirror, copied, pending);
       await settlePendingIncrements(root);

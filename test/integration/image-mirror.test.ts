@@ -128,6 +128,16 @@ test('an image increment checks the mirror against the database in its image ste
   assert.deepEqual(result.timings.map((t) => t.step), ['sync images', 'commit', 'retention']);
 });
 
+test('a full backup whose images did not change still checks the mirror against the database', async () => {
+  const fixture = await makeFixture(services, 3);
+  const setup = await makeConfig(services, fixture, 'unchanged images still checked', { encrypted: false });
+  assertSucceeded(await runBackup(services, setup));
+  await new Promise((r) => setTimeout(r, 1100)); // a new backup id
+  const second = assertSucceeded(await runBackup(services, setup));
+  assert.equal(second.images!.transferred, 0);
+  assert.ok(second.verification.some((c) => c.check === 'image mirror' && c.ok && /live images present/.test(c.detail)), JSON.stringify(second.verification));
+});
+
 test('a storage directory that is empty after a good backup (a volume that did not mount) is refused naming the field; the mirror is not moved into an increment', async () => {
   const fixture = await makeFixture(services, 3);
   const setup = await makeConfig(services, fixture, 'empty storage root', { encrypted: false });
