@@ -43,6 +43,15 @@ async function walk(dir: string, excludes: string[], onFiles: (files: Found[]) =
   await directories.drained();
 }
 
+/** Each regular file under `dir` stat'ed, many at a time, its size handed to `onSize`. */
+function statEach(dir: string, excludes: string[], onSize: (rel: string, size: number) => void): Promise<void> {
+  return walk(dir, excludes, (files) =>
+    inPool(files, STAT_PARALLELISM, async ({ abs, rel }) => {
+      onSize(rel, (await stat(abs)).size);
+    }),
+  );
+}
+
 /**
  * Files and bytes under a directory (0 when it does not exist), skipping excluded paths, many
  * files stat'ed at a time: one at a time took 0.3 s for a mirror of 4000 files in as many
@@ -50,15 +59,26 @@ async function walk(dir: string, excludes: string[], onFiles: (files: Found[]) =
  */
 export async function tally(dir: string, excludes: string[], progress = { files: 0 }): Promise<{ files: number; bytes: number }> {
   const total = { files: 0, bytes: 0 };
-  await walk(dir, excludes, (files) =>
-    inPool(files, STAT_PARALLELISM, async ({ abs }) => {
-      const { size } = await stat(abs);
-      total.files += 1;
-      total.bytes += size;
-      progress.files += 1;
-    }),
-  );
+  await statEach(dir, excludes, (_rel, size) => {
+    total.files += 1;
+    total.bytes += size;
+    progress.files += 1;
+  });
   return total;
+}
+
+/** Each regular file's size under `dir`, by relative path (empty when it does not exist): one walk for a count and per-file checks. */
+export async function fileSizes(dir: string): Promise<Map<string, number>> {
+  const sizes = new Map<string, number>();
+  await statEach(dir, [], (rel, size) => void sizes.set(rel, size));
+  return sizes;
+}
+
+/** Files and bytes of a walk's sizes. */
+export function totalOf(sizes: Map<string, number>): { files: number; bytes: number } {
+  let bytes = 0;
+  for (const size of sizes.values()) bytes += size;
+  return { files: sizes.size, bytes };
 }
 
 /**

@@ -3,7 +3,7 @@
 // content-addressed name. A problem is a warning, not a failed backup: it mirrors the source's own
 // state, and refusing the backup would also throw away a good database dump.
 import { stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import type { BoundedNames } from '../core/bounded-names.js';
 import type { VerificationCheck } from '../core/manifest.js';
 import { layout } from '../repository/layout.js';
@@ -15,10 +15,11 @@ const MAX_LISTED = 20;
 
 export interface MirrorCheck {
   /**
-   * The check, once the mirror holds what the run copied: the mirror is read at once, and the
-   * copies whose content does not match their name are added when `hashed` (their hashing) ends.
+   * The check, once the mirror holds what the run copied: the mirror is read at once (or taken
+   * from `walked`, a walk of the whole mirror the step makes anyway), and the copies whose content
+   * does not match their name are added when `hashed` (their hashing) ends.
    */
-  finish(hashed: Promise<BoundedNames> | BoundedNames): Promise<VerificationCheck>;
+  finish(hashed: Promise<BoundedNames> | BoundedNames, walked?: Promise<Map<string, number>>): Promise<VerificationCheck>;
 }
 
 /**
@@ -32,9 +33,9 @@ export function startMirrorCheck(deps: ActivityDeps): MirrorCheck {
   const listing = createPostgresActivities(deps).listLiveImages();
   listing.catch(() => undefined); // told by finish(), never as an unhandled rejection
   return {
-    async finish(hashed) {
+    async finish(hashed, walked) {
       const live = await listing;
-      const sizes = await sizesIn(mirror, live);
+      const sizes = walked ? sizesFrom(mirror, live, await walked) : await sizesIn(mirror, live);
       return mirrorCheckOf(live, sizes, await hashed);
     },
   };
@@ -47,6 +48,11 @@ async function sizesIn(mirror: string, live: LiveImage[]): Promise<number[]> {
     sizes[i] = await stat(join(mirror, image.storagePath)).then((s) => s.size, () => -1);
   });
   return sizes;
+}
+
+/** Each image's size from a walk of the mirror, -1 when the walk did not find it as a regular file there. */
+function sizesFrom(mirror: string, live: LiveImage[], walked: Map<string, number>): number[] {
+  return live.map((image) => walked.get(relative(mirror, join(mirror, image.storagePath))) ?? -1);
 }
 
 function mirrorCheckOf(live: LiveImage[], sizes: number[], mismatches: BoundedNames): VerificationCheck {

@@ -14,6 +14,7 @@ import { createEncryptActivities } from './encrypt.js';
 import { ensureDir, exists } from '../repository/fs-durable.js';
 import { fail } from './failure.js';
 import { describeEndpoint } from './pg-command.js';
+import { cachedToolVersions } from './tool-version.js';
 
 export interface BackupPlan {
   source: { name: string; transport: 'direct' | 'docker'; database: string; endpoint: string };
@@ -42,10 +43,10 @@ export function createPlanActivities(deps: ActivityDeps) {
   const { config, commands } = deps;
   const encrypt = createEncryptActivities(deps);
 
-  async function toolVersion(file: string, args: string[]): Promise<string> {
+  const toolVersion = cachedToolVersions(async (file, args) => {
     const { stdout } = await commands.run(file, args);
     return stdout.split('\n')[0]?.trim() ?? '';
-  }
+  });
 
   /**
    * The versions of the tools this run's parts drive, asked in parallel; an image-only run asks

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { listFiles, tally } from '../../activities/dir-tally.js';
+import { fileSizes, listFiles, tally, totalOf } from '../../activities/dir-tally.js';
 
 test('tally counts every regular file and its bytes in a deep and a wide tree, skipping excludes, links and nothing else', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'pbb-tally-'));
@@ -54,6 +54,29 @@ test('listFiles names every regular file once, relative and sorted, in a sharded
 
     assert.deepEqual(await listFiles(dir), expected.sort());
     assert.deepEqual(await listFiles(join(dir, 'absent')), []);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('fileSizes gives every regular file its own size by relative path, and totalOf agrees with tally', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'pbb-sizes-'));
+  try {
+    const expected = new Map<string, number>();
+    const put = async (rel: string, size: number) => {
+      await mkdir(join(dir, rel, '..'), { recursive: true });
+      await writeFile(join(dir, rel), Buffer.alloc(size, 2));
+      expected.set(rel, size);
+    };
+    for (let i = 0; i < 120; i += 1) await put(`${(i % 40).toString(16).padStart(2, '0')}/${i.toString(16).padStart(2, '0')}/f${i}.png`, 3 * i);
+    await put('a/b/c/d/e/deep.png', 4096);
+    await mkdir(join(dir, 'empty/inner'), { recursive: true });
+    await symlink(join(dir, 'a/b/c/d/e/deep.png'), join(dir, 'link.png'));
+
+    const sizes = await fileSizes(dir);
+    assert.deepEqual(new Map([...sizes].sort()), new Map([...expected].sort()));
+    assert.deepEqual(totalOf(sizes), await tally(dir, []));
+    assert.equal((await fileSizes(join(dir, 'absent'))).size, 0);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
