@@ -5,7 +5,7 @@
 //   npm run bench -- [--images 2000] [--mb 1000] [--rows 50000] [--large-mb 5000] [--large-factor 10]
 //                    [--scale 10000,50000] [--reps 2] [--steps 200] [--wal-rate 100] [--wal-seconds 300]
 //                    [--out bench] [--dir /var/tmp] [--smoke]
-import { mkdtemp, rm } from 'node:fs/promises';
+import { access, constants, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -21,7 +21,7 @@ import { backupScenarios, dumpBytesOf } from './scenarios/backup.js';
 import { drEndToEnd } from './scenarios/dr.js';
 import { integrityThroughput } from './scenarios/integrity.js';
 import { memoryRows, type MemoryAt } from './scenarios/memory.js';
-import { activityOverhead } from './scenarios/overhead.js';
+import { activityOverhead, oneActivityRunMs } from './scenarios/overhead.js';
 import { resticComparison } from './scenarios/restic.js';
 import { s3ImageScenarios } from './scenarios/s3-images.js';
 import { measureScale, scalingRows, type ScalePoint } from './scenarios/scaling.js';
@@ -86,15 +86,20 @@ async function withSource<T>(s: BenchServices, name: string, sz: SourceSize, use
 
 // The in-process worker of the overhead probe logs its lifecycle at INFO; only problems matter here.
 Runtime.install({ logger: new DefaultLogger('WARN') });
+// Where the results go is made (and found writable) before twenty minutes of measuring, not after.
+await mkdir(String(opts.out), { recursive: true });
+await access(String(opts.out), constants.W_OK);
 const [code, machine] = await Promise.all([measuredCode(), describeMachine()]);
 const s = await startServices(await mkdtemp(join(String(opts.dir), 'pbb-bench-')));
 const rows: Row[] = [];
 const gb = (source: Source) => `${(source.originalBytes() / 1e9).toFixed(1)} GB`;
 try {
+  progress('the least a workflow adds: one no-op activity, started and awaited');
+  const oneActivityMs = await oneActivityRunMs(s, 5);
   const memory: MemoryAt[] = [];
   await withSource(s, 'main', size, async (source, pid) => {
     progress('backups: image increment, full vs bash script');
-    const backup = await backupScenarios(s, source, pid, reps);
+    const backup = await backupScenarios(s, source, pid, reps, oneActivityMs);
     rows.push(...backup.rows);
     progress('integrity check vs sha256sum');
     const integrity = await integrityThroughput(s, source, pid, reps);
@@ -106,7 +111,7 @@ try {
     rows.push(...(await resticComparison(s, source, { imagesMs: backup.firstImagesMs, checkMs: integrity.ms }, reps)));
     // Last: it changes the source's images again, through the bucket it fills with them.
     progress('image backup from a bucket vs rclone sync');
-    rows.push(...(await s3ImageScenarios(s, source, reps)));
+    rows.push(...(await s3ImageScenarios(s, source, reps, oneActivityMs)));
   });
   await withSource(s, 'large', large, async (source, pid) => {
     progress('memory at the large size');

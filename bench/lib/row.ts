@@ -20,3 +20,13 @@ export function stepBreakdown(result: { timings: Array<{ step: string; ms: numbe
   const stepsMs = result.timings.reduce((n, t) => n + t.ms, 0);
   return [...result.timings.map((t) => `${t.step} ${seconds(t.ms)}`), `the rest ${seconds(Math.max(0, totalMs - stepsMs))}`].join(', ');
 }
+
+/**
+ * The floor of a run that does `rawMs` of work as one activity of a workflow: the raw tools' own
+ * time plus the least a workflow adds (`oneActivityMs`), as a share of `firstMs`. Where the floor
+ * itself is over a target, no workflow can meet it on this machine.
+ */
+export function floorOf(rawMs: number, oneActivityMs: number, firstMs: number): { ratio: number; text: string } {
+  const floor = (rawMs + oneActivityMs) / firstMs;
+  return { ratio: floor, text: `the raw tools plus the least a workflow adds (one no-op activity, started and awaited: ${seconds(oneActivityMs)}) ${seconds(rawMs + oneActivityMs)} = ${ratio(floor)}` };
+}

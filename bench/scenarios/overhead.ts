@@ -37,6 +37,30 @@ export function overheadActivities() {
   };
 }
 
+const overheadBundle = () => bundleWorkflowCode({ workflowsPath: WORKFLOWS, logger: { trace() {}, debug() {}, info() {}, warn() {}, error() {}, log() {} } });
+
+/**
+ * The least any workflow adds to work done in one activity, on the benchmark's own server: a
+ * workflow of one no-op activity, started and awaited by a client, best of `runs`. No run of the
+ * raw tools as a workflow can take less than their own time plus this: the increments' floor.
+ */
+export async function oneActivityRunMs(s: BenchServices, runs: number): Promise<number> {
+  const connection = await NativeConnection.connect({ address: s.temporal.address });
+  const taskQueue = `bench-one-activity-${Date.now()}`;
+  try {
+    const worker = await Worker.create({ connection, taskQueue, workflowBundle: await overheadBundle(), activities: overheadActivities() });
+    return await worker.runUntil(async () => {
+      const run = (workflowId: string) => s.client.workflow.execute('activityOverhead', { taskQueue, workflowId, args: [1] });
+      await run(`${taskQueue}-warm-up`); // connections and pollers up
+      let best = Infinity;
+      for (let i = 0; i < runs; i += 1) best = Math.min(best, (await timed(() => run(`${taskQueue}-${i}`))).ms);
+      return best;
+    });
+  } finally {
+    await connection.close();
+  }
+}
+
 /** Medians over the steps, from the server's event times (ms). */
 interface Phases {
   workflowTaskWait: number;
@@ -160,7 +184,7 @@ export async function activityOverhead(s: BenchServices, steps: number): Promise
     for (let i = 0; i < steps; i += 1) await activities.nothing(i);
   });
   const directCall = `${((direct.ms * 1000) / steps).toFixed(2)} µs direct call`;
-  const bundle = await bundleWorkflowCode({ workflowsPath: WORKFLOWS, logger: { trace() {}, debug() {}, info() {}, warn() {}, error() {}, log() {} } });
+  const bundle = await overheadBundle();
   const go = await buildGoProbe(s.dir);
   const rows: Row[] = [];
   const limited = (p: Probe) => ({ baseline: directCall, result: ms(p.perStepMs) });
