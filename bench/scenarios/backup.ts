@@ -12,7 +12,7 @@ import { rsyncArgs } from '../../activities/rsync.js';
 import { contentHashOf, layout } from '../../repository/layout.js';
 import type { BenchServices, Source } from '../lib/environment.js';
 import type { BackupResult } from '../../core/backup-result.js';
-import { keepPeaks, peakRssDuring, timedAfterSync, timedFromSameCache } from '../lib/measure.js';
+import { keepPeaks, peakRssDuring, shortRunReps, timedAfterSync, timedFromSameCache } from '../lib/measure.js';
 import { floorOf, ratio, seconds, stepBreakdown, type Row } from '../lib/row.js';
 import { fullBackup, imageBackup } from '../lib/runs.js';
 
@@ -111,7 +111,7 @@ export async function backupScenarios(s: BenchServices, source: Source, workerPi
   let changed = 0;
   let incremental: BackupResult | undefined;
   const yardstickDir = join(s.dir, 'increment-yardstick');
-  for (let i = 0; i < reps; i += 1) {
+  for (let i = 0; i < shortRunReps(reps); i += 1) {
     const yard = await mirrorCopy(repo, yardstickDir);
     changed = await changeOnePercent(s, source, 98 + i);
     // Increments run every few minutes, from a page cache that holds the mirror's directories: not
@@ -127,7 +127,7 @@ export async function backupScenarios(s: BenchServices, source: Source, workerPi
 
   // What every increment pays however little changed: rsync's own pass over the unchanged tree.
   let scanMs = Infinity;
-  for (let i = 0; i < reps; i += 1) scanMs = Math.min(scanMs, (await timedAfterSync(() => rsyncScan(source, repo))).ms);
+  for (let i = 0; i < shortRunReps(reps); i += 1) scanMs = Math.min(scanMs, (await timedAfterSync(() => rsyncScan(source, repo))).ms);
 
   // Alternating, and each side first in turn, so both see the same machine state.
   let scriptMs = Infinity;
