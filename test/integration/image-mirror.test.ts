@@ -10,7 +10,7 @@ import { appendFile, mkdir, readdir, readFile, rename, stat, unlink, writeFile }
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { useServices } from '../harness.js';
-import { assertSucceeded, makeConfig, makeFixture, rootFailure, runBackup, repositoryModeViolations } from '../helpers.js';
+import { assertSucceeded, makeConfig, makeFixture, recordHistory, rootFailure, runBackup, repositoryModeViolations } from '../helpers.js';
 import { NAMES_IN_PAYLOAD } from '../../core/bounded-names.js';
 
 const services = useServices();
@@ -126,6 +126,7 @@ test('an image increment checks the mirror against the database in its image ste
   const scheduled = ((await run.handle.fetchHistory()).events ?? []).flatMap((e) => e.activityTaskScheduledEventAttributes?.activityType?.name ?? []);
   assert.deepEqual(scheduled, ['syncImages']);
   assert.deepEqual(result.timings.map((t) => t.step), ['sync images', 'commit', 'retention']);
+  await recordHistory(services, run.handle.workflowId, 'image-backup-checked-in-image-step');
 });
 
 test('a full backup whose images did not change still checks the mirror against the database', async () => {
@@ -133,9 +134,11 @@ test('a full backup whose images did not change still checks the mirror against 
   const setup = await makeConfig(services, fixture, 'unchanged images still checked', { encrypted: false });
   assertSucceeded(await runBackup(services, setup));
   await new Promise((r) => setTimeout(r, 1100)); // a new backup id
-  const second = assertSucceeded(await runBackup(services, setup));
+  const secondRun = await runBackup(services, setup);
+  const second = assertSucceeded(secondRun);
   assert.equal(second.images!.transferred, 0);
   assert.ok(second.verification.some((c) => c.check === 'image mirror' && c.ok && /live images present/.test(c.detail)), JSON.stringify(second.verification));
+  await recordHistory(services, secondRun.handle.workflowId, 'full-backup-mirror-checked-in-image-step');
 });
 
 test('a storage directory that is empty after a good backup (a volume that did not mount) is refused naming the field; the mirror is not moved into an increment', async () => {
