@@ -14,6 +14,14 @@ import { nextStartAllowed } from './runs.js';
  */
 export const shortRunReps = (reps: number) => Math.max(reps, 3);
 
+/**
+ * One repetition `i` of a comparison: both sides, the first going first on even repetitions and the
+ * second on odd ones, so that both see the same machine state.
+ */
+export async function inTurn(i: number, first: () => Promise<void>, second: () => Promise<void>): Promise<void> {
+  for (const side of i % 2 === 0 ? [first, second] : [second, first]) await side();
+}
+
 /** Times `run`, after waiting untimed until a workflow run may start (runs.ts). */
 export async function timed<T>(run: () => Promise<T>): Promise<{ ms: number; value: T }> {
   await nextStartAllowed();

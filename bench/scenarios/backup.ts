@@ -12,7 +12,7 @@ import { rsyncArgs } from '../../activities/rsync.js';
 import { contentHashOf, layout } from '../../repository/layout.js';
 import type { BenchServices, Source } from '../lib/environment.js';
 import type { BackupResult } from '../../core/backup-result.js';
-import { keepPeaks, peakRssDuring, shortRunReps, timedAfterSync, timedFromSameCache } from '../lib/measure.js';
+import { inTurn, keepPeaks, peakRssDuring, shortRunReps, timedAfterSync, timedFromSameCache } from '../lib/measure.js';
 import { floorOf, ratio, seconds, stepBreakdown, type Row } from '../lib/row.js';
 import { fullBackup, imageBackup } from '../lib/runs.js';
 
@@ -122,7 +122,7 @@ export async function backupScenarios(s: BenchServices, source: Source, workerPi
       if (run.ms < incrementalMs) [incrementalMs, incremental] = [run.ms, run.value];
     };
     const raw = async () => void (rawMs = Math.min(rawMs, (await timedAfterSync(() => rawIncrement(source, yard.copy, yard.movedAside, yard.tempDir))).ms));
-    for (const side of i % 2 === 0 ? [ours, raw] : [raw, ours]) await side();
+    await inTurn(i, ours, raw);
   }
   await rm(yardstickDir, { recursive: true, force: true });
 
@@ -148,7 +148,7 @@ export async function backupScenarios(s: BenchServices, source: Source, workerPi
     dumpBytes = dumpBytesOf(run.value.value);
   };
   for (let i = 0; i < reps; i += 1) {
-    for (const side of i % 2 === 0 ? [script, ours] : [ours, script]) await side();
+    await inTurn(i, script, ours);
   }
   await rm(scriptRepo, { recursive: true, force: true });
 
@@ -176,7 +176,7 @@ export async function backupScenarios(s: BenchServices, source: Source, workerPi
         scenario: `incremental image backup after replacing 1 % of originals (${changed} out, ${changed} in; ${copied(incremental)} copied)`,
         ours: `${seconds(incrementalMs)} (${stepBreakdown(incremental!, incrementalMs)})`,
         baseline: `${seconds(firstImagesMs)} first image backup; the raw tools doing the same increment (rsync, sha256sum of the copied originals, sync -f) ${seconds(rawMs)} (${ratio(rawMs / firstImagesMs)}); rsync's pass over the unchanged tree alone ${seconds(scanMs)} (${ratio(scanMs / firstImagesMs)}); ${floor.text}`,
-        result: floor.ratio > 0.1 ? `${ratio(incrementalMs / firstImagesMs)} (the floor is over the target here)` : ratio(incrementalMs / firstImagesMs),
+        result: floor.result(incrementalMs / firstImagesMs, 0.1),
         target: '≤ 0.10 ×',
         met: incrementalMs / firstImagesMs <= 0.1,
         data: { incrementalMs, firstMs: firstImagesMs, changed, rawMs, scanMs, oneActivityMs },

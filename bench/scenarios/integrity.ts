@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { layout } from '../../repository/layout.js';
 import type { BenchServices, Source } from '../lib/environment.js';
-import { keepPeaks, peakRssDuring, shortRunReps, timedAfterSync } from '../lib/measure.js';
+import { inTurn, keepPeaks, peakRssDuring, shortRunReps, timedAfterSync } from '../lib/measure.js';
 import { ratio, seconds, type Row } from '../lib/row.js';
 import { integrityCheck } from '../lib/runs.js';
 
@@ -42,10 +42,7 @@ export async function integrityThroughput(s: BenchServices, source: Source, work
     peakRssMb = Math.max(peakRssMb, run.peakMb);
     keepPeaks(childrenMb, run.childrenMb);
   };
-  // Alternating, and each side first in turn, so both see the same machine state.
-  for (let i = 0; i < shortRunReps(reps); i += 1) {
-    for (const side of i % 2 === 0 ? [raw, ours] : [ours, raw]) await side();
-  }
+  for (let i = 0; i < shortRunReps(reps); i += 1) await inTurn(i, raw, ours);
   const mbps = (ms: number) => bytes / 2 ** 20 / (ms / 1000);
   return {
     ms: oursMs,

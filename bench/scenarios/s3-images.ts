@@ -18,7 +18,7 @@ import { contentHashOf, layout } from '../../repository/layout.js';
 import { RCLONE_COMMON, rcloneEvent, rcloneRemoteEnv, rcloneSyncArgs } from '../../core/s3-source.js';
 import { replaceImages } from '../../fixtures/promptbox.js';
 import { configureSource, startWorkerProcess, type BenchServices, type Source } from '../lib/environment.js';
-import { shortRunReps, timedAfterSync } from '../lib/measure.js';
+import { inTurn, shortRunReps, timedAfterSync } from '../lib/measure.js';
 import { floorOf, ratio, seconds, stepBreakdown, type Row } from '../lib/row.js';
 import { imageBackup } from '../lib/runs.js';
 
@@ -102,7 +102,7 @@ export async function s3ImageScenarios(s: BenchServices, main: Source, reps: num
       for (let i = 0; i < reps; i += 1) {
         await rm(repo, { recursive: true, force: true });
         await rm(yard, { recursive: true, force: true });
-        for (const side of i % 2 === 0 ? [oursFirst, rcloneFirst] : [rcloneFirst, oursFirst]) await side();
+        await inTurn(i, oursFirst, rcloneFirst);
       }
 
       let oursIncMs = Infinity;
@@ -116,7 +116,7 @@ export async function s3ImageScenarios(s: BenchServices, main: Source, reps: num
           const run = await timedAfterSync(() => imageBackup(s.client, source));
           if (run.ms < oursIncMs) [oursIncMs, best] = [run.ms, run.value];
         };
-        for (const side of i % 2 === 0 ? [yardstick, ours] : [ours, yardstick]) await side();
+        await inTurn(i, yardstick, ours);
       }
       // Both sides must have done the work they were timed for: a copy equal to the bucket.
       for (const copy of [join(repo, layout.imagesCurrent), yardCurrent]) await rclone(['check', ...RCLONE_COMMON, '--', bucketPath, copy]);
@@ -137,7 +137,7 @@ export async function s3ImageScenarios(s: BenchServices, main: Source, reps: num
           scenario: `image increment from a bucket after 1 % change (${changed} of ${main.fixture.images.length} originals replaced, with their thumbnails; ${copied} copied, ${kept} kept in the increment)`,
           ours: `${seconds(oursIncMs)} (${stepBreakdown(best!, oursIncMs)})`,
           baseline: `${seconds(oursFirstMs)} our first copy; the yardstick (rclone sync --backup-dir, sha256sum, sync -f) ${seconds(rcloneIncMs)} = ${ratio(rcloneIncMs / rcloneFirstMs)} its first; against our first copy, ${floor.text}`,
-          result: floor.ratio > 0.1 ? `${ratio(oursIncMs / oursFirstMs)} (the floor is over the target here)` : ratio(oursIncMs / oursFirstMs),
+          result: floor.result(oursIncMs / oursFirstMs, 0.1),
           target: '≤ 0.10 × our first copy',
           met: oursIncMs / oursFirstMs <= 0.1,
           data: { oursMs: oursIncMs, oursFirstMs, rcloneMs: rcloneIncMs, rcloneFirstMs, changed, copied, oneActivityMs },
