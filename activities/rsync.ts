@@ -78,6 +78,14 @@ export function rsyncArgs(source: string, mirror: string, backupDir: string, exc
 }
 
 /**
+ * The file a line of `--out-format=%i %n` says rsync copied (its 11-character itemized change,
+ * a space, then the name), or undefined for any other line: `>f` is a file received.
+ */
+export function receivedFile(line: string): string | undefined {
+  return line.startsWith('>f') ? line.slice(12) : undefined;
+}
+
+/**
  * Flushes the mirror and the increment before the manifest vouches for them: `sync -f` is one
  * syncfs(2) per path, which commits every file rsync wrote, renamed or moved there, and their
  * directories, in one journal commit. An fsync per file would cost one commit per file (tens of
@@ -130,12 +138,12 @@ export function createRsyncActivities(deps: ActivityDeps) {
           });
           for await (const line of createInterface({ input: child.stdout! })) {
             seen += 1;
+            const received = receivedFile(line);
             if (line.startsWith('*deleting ')) {
               if (!line.endsWith('/')) moved += 1;
-            } else if (line.startsWith('>f')) {
-              const itemized = line.slice(0, 11);
-              if (!itemized.includes('+++++++')) moved += 1; // replaced an existing file: old one went to the increment
-              copied.push(line.slice(12));
+            } else if (received !== undefined) {
+              if (!line.slice(0, 11).includes('+++++++')) moved += 1; // replaced an existing file: old one went to the increment
+              copied.push(received);
             } else if (!/^[.cdh]\S{10} /.test(line)) {
               stdoutTail.push(line);
             }

@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { postgresBinDir } from '../../local/postgres-cluster.js';
 import { replaceImages } from '../../fixtures/promptbox.js';
-import { rsyncArgs } from '../../activities/rsync.js';
+import { receivedFile, rsyncArgs } from '../../activities/rsync.js';
 import { contentHashOf, layout } from '../../repository/layout.js';
 import type { BenchServices, Source } from '../lib/environment.js';
 import type { BackupResult } from '../../core/backup-result.js';
@@ -51,7 +51,10 @@ async function rsyncScan(source: Source, repo: string): Promise<void> {
  */
 async function rawIncrement(source: Source, copy: string, movedAside: string, tempDir: string): Promise<void> {
   const { stdout } = await execa('rsync', rsyncArgs(source.fixture.storageRoot, copy, movedAside, source.config.source.storage.excludes, tempDir));
-  const copied = stdout.split('\n').flatMap((line) => (line.startsWith('>f') && contentHashOf(line.slice(12)) ? [line.slice(12)] : []));
+  const copied = stdout.split('\n').flatMap((line) => {
+    const file = receivedFile(line);
+    return file !== undefined && contentHashOf(file) ? [file] : [];
+  });
   if (copied.length) await execa('xargs', ['-r', '-d', '\n', 'sha256sum'], { cwd: copy, input: copied.join('\n'), stdout: 'ignore' });
   await execa('sync', ['--file-system', copy, movedAside]);
 }

@@ -1,11 +1,16 @@
-// Covers: activities/pg-command.ts (argv, bin directory), activities/rsync.ts (argv and stats),
+// Covers: activities/pg-command.ts (argv, bin directory), activities/rsync.ts (argv, stats and
+// the copied files read from real rsync output),
 // activities/offsite.ts (argv), the name rules of core/schema-parts.ts databaseSchema, error
 // classification in activities/psql.ts and repository/gpg.ts
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { execa } from 'execa';
 import { parseConfig } from '../../config/load.js';
 import { pgCommand } from '../../activities/pg-command.js';
-import { parseRsyncStats, rsyncArgs } from '../../activities/rsync.js';
+import { parseRsyncStats, receivedFile, rsyncArgs } from '../../activities/rsync.js';
 import { rcloneArgs, rsyncArgs as offsiteRsyncArgs } from '../../activities/offsite.js';
 import { drInputSchema } from '../../core/dr-input.js';
 import { classifyPgError } from '../../activities/psql.js';
@@ -104,6 +109,25 @@ test('rsync mirrors with --delete and keeps what it replaces in the day incremen
   assert.ok(args.includes('--exclude=/thumbnails/'));
   assert.ok(args.includes('--temp-dir=/b/.staging/x/rsync-tmp'), 'half-copied files stay out of the mirror');
   assert.deepEqual(args.slice(-2), ['/srv/storage/', '/b/images/current/']);
+});
+
+test("the files rsync copied are read from its own output, names with spaces and leading dashes whole", async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'pbb-rsync-out-'));
+  try {
+    const source = join(dir, 'source');
+    await mkdir(join(source, 'originals'), { recursive: true });
+    const names = ['originals/a b.png', 'originals/-n.png', 'plain.webp'];
+    for (const name of names) await writeFile(join(source, name), name);
+    for (const d of ['mirror', 'moved', 'tmp']) await mkdir(join(dir, d));
+    const run = () => execa('rsync', rsyncArgs(source, join(dir, 'mirror'), join(dir, 'moved'), [], join(dir, 'tmp')));
+    const first = (await run()).stdout.split('\n');
+    assert.deepEqual(first.flatMap((l) => receivedFile(l) ?? []).sort(), [...names].sort());
+    await writeFile(join(source, 'plain.webp'), 'changed, and longer');
+    const second = (await run()).stdout.split('\n');
+    assert.deepEqual(second.flatMap((l) => receivedFile(l) ?? []), ['plain.webp'], 'unchanged files and directories are not counted as copied');
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 });
 
 test('rsync --stats figures are read with thousands separators', () => {
