@@ -9,21 +9,25 @@ export { databaseSchema, secretRef, type SecretRef };
 
 export type DatabaseConfig = z.infer<typeof databaseSchema>;
 
-const retry = z
-  .object({
-    maximumAttempts: z.number().int().min(1).default(3),
-    initialInterval: duration.default(5_000),
-    backoffCoefficient: z.number().min(1).default(2),
-    maximumInterval: duration.default(300_000),
-  })
-  .strict();
+// Each field has its own default: a config that sets only one (say the first interval) keeps the
+// step's number of attempts, rather than falling back to a generic one.
+const retry = (attempts: number) =>
+  z
+    .object({
+      maximumAttempts: z.number().int().min(1).default(attempts),
+      initialInterval: duration.default(5_000),
+      backoffCoefficient: z.number().min(1).default(2),
+      maximumInterval: duration.default(300_000),
+    })
+    .strict()
+    .prefault({});
 
 const step = (timeout: number, attempts: number, heartbeat?: number) =>
   z
     .object({
       timeout: duration.default(timeout),
       heartbeat: heartbeat === undefined ? duration.optional() : duration.default(heartbeat),
-      retry: retry.prefault({ maximumAttempts: attempts }),
+      retry: retry(attempts),
     })
     .strict()
     .prefault({});

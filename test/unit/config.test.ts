@@ -34,6 +34,9 @@ test('step budgets accept human durations', () => {
   const config = parseConfig({ ...minimal, steps: { images: { timeout: '3h', retry: { initialInterval: '1m30s' } } } }, 'x', {});
   assert.equal(config.steps.images.timeout, 3 * 3_600_000);
   assert.equal(config.steps.images.retry.initialInterval, 90_000);
+  assert.equal(config.steps.images.retry.maximumAttempts, 5, "setting the interval keeps the step's own number of attempts");
+  assert.equal(config.steps.dump.retry.maximumAttempts, 5);
+  assert.equal(config.steps.prepare.retry.maximumAttempts, 3);
 });
 
 test('an invalid config names every bad field at once', () => {
