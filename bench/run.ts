@@ -87,8 +87,12 @@ async function withSource<T>(s: BenchServices, name: string, sz: SourceSize, use
 // The in-process worker of the overhead probe logs its lifecycle at INFO; only problems matter here.
 Runtime.install({ logger: new DefaultLogger('WARN') });
 // Where the results go is made (and found writable) before twenty minutes of measuring, not after.
-await mkdir(String(opts.out), { recursive: true });
-await access(String(opts.out), constants.W_OK);
+try {
+  await mkdir(String(opts.out), { recursive: true });
+  await access(String(opts.out), constants.W_OK);
+} catch (err) {
+  throw new Error(`--out ${opts.out}: the results cannot be written there (${(err as Error).message}); nothing was measured`);
+}
 const [code, machine] = await Promise.all([measuredCode(), describeMachine()]);
 const s = await startServices(await mkdtemp(join(String(opts.dir), 'pbb-bench-')));
 const rows: Row[] = [];

@@ -3,7 +3,7 @@
 // `npm run bench` of bench/README.md does not rot between measurements.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmod, mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
+import { chmod, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -34,7 +34,8 @@ const SCENARIOS: Array<[RegExp, number]> = [
 ];
 
 test('a smoke-sized benchmark runs every scenario and writes its table, results.json and RESULTS.md', async () => {
-  const out = await mkdtemp(join(tmpdir(), 'pbb-bench-out-'));
+  const outParent = await mkdtemp(join(tmpdir(), 'pbb-bench-out-'));
+  const out = join(outParent, 'results', 'today'); // made by the run: it need not exist
   // Its own --dir: another benchmark's files (one running, or left by a killed run) are not this run's to answer for.
   const dir = await mkdtemp(join('/var/tmp', 'pbb-smoke-'));
   await chmod(dir, 0o711); // PostgreSQL runs as `postgres` when we are root: it must pass through
@@ -65,7 +66,24 @@ test('a smoke-sized benchmark runs every scenario and writes its table, results.
     // The benchmark cleans up after itself: no fixture, cluster or repository is left in its --dir.
     assert.deepEqual(await readdir(dir), []);
   } finally {
-    await rm(out, { recursive: true, force: true });
+    await rm(outParent, { recursive: true, force: true });
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('a benchmark whose --out cannot be written fails at once, naming it, before measuring anything', async () => {
+  const parent = await mkdtemp(join(tmpdir(), 'pbb-bench-out-'));
+  const dir = await mkdtemp(join('/var/tmp', 'pbb-smoke-'));
+  try {
+    const file = join(parent, 'a-file');
+    await writeFile(file, '');
+    const out = join(file, 'results');
+    const run = await execa('node', ['--import', 'tsx', 'bench/run.ts', '--smoke', '--out', out, '--dir', dir], { cwd: root, reject: false });
+    assert.notEqual(run.exitCode, 0);
+    assert.ok(run.stderr.includes(`--out ${out}: the results cannot be written there`), run.stderr.slice(-2000));
+    assert.deepEqual(await readdir(dir), [], 'no service was started, no source built');
+  } finally {
+    await rm(parent, { recursive: true, force: true });
     await rm(dir, { recursive: true, force: true });
   }
 });
