@@ -18,6 +18,7 @@ import { writeDrReport } from '../repository/dr-reports.js';
 import type { ActivityDeps } from './deps.js';
 import { ensureDir, writeFileDurable } from '../repository/fs-durable.js';
 import { fail } from './failure.js';
+import { leaseChosen } from './backup-leases.js';
 import { artifactFile } from '../repository/artifact-file.js';
 import { createArtifactChecker } from './artifact-check.js';
 import { sha256File } from './hash.js';
@@ -201,10 +202,17 @@ export function createDrActivities(deps: ActivityDeps) {
     };
   }
 
+  /** Leases what was chosen; when retention removed it meanwhile, fails the attempt, and the retry chooses again. */
+  async function leasedOrChooseAgain(...args: Parameters<typeof leaseChosen>): Promise<void> {
+    const gone = await leaseChosen(...args);
+    if (gone.length) throw new Error(`${gone.join(', ')}: removed by retention as this recovery chose it; the next attempt chooses again`);
+  }
+
   return {
     /**
      * The newest verified backup with a dump, or the one asked for by id or point in time; for
      * `walTo`, the base backup a recovery to that moment starts from, with the config as it was then.
+     * What it chose is leased for the recovery's whole run: retention keeps it meanwhile.
      */
     async drChooseBackup(input: { backupId?: string; pointInTime?: string; walTo?: string; scratchDir?: string }): Promise<ChosenBackup> {
       const catalog = await readCatalog(root);
@@ -213,6 +221,7 @@ export function createDrActivities(deps: ActivityDeps) {
         const until = input.walTo === 'latest' ? Infinity : Date.parse(input.walTo);
         const configSource = catalog.manifests.filter((m) => m.parts.includes('config') && backupTime(m.backupId).getTime() <= until).pop() ?? latestGood(catalog, 'config');
         const imageRun = catalog.manifests.filter((m) => m.images).pop();
+        await leasedOrChooseAgain(root, 'point-in-time recovery', { backupIds: configSource ? [configSource.backupId] : [], baseBackups: [base.id] });
         return {
           backupId: base.id,
           takenAt: base.endedAt,
@@ -231,6 +240,7 @@ export function createDrActivities(deps: ActivityDeps) {
       }
       // Config as it was at that backup: the newest config part not newer than it.
       const configSource = catalog.manifests.filter((m) => m.parts.includes('config') && m.backupId <= chosen.backupId).pop() ?? latestGood(catalog, 'config');
+      await leasedOrChooseAgain(root, 'recovery', { backupIds: [chosen.backupId, ...(configSource ? [configSource.backupId] : [])] });
       return {
         backupId: chosen.backupId,
         takenAt: chosen.startedAt,

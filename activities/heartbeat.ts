@@ -36,6 +36,12 @@ export function previousProgress<T>(): T | undefined {
   return activityContext()?.info.heartbeatDetails as T | undefined;
 }
 
+/** The workflow run this activity runs for, to name it in what the run leaves in the repository. */
+export function currentRun(): { workflowId: string; runId: string } | undefined {
+  const run = activityContext()?.info.workflowExecution;
+  return run ? { workflowId: run.workflowId, runId: run.runId } : undefined;
+}
+
 /** The workflow this activity runs for, to name files it writes per run. */
 export function currentWorkflowId(): string | undefined {
   return activityContext()?.info.workflowExecution?.workflowId;

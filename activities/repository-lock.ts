@@ -3,31 +3,15 @@
 // server (terminated, timed out) is taken over, and the staging areas that run and any earlier
 // one left behind are removed; a live owner makes the newcomer fail at once with RepositoryBusy,
 // doing nothing.
-import { Connection, WorkflowClient, WorkflowNotFoundError } from '@temporalio/client';
-import { createLock, readLockOwner, removeLock, type LockOwner } from '../repository/lock.js';
+import { createLock, readLockOwner, removeLock } from '../repository/lock.js';
 import { discardAbandonedStaging } from './commit.js';
 import type { ActivityDeps } from './deps.js';
 import { fail } from './failure.js';
+import { runIsRunning } from './run-liveness.js';
 
 export function createRepositoryLockActivities(deps: ActivityDeps) {
   const { config, logger } = deps;
   const root = config.repository.root;
-
-  async function ownerIsRunning(owner: LockOwner): Promise<boolean> {
-    const connection = await Connection.connect({ address: config.temporal.address });
-    try {
-      const client = new WorkflowClient({ connection, namespace: config.temporal.namespace });
-      const d = await client.getHandle(owner.workflowId, owner.runId).describe();
-      return d.status.name === 'RUNNING';
-    } catch (err) {
-      // Unknown to the server: nobody holds it. Any other error is no proof the owner stopped,
-      // and taking over would remove a live run's staging area: fail, and let the retry ask again.
-      if (err instanceof WorkflowNotFoundError) return false;
-      throw err;
-    } finally {
-      await connection.close();
-    }
-  }
 
   return {
     async acquireRepositoryLock(input: { workflowId: string; runId: string; purpose: string }): Promise<void> {
@@ -35,7 +19,9 @@ export function createRepositoryLockActivities(deps: ActivityDeps) {
         if (await createLock(root, { ...input, acquiredAt: new Date().toISOString() })) return;
         const owner = await readLockOwner(root);
         if (owner?.workflowId === input.workflowId && owner.runId === input.runId) return; // a retry of ours
-        if (owner && (await ownerIsRunning(owner))) {
+        // Any error asking is no proof the owner stopped, and taking over would remove a live run's
+        // staging area: it fails the attempt, and the retry asks again.
+        if (owner && (await runIsRunning(config.temporal, owner))) {
           throw fail('RepositoryBusy', `the repository is locked by ${owner.purpose} ${owner.workflowId} (since ${owner.acquiredAt}); this run did nothing`);
         }
         logger.warn({ owner }, 'taking over a stale repository lock');

@@ -13,7 +13,9 @@ import { classifyPgError, psqlRows } from './psql.js';
 import { ensureSlot } from './wal-prerequisites.js';
 import { REPLICATION_CONNINFO, walSource } from './wal-source.js';
 import { completedIncoming, createWalStore, partialIncoming } from './wal-segment-store.js';
-import { readBaseBackups, removeBaseBackup } from '../repository/base-backups.js';
+import { readBaseBackups, removeBaseBackupFiles, removeBaseBackupRecord, writeBaseBackupRecord } from '../repository/base-backups.js';
+import { readLeases } from '../repository/leases.js';
+import { liveLeases } from './backup-leases.js';
 import { ensureDir } from '../repository/fs-durable.js';
 import { layout } from '../repository/layout.js';
 import { readWalIndex } from '../repository/wal-index.js';
@@ -94,8 +96,11 @@ export function createWalArchiverActivities(deps: ActivityDeps) {
     logger.error('the source no longer has the WAL the archive needs next: the archive has a gap; streaming goes on from the slot');
   }
 
-  /** What retention keeps of the base backups in the repository now (core/wal-retention.ts). */
-  async function currentRetention(): Promise<WalRetention> {
+  /**
+   * What retention keeps of the base backups in the repository now (core/wal-retention.ts), the
+   * base backups in `inUse` kept with all the WAL after them.
+   */
+  async function currentRetention(inUse?: ReadonlySet<string>): Promise<WalRetention> {
     const refs = (await readBaseBackups(root)).backups.map((b) => ({
       id: b.id,
       firstSegment: b.firstSegment,
@@ -103,15 +108,32 @@ export function createWalArchiverActivities(deps: ActivityDeps) {
       endedAt: b.endedAt,
     }));
     const { keepBaseBackups, keepWeeklyBaseBackups, keepMonthlyBaseBackups } = config.pitr;
-    return walRetention(refs, { continuous: keepBaseBackups, weekly: keepWeeklyBaseBackups, monthly: keepMonthlyBaseBackups, timeZone: config.schedules.timezone });
+    return walRetention(refs, { continuous: keepBaseBackups, weekly: keepWeeklyBaseBackups, monthly: keepMonthlyBaseBackups, timeZone: config.schedules.timezone }, inUse);
   }
 
-  /** Removes the base backups retention keeps no more, and the WAL no kept one needs. */
+  /**
+   * Removes the base backups retention keeps no more, and the WAL no kept one needs. What a running
+   * recovery replays from stays (repository/leases.ts): a base backup leased while its record was
+   * being removed gets its record back, and the WAL is pruned only after.
+   */
   async function applyRetention(): Promise<void> {
-    const retention = await currentRetention();
-    for (const id of retention.deleteBaseBackups) await removeBaseBackup(root, id);
+    const inUse = new Set((await liveLeases(deps)).flatMap((lease) => lease.baseBackups));
+    const records = (await readBaseBackups(root)).backups;
+    const deleted: string[] = [];
+    for (const id of (await currentRetention(inUse)).deleteBaseBackups) {
+      await removeBaseBackupRecord(root, id);
+      const record = records.find((b) => b.id === id);
+      if (record && (await readLeases(root)).leases.some((lease) => lease.baseBackups.includes(id))) {
+        await writeBaseBackupRecord(root, record);
+        inUse.add(id);
+        continue;
+      }
+      await removeBaseBackupFiles(root, id);
+      deleted.push(id);
+    }
+    const retention = await currentRetention(inUse);
     const removed = retention.keepFrom ? await store.prune(retention) : 0;
-    if (retention.deleteBaseBackups.length || removed) logger.info({ deleteBaseBackups: retention.deleteBaseBackups, kept: retention.kept, keepFrom: retention.keepFrom, keepRanges: retention.keepRanges, removed }, 'WAL archive retention');
+    if (deleted.length || removed) logger.info({ deleteBaseBackups: deleted, kept: retention.kept, keepFrom: retention.keepFrom, keepRanges: retention.keepRanges, removed }, 'WAL archive retention');
   }
 
   /** Holes in the continuous WAL; those before it, between the older base backups' own WAL, are retention's. */

@@ -10,6 +10,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ActivityDeps } from './deps.js';
 import { fail } from './failure.js';
+import { leaseChosen } from './backup-leases.js';
 import { withHeartbeat } from './heartbeat.js';
 import { sha256File } from './hash.js';
 import { psqlRows } from './psql.js';
@@ -173,6 +174,10 @@ export function createClusterRecovery(deps: ActivityDeps) {
       const { backups } = await readBaseBackups(root);
       const backup = input.baseBackup ? backups.find((b) => b.id === input.baseBackup) : chooseBaseBackup(backups, target);
       if (!backup) throw fail('SourceMissing', `base backup ${input.baseBackup} is no longer in the repository`);
+      // Kept, with the WAL after it, while this run replays from it (activities/wal-archiver.ts).
+      if ((await leaseChosen(root, 'point-in-time recovery', { backupIds: [], baseBackups: [backup.id] })).length) {
+        throw fail('SourceMissing', `base backup ${backup.id} was removed by retention as this recovery chose it`);
+      }
       if ((await readdir(input.dataDir).catch(() => [])).length) {
         throw fail('ConfigInvalid', `dataDir ${input.dataDir} is not empty: recover into a new or empty directory`);
       }

@@ -38,11 +38,17 @@ export interface WalRetention {
 
 const position = (segment: string) => parseSegmentName(segment)?.number ?? 0n;
 
-export function walRetention(baseBackups: readonly BaseBackupRef[], policy: BaseBackupPolicy): WalRetention {
+/**
+ * `inUse`: base backups a running recovery replays from (repository/leases.ts). Each is kept as a
+ * continuous one is, with every WAL segment after it: the recovery may be replaying to any time.
+ */
+export function walRetention(baseBackups: readonly BaseBackupRef[], policy: BaseBackupPolicy, inUse: ReadonlySet<string> = new Set()): WalRetention {
   const newestFirst = [...baseBackups].sort((a, b) => (a.id < b.id ? 1 : a.id > b.id ? -1 : 0));
   const reasons = new Map<string, string[]>(newestFirst.map((b) => [b.id, []]));
   const continuous = newestFirst.slice(0, policy.continuous);
   for (const b of continuous) reasons.get(b.id)!.push('continuous WAL');
+  const leased = newestFirst.filter((b) => inUse.has(b.id));
+  for (const b of leased) reasons.get(b.id)!.push('read by a running recovery');
   const rules: Array<[string, number, (t: Date) => Period]> = [
     ['weekly', policy.weekly, (t) => isoWeekOf(t, policy.timeZone)],
     ['monthly', policy.monthly, (t) => monthOf(t, policy.timeZone)],
@@ -51,7 +57,7 @@ export function walRetention(baseBackups: readonly BaseBackupRef[], policy: Base
     for (const { item, label } of newestPerPeriod(newestFirst, count, (b) => periodOf(new Date(b.endedAt)))) reasons.get(item.id)!.push(`${rule} (${label})`);
   }
   // The oldest continuous backup by the WAL it needs, not by its id: clocks can be set back.
-  const oldest = continuous.reduce<BaseBackupRef | undefined>((min, b) => (!min || position(b.firstSegment) < position(min.firstSegment) ? b : min), undefined);
+  const oldest = [...continuous, ...leased].reduce<BaseBackupRef | undefined>((min, b) => (!min || position(b.firstSegment) < position(min.firstSegment) ? b : min), undefined);
   const kept = newestFirst.filter((b) => reasons.get(b.id)!.length > 0);
   return {
     deleteBaseBackups: newestFirst.filter((b) => reasons.get(b.id)!.length === 0).map((b) => b.id).reverse(),

@@ -67,8 +67,12 @@ export async function writeBaseBackupRecord(root: string, record: BaseBackupReco
   await writeFileDurable(join(root, layout.wal.baseRecord(valid.id)), recordText(valid));
 }
 
-/** Deletes a base backup, its record first: what is left without one is not a good backup. */
-export async function removeBaseBackup(root: string, id: string): Promise<void> {
+/** Deleting a base backup, first step: without its record, what is left is not a good backup. */
+export async function removeBaseBackupRecord(root: string, id: string): Promise<void> {
   await rm(join(root, layout.wal.baseRecord(id)), { force: true });
+}
+
+/** Deleting a base backup, second step, once its record is gone: its packed data directory. */
+export async function removeBaseBackupFiles(root: string, id: string): Promise<void> {
   await rm(join(root, layout.wal.base(id)), { recursive: true, force: true });
 }

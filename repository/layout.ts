@@ -129,6 +129,10 @@ export const layout = {
     baseDecrypted: (id: string) => `.staging/pitr-${id}.tar.gz`,
   },
 
+  /** What a running recovery reads, so retention keeps it until the recovery ends (repository/leases.ts). */
+  leasesDir: 'leases',
+  lease: (runId: string) => `leases/${fileNameOf(runId)}.json`,
+
   /** One writer at a time (repository/lock.ts): a directory created atomically, naming its owner. */
   lockDir: '.lock',
   lockOwner: '.lock/owner.json',

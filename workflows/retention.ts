@@ -7,7 +7,7 @@ import { withRepositoryLock } from './repository-lock.js';
 import { withLockAfterShortRuns } from './lock-wait.js';
 import type { Activities } from '../activities/index.js';
 import { selectExpiredIncrements, selectRetention, type RetentionDecision, type RetentionPolicy } from '../core/gfs-retention.js';
-import type { RetentionInventory } from '../activities/retention.js';
+import type { RetentionDeletion, RetentionInventory } from '../activities/retention.js';
 import { BACKUP_KIND } from '../core/search-attributes.js';
 import { bookkeeping, RETENTION_DELETE_OPTIONS, RETENTION_LIST_OPTIONS, RETENTION_POLICY_OPTIONS } from './options.js';
 import { recordFailure, recordSuccess, recordSummary } from './run-outcome.js';
@@ -20,6 +20,8 @@ export interface RetentionReport extends RetentionDecision {
   dryRun: boolean;
   expiredIncrements: string[];
   deletedFiles: string[];
+  /** Backups the rule would remove that a running recovery reads: kept, and left out of `remove`. */
+  keptInUse: RetentionDeletion['keptInUse'];
   invalidManifests: string[];
 }
 
@@ -53,13 +55,17 @@ async function retention(input: RetentionInput): Promise<RetentionReport> {
     const inventory = await bookkeeping(RETENTION_LIST_OPTIONS).listRetentionCandidates();
     const { decision, expiredIncrements } = retentionDecision(policy.policy, inventory, new Date());
     if (decision.ignored.length) log.warn('retention ignored backups it cannot trust; they are neither counted nor deleted', { ignored: decision.ignored });
-    let deletedFiles: string[] = [];
+    let deletion: Pick<RetentionDeletion, 'deletedFiles' | 'keptInUse'> = { deletedFiles: [], keptInUse: [] };
     if (!dryRun && (decision.remove.length || expiredIncrements.length)) {
-      deletedFiles = (await deleteBackups({ remove: decision.remove, increments: expiredIncrements })).deletedFiles;
+      deletion = await deleteBackups({ remove: decision.remove, increments: expiredIncrements });
     }
-    recordSummary(`retention${dryRun ? ' (dry run) would remove' : ' removed'} ${decision.remove.length} backup(s) and ${expiredIncrements.length} image increment(s)${decision.blocked ? `; blocked: ${decision.blocked}` : ''}${decision.ignored.length ? `; ignored ${decision.ignored.length} backup(s) it cannot trust` : ''}`);
+    // What a running recovery reads stays (activities/retention.ts): not removed, whatever the rule said.
+    const keptInUse = deletion.keptInUse ?? []; // absent from results recorded before leases
+    const removed = decision.remove.filter((id) => !keptInUse.some((k) => k.backupId === id));
+    recordSummary(`retention${dryRun ? ' (dry run) would remove' : ' removed'} ${removed.length} backup(s) and ${expiredIncrements.length} image increment(s)${keptInUse.length ? `; kept ${keptInUse.length} a running recovery reads` : ''}${decision.blocked ? `; blocked: ${decision.blocked}` : ''}${decision.ignored.length ? `; ignored ${decision.ignored.length} backup(s) it cannot trust` : ''}`);
     if (!dryRun) await recordSuccess('retention', 'succeeded');
-    return { ...decision, dryRun, expiredIncrements, deletedFiles, invalidManifests: inventory.invalidManifests };
+    const keep = [...decision.keep, ...keptInUse.map((k) => ({ backupId: k.backupId, reasons: [`read by ${k.by}, which is still running`] }))];
+    return { ...decision, keep, remove: removed, dryRun, expiredIncrements, deletedFiles: deletion.deletedFiles, keptInUse, invalidManifests: inventory.invalidManifests };
   } catch (err) {
     await recordFailure('retention', policy.source, err);
     throw err;

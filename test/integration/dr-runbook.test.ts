@@ -5,12 +5,16 @@
 // the real binary started by the start-app step with the target's environment overrides.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { copyFile, mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { execa } from 'execa';
 import sharp from 'sharp';
 import { useServices } from '../harness.js';
-import { assertSucceeded, finalAttempt, makeConfig, makeRealPromptBox, recordHistory, rootFailure, runBackup, runCli, scheduledCount, sqlRows, testWorker, type TestSetup } from '../helpers.js';
+import { assertSucceeded, finalAttempt, makeConfig, makeRealPromptBox, recordHistory, rootFailure, runBackup, runCli, runWorkflow, scheduledCount, sqlRows, testWorker, type TestSetup } from '../helpers.js';
+import { manifestSchema } from '../../core/manifest.js';
+import { backupIdFor, layout } from '../../repository/layout.js';
+import type { RetentionReport } from '../../workflows/retention.js';
 import { startPostgresCluster } from '../../local/postgres-cluster.js';
 import { temporalCli } from '../../local/temporal-dev-server.js';
 import { checklistPassed } from '../../core/checklist.js';
@@ -324,6 +328,48 @@ test('skip is recorded with its reason, and abort stops what was started and lea
     assert.equal(byStep.restoreImages?.status, 'aborted');
     const probe = await execa('pg_isready', ['-h', '127.0.0.1', '-p', String(sandbox.port)], { reject: false });
     assert.notEqual(probe.exitCode, 0, 'the sandbox database was stopped by the abort');
+  } finally {
+    await sandbox.stop();
+  }
+});
+
+test('retention keeps a backup a running recovery reads, and removes it once the recovery has ended', async () => {
+  const fixture = await makeRealPromptBox(services, 8);
+  const setup = await makeConfig(services, fixture, 'dr lease', { overrides: (raw) => void (raw.retention = { daily: 1, weekly: 1, monthly: 1 }) });
+  assertSucceeded(await runBackup(services, setup));
+  const root = setup.config.repository.root;
+  // A backup of 400 days ago, past every retention rule (a copy of the real one, as the GFS test makes them).
+  const [only] = await readdir(join(root, layout.manifestsDir));
+  const real = manifestSchema.parse(JSON.parse(await readFile(join(root, layout.manifestsDir, only!), 'utf8')));
+  const old = backupIdFor(new Date(Date.now() - 400 * 86_400_000));
+  const dumpPath = real.database!.artifact.path.replace(real.backupId, old);
+  await copyFile(join(root, real.database!.artifact.path), join(root, dumpPath));
+  await writeFile(
+    join(root, layout.manifest(old)),
+    JSON.stringify({ ...real, backupId: old, database: { ...real.database!, artifact: { ...real.database!.artifact, path: dumpPath } }, config: real.config.map((c) => ({ ...c, changed: false })) }),
+  );
+  const sandbox = await makeSandbox(fixture, services.dir, 'lease');
+  try {
+    const handle = await startDr(setup, { ...sandbox.input, approval: true, backup: { backupId: old } }, 'dr-lease');
+    await (await worker(setup)).runUntil(async () => {
+      for (let i = 0; !(await handle.query(progressQuery)).waitingFor?.startsWith('approval before 3 restore database'); i += 1) {
+        assert.ok(i < 300, 'the recovery reaches its approval before restoring the database');
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      // On the recovery's worker: one task queue has one worker per process.
+      const during = (await services.client.workflow.execute('applyRetention', { taskQueue: setup.config.temporal.taskQueue, workflowId: 'dr-lease-retention', args: [], workflowExecutionTimeout: '2 minutes' })) as RetentionReport;
+      assert.deepEqual(during.keptInUse, [{ backupId: old, by: 'recovery dr-lease' }]);
+      assert.ok(!during.remove.includes(old), 'the report does not count it as removed');
+      assert.ok(existsSync(join(root, layout.manifest(old))) && existsSync(join(root, dumpPath)), 'the backup the recovery reads is still whole');
+      await handle.signal(abortSignal, { reason: 'drill over' });
+      return handle.result();
+    });
+    const after = await runWorkflow<RetentionReport>(services, setup, 'applyRetention', []);
+    assert.ifError(after.error);
+    assert.deepEqual(after.result!.remove, [old]);
+    assert.deepEqual(after.result!.keptInUse, []);
+    assert.ok(!existsSync(join(root, layout.manifest(old))) && !existsSync(join(root, dumpPath)), 'once the recovery has ended, retention removes the backup');
+    assert.deepEqual(await readdir(join(root, layout.leasesDir)), [], "the ended recovery's lease is removed");
   } finally {
     await sandbox.stop();
   }

@@ -1,4 +1,5 @@
-// Covers: core/wal-retention.ts (which base backups and WAL are kept) and the archive's pruning
+// Covers: core/wal-retention.ts (which base backups and WAL are kept, and those a recovery leased)
+// and the archive's pruning
 // (activities/wal-segment-store.ts prune), on real files.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -29,6 +30,16 @@ test('retention keeps the newest base backups and every segment the oldest kept 
   assert.deepEqual(walRetention([], countOnly(2)), { deleteBaseBackups: [], keepRanges: [], kept: [] }, 'no base backup: all WAL is kept');
   assert.ok(walExpired(seg(8), two) && walExpired(`${seg(8)}.partial`, two));
   assert.ok(!walExpired(seg(9), two) && !walExpired('00000002.history', two));
+});
+
+test('a base backup a running recovery replays from is kept, with every segment after it, until the recovery ends', () => {
+  const inUse = walRetention(bases, countOnly(1), new Set(['20261128_030000']));
+  assert.deepEqual(inUse.deleteBaseBackups, ['20261129_030000']);
+  assert.equal(inUse.keepFrom, seg(5), 'the recovery may replay to any time after its base backup');
+  assert.ok(!walExpired(seg(7), inUse) && !walExpired(seg(10), inUse));
+  assert.deepEqual(inUse.kept.find((k) => k.id === '20261128_030000')?.reasons, ['read by a running recovery']);
+  const ended = walRetention(bases, countOnly(1));
+  assert.deepEqual([ended.deleteBaseBackups, ended.keepFrom], [['20261128_030000', '20261129_030000'], seg(12)]);
 });
 
 test('retention keeps older base backups by ISO week and month, each with only the WAL that makes it consistent', () => {
