@@ -44,7 +44,9 @@ export function rsyncArgs(t: Extract<OffsiteTarget, { type: 'ssh' }>, from: stri
 
 /** `rclone <command...> <options> -- <from> <to>`, with the target's config file and excludes. */
 export function rcloneArgs(command: string[], t: Extract<OffsiteTarget, { type: 'rclone' }>, from: string, to: string, extra: string[] = []): string[] {
-  const excludes = [...layout.neverCopied.map((d) => `${d}**`), ...t.excludes].map((e) => `--exclude=${e}`);
+  // Anchored at the repository's root ("/"): unanchored, rclone matches a pattern at any depth, and
+  // an image folder that happens to be named `.staging` would be left out of the copy.
+  const excludes = [...layout.neverCopied.map((d) => `/${d}**`), ...t.excludes].map((e) => `--exclude=${e}`);
   return [...command, ...extra, `--config=${t.configFile}`, ...excludes, '--', from, to];
 }
 

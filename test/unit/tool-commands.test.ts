@@ -102,6 +102,25 @@ test('off-site copies pass repository paths, destinations and remotes after "--"
   assert.ok(sync.includes('--exclude=-x') && sync.includes('--config=/k/rclone.conf'), sync.join(' '));
 });
 
+test("an rclone off-site copy leaves out the repository's work areas, and only those: a folder of the same name among the images is copied", async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'pbb-rclone-excl-'));
+  try {
+    const repo = join(dir, 'repo');
+    const files = ['.staging/20261201_030000/db.dump', 'manifests/20261201_030000.json', 'images/current/shoot/.staging/a.png', 'images/current/restore-tests/scratch/b.png', 'images/current/wal/incoming/c.png'];
+    for (const file of files) {
+      await mkdir(join(repo, file, '..'), { recursive: true });
+      await writeFile(join(repo, file), file);
+    }
+    await writeFile(join(dir, 'rclone.conf'), '');
+    const target = { type: 'rclone' as const, name: 'cloud', remote: join(dir, 'copy'), configFile: join(dir, 'rclone.conf'), transfers: 2, verify: 'check' as const, excludes: [] };
+    await execa('rclone', rcloneArgs(['sync'], target, repo, target.remote));
+    const { stdout } = await execa('find', [target.remote, '-type', 'f', '-printf', '%P\n']);
+    assert.deepEqual(stdout.split('\n').sort(), files.slice(1).sort());
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
 test('rsync mirrors with --delete and keeps what it replaces in the day increment', () => {
   const args = rsyncArgs('/srv/storage/', '/b/images/current', '/b/images/incremental/20261129', ['/thumbnails/'], '/b/.staging/x/rsync-tmp');
   assert.ok(args.includes('--delete') && args.includes('--backup'));
