@@ -22,6 +22,8 @@ export interface RetentionInventory {
   incrementDays: string[];
   latestRunFailed?: RunRecord;
   invalidManifests: string[];
+  /** Backups a running recovery reads (repository/leases.ts): kept whatever the rule decides. */
+  inUse?: Array<{ backupId: string; by: string }>;
 }
 
 export interface RetentionDeletion {
@@ -72,6 +74,7 @@ export function createRetentionActivities(deps: ActivityDeps) {
           ...(damaged.has(m.backupId) ? { problem: damaged.get(m.backupId) } : {}),
         })),
         incrementDays,
+        inUse: (await liveLeases(deps)).flatMap((lease) => lease.backupIds.map((backupId) => ({ backupId, by: leaseHolder(lease) }))),
         ...(failed ? { latestRunFailed: failed } : {}),
         invalidManifests: catalog.invalid.map((i) => `${i.file}: ${i.reason}`),
       };

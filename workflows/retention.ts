@@ -27,15 +27,36 @@ export interface RetentionReport extends RetentionDecision {
 
 const { deleteBackups } = proxyActivities<Activities>(RETENTION_DELETE_OPTIONS);
 
-/** What retention decides now: the GFS verdict on each backup, and the image increments past their days. */
-export function retentionDecision(policy: RetentionPolicy, inventory: RetentionInventory, now: Date): { decision: RetentionDecision; expiredIncrements: string[] } {
-  const decision = selectRetention(
+type InUse = RetentionDeletion['keptInUse'];
+
+/**
+ * What retention decides now: the GFS verdict on each backup, less what a running recovery reads,
+ * and the image increments past their days.
+ */
+export function retentionDecision(policy: RetentionPolicy, inventory: RetentionInventory, now: Date): { decision: RetentionDecision; expiredIncrements: string[]; keptInUse: InUse } {
+  const verdict = selectRetention(
     inventory.candidates.map((c) => ({ ...c, time: new Date(c.time) })),
     policy,
     { now, latestRunFailed: Boolean(inventory.latestRunFailed) },
   );
+  const { decision, kept } = keepInUse(verdict, inventory.inUse ?? []); // absent from inventories recorded before leases
   const expiredIncrements = decision.blocked ? [] : selectExpiredIncrements(inventory.incrementDays, now, policy.imageIncrementDays);
-  return { decision, expiredIncrements };
+  return { decision, expiredIncrements, keptInUse: kept };
+}
+
+/** Moves the backups a running recovery reads from what the rule removes to what it keeps, saying why. */
+function keepInUse(decision: RetentionDecision, inUse: InUse): { decision: RetentionDecision; kept: InUse } {
+  const kept = inUse.filter((u) => decision.remove.includes(u.backupId) || decision.wouldRemove.includes(u.backupId));
+  const isKept = (id: string) => kept.some((k) => k.backupId === id);
+  return {
+    decision: {
+      ...decision,
+      keep: [...decision.keep, ...kept.map((k) => ({ backupId: k.backupId, reasons: [`read by ${k.by}, which is still running`] }))],
+      remove: decision.remove.filter((id) => !isKept(id)),
+      wouldRemove: decision.wouldRemove.filter((id) => !isKept(id)),
+    },
+    kept,
+  };
 }
 
 export async function applyRetention(input: RetentionInput = {}): Promise<RetentionReport> {
@@ -53,19 +74,23 @@ async function retention(input: RetentionInput): Promise<RetentionReport> {
   const policy = await bookkeeping(RETENTION_POLICY_OPTIONS).retentionPolicy();
   try {
     const inventory = await bookkeeping(RETENTION_LIST_OPTIONS).listRetentionCandidates();
-    const { decision, expiredIncrements } = retentionDecision(policy.policy, inventory, new Date());
+    const chosen = retentionDecision(policy.policy, inventory, new Date());
+    const { expiredIncrements } = chosen;
+    let decision = chosen.decision;
     if (decision.ignored.length) log.warn('retention ignored backups it cannot trust; they are neither counted nor deleted', { ignored: decision.ignored });
-    let deletion: Pick<RetentionDeletion, 'deletedFiles' | 'keptInUse'> = { deletedFiles: [], keptInUse: [] };
+    let deletedFiles: string[] = [];
+    let keptInUse = chosen.keptInUse;
     if (!dryRun && (decision.remove.length || expiredIncrements.length)) {
-      deletion = await deleteBackups({ remove: decision.remove, increments: expiredIncrements });
+      const deletion = await deleteBackups({ remove: decision.remove, increments: expiredIncrements });
+      deletedFiles = deletion.deletedFiles;
+      // Leased after the inventory was read (activities/retention.ts looks again): kept all the same.
+      const late = keepInUse(decision, deletion.keptInUse ?? []); // absent from results recorded before leases
+      decision = late.decision;
+      keptInUse = [...keptInUse, ...late.kept];
     }
-    // What a running recovery reads stays (activities/retention.ts): not removed, whatever the rule said.
-    const keptInUse = deletion.keptInUse ?? []; // absent from results recorded before leases
-    const removed = decision.remove.filter((id) => !keptInUse.some((k) => k.backupId === id));
-    recordSummary(`retention${dryRun ? ' (dry run) would remove' : ' removed'} ${removed.length} backup(s) and ${expiredIncrements.length} image increment(s)${keptInUse.length ? `; kept ${keptInUse.length} a running recovery reads` : ''}${decision.blocked ? `; blocked: ${decision.blocked}` : ''}${decision.ignored.length ? `; ignored ${decision.ignored.length} backup(s) it cannot trust` : ''}`);
+    recordSummary(`retention${dryRun ? ' (dry run) would remove' : ' removed'} ${decision.remove.length} backup(s) and ${expiredIncrements.length} image increment(s)${keptInUse.length ? `; kept ${keptInUse.length} a running recovery reads` : ''}${decision.blocked ? `; blocked: ${decision.blocked}` : ''}${decision.ignored.length ? `; ignored ${decision.ignored.length} backup(s) it cannot trust` : ''}`);
     if (!dryRun) await recordSuccess('retention', 'succeeded');
-    const keep = [...decision.keep, ...keptInUse.map((k) => ({ backupId: k.backupId, reasons: [`read by ${k.by}, which is still running`] }))];
-    return { ...decision, keep, remove: removed, dryRun, expiredIncrements, deletedFiles: deletion.deletedFiles, keptInUse, invalidManifests: inventory.invalidManifests };
+    return { ...decision, dryRun, expiredIncrements, deletedFiles, keptInUse, invalidManifests: inventory.invalidManifests };
   } catch (err) {
     await recordFailure('retention', policy.source, err);
     throw err;

@@ -357,7 +357,12 @@ test('retention keeps a backup a running recovery reads, and removes it once the
         await new Promise((r) => setTimeout(r, 100));
       }
       // On the recovery's worker: one task queue has one worker per process.
-      const during = (await services.client.workflow.execute('applyRetention', { taskQueue: setup.config.temporal.taskQueue, workflowId: 'dr-lease-retention', args: [], workflowExecutionTimeout: '2 minutes' })) as RetentionReport;
+      const retention = async (dryRun: boolean) =>
+        (await services.client.workflow.execute('applyRetention', { taskQueue: setup.config.temporal.taskQueue, workflowId: `dr-lease-retention-${dryRun}`, args: [{ dryRun }], workflowExecutionTimeout: '2 minutes' })) as RetentionReport;
+      const dry = await retention(true);
+      assert.ok(!dry.wouldRemove.includes(old), 'a dry run says it stays too');
+      assert.deepEqual(dry.keep.find((k) => k.backupId === old)?.reasons, ['read by recovery dr-lease, which is still running']);
+      const during = await retention(false);
       assert.deepEqual(during.keptInUse, [{ backupId: old, by: 'recovery dr-lease' }]);
       assert.ok(!during.remove.includes(old), 'the report does not count it as removed');
       assert.ok(existsSync(join(root, layout.manifest(old))) && existsSync(join(root, dumpPath)), 'the backup the recovery reads is still whole');

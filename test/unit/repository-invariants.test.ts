@@ -19,6 +19,7 @@ import { readCatalog, readTrustedCatalog, latestGood, writeManifest } from '../.
 import { readDrReports } from '../../repository/dr-reports.js';
 import { writeFileDurable } from '../../repository/fs-durable.js';
 import { layout } from '../../repository/layout.js';
+import { readLeases, writeLease } from '../../repository/leases.js';
 import { createLock, readLockOwner, removeLock } from '../../repository/lock.js';
 import { readRestoreTestHistory, writeRestoreTestResult } from '../../repository/restore-tests.js';
 import { readRunJournal, writeRunRecord } from '../../repository/run-journal.js';
@@ -44,7 +45,8 @@ function repositoryWith(...backupIds: string[]): { root: string; manifests: Mani
 }
 
 function activityDeps(root: string) {
-  const config = parseConfig({ source: { name: 'promptbox', database: { transport: 'docker', container: 'c', user: 'u', database: 'd' }, storage: { root: '/s' } }, repository: { root } }, 'test', {});
+  // A Temporal address nothing listens on: whether a leasing run still runs cannot be asked here.
+  const config = parseConfig({ source: { name: 'promptbox', database: { transport: 'docker', container: 'c', user: 'u', database: 'd' }, storage: { root: '/s' } }, repository: { root }, temporal: { address: '127.0.0.1:1' } }, 'test', {});
   return createActivityDeps(config, pino({ level: 'silent' }));
 }
 
@@ -153,6 +155,18 @@ test('prune keeps the newest dump: whatever the caller decided, the newest good 
   await assert.rejects(retention.deleteBackups({ remove: ['20261128_030000'], increments: [] }), /newest good dump/);
   assert.deepEqual((await readCatalog(root)).manifests.map((m) => m.backupId), ['20261127_030000', '20261128_030000']);
   assert.ok((await stat(join(root, layout.dump('promptbox', '20261128_030000', false)))).isFile());
+});
+
+test("a running recovery's backup stays: a backup a lease names is kept when the server cannot say the leasing run has ended, and the others go", async () => {
+  const { root } = repositoryWith('20261126_030000', '20261127_030000', '20261128_030000');
+  await writeLease(root, { workflowId: 'dr-1', runId: 'r-dr-1', purpose: 'recovery', backupIds: ['20261126_030000'], baseBackups: [], takenAt: '2026-11-29T03:00:00.000Z' });
+  const retention = createRetentionActivities(activityDeps(root));
+  const deletion = await retention.deleteBackups({ remove: ['20261126_030000', '20261127_030000'], increments: [] });
+  assert.deepEqual(deletion.keptInUse, [{ backupId: '20261126_030000', by: 'recovery dr-1' }]);
+  assert.deepEqual(deletion.deletedBackups, ['20261127_030000']);
+  assert.deepEqual((await readCatalog(root)).manifests.map((m) => m.backupId), ['20261126_030000', '20261128_030000']);
+  assert.ok((await stat(join(root, layout.dump('promptbox', '20261126_030000', false)))).isFile());
+  assert.equal((await readLeases(root)).leases.length, 1, 'a lease whose run cannot be asked about is left in place');
 });
 
 test('one writer: the lock is refused while held, names its owner, and can be taken once removed', async () => {
