@@ -20,7 +20,7 @@ module.exports = {
     },
     {
       name: 'workflows-deterministic',
-      comment: "Workflow code runs in Temporal's deterministic sandbox: only @temporalio/workflow, zod, pure core/, the repository's layout and config types; activities, worker, client and the rest of the repository only as types.",
+      comment: "Workflow code runs in Temporal's deterministic sandbox: only @temporalio/workflow, pure core/ (zod only through import(): test/unit/dependency-rules.test.ts), the repository's layout and config types; activities, worker, client and the rest of the repository only as types.",
       severity: 'error',
       from: { path: '^workflows/' },
       to: { path: '^(activities|client|worker|repository|fixtures|test|bench)/', pathNot: LAYOUT, dependencyTypesNot: ['type-only'] },

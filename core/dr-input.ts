@@ -30,8 +30,7 @@ const environment = z
     }
   });
 
-export const DR_STEPS = ['prepare', 'startDatabase', 'restoreDatabase', 'restoreImages', 'startApp', 'verify'] as const;
-export type DrStep = (typeof DR_STEPS)[number];
+export { DR_STEPS, type DrStep } from './dr-steps.js';
 
 /** The backup doc's budgets: 30 min, 10 min, 30 min, 3 h, 10 min, 30 min; RTO 4 h, RPO 24 h. */
 export const drInputSchema = z

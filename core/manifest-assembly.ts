@@ -5,7 +5,8 @@ import type { DumpResult } from '../activities/postgres.js';
 import type { ImageSyncResult } from '../activities/rsync.js';
 import type { VerificationReport } from '../activities/verify.js';
 import { GPG_CIPHER_NAME } from './crypto-names.js';
-import { MANIFEST_FORMAT_VERSION, kindOf, type Artifact, type BackupPart, type Manifest } from './manifest.js';
+import type { Artifact, Manifest } from './manifest.js';
+import { MANIFEST_FORMAT_VERSION, kindOf, type BackupPart } from './manifest-format.js';
 import type { ConfigSnapshotItem, StagedArtifact } from './staged.js';
 
 export interface ManifestParts {

@@ -2,18 +2,9 @@
 // its manifest exists and says it was verified; health checks, retention and restores read
 // manifests, never bare file names. Manifests of an unknown format version are refused.
 import { z } from 'zod';
+import { BACKUP_PARTS, MANIFEST_FORMAT_VERSION } from './manifest-format.js';
 
-export const MANIFEST_FORMAT_VERSION = 1;
-
-/** What a backup run can take; a full backup takes all three, scheduled runs may take one. */
-export const BACKUP_PARTS = ['database', 'images', 'config'] as const;
-export type BackupPart = (typeof BACKUP_PARTS)[number];
-export type BackupKind = 'full' | BackupPart | 'partial';
-
-export function kindOf(parts: readonly BackupPart[]): BackupKind {
-  if (BACKUP_PARTS.every((p) => parts.includes(p))) return 'full';
-  return parts.length === 1 ? (parts[0] as BackupPart) : 'partial';
-}
+export { BACKUP_PARTS, kindOf, MANIFEST_FORMAT_VERSION, type BackupKind, type BackupPart } from './manifest-format.js';
 
 const sha256 = z.string().regex(/^[0-9a-f]{64}$/);
 const relativePath = z

@@ -9,7 +9,7 @@ import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
-import { NativeConnection, bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { NativeConnection, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { startDevServer, type DevServer } from '../local/temporal-dev-server.js';
 import { startProductionServer, type ProductionServer } from '../local/temporal-production-server.js';
 import { startPostgresCluster, type PostgresCluster } from '../local/postgres-cluster.js';
@@ -18,7 +18,7 @@ import type { Logger } from 'pino';
 import { SecretStore } from '../activities/secrets.js';
 import { createLogger } from '../worker/logger.js';
 import { installSdkRuntime } from '../worker/sdk-runtime.js';
-import { WORKFLOWS_PATH } from '../worker/workflow-bundle.js';
+import { bundleWorkflows } from '../worker/workflow-bundle.js';
 
 /** Which Temporal a file runs on: the CLI's dev server, or the production shape (temporal-production-server.ts). */
 export type TemporalShape = 'dev' | 'production';
@@ -70,7 +70,7 @@ export function useServices(opts: { webUi?: boolean; production?: boolean } = {}
             startDevServer({ dbFile: join(services.dir, 'temporal.sqlite'), port, ...(uiPort ? { uiPort } : {}), logFile: join(services.dir, 'temporal.log') }),
           ),
       freePort().then((port) => startPostgresCluster({ dir: join(services.dir, 'pg'), port, superPassword: 'test-superuser-pw' })),
-      bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietBundlerLogger }),
+      bundleWorkflows(quietBundlerLogger),
     ]);
     let server: DevServer = temporal;
     cleanups.push(() => server.stop(), () => postgres.stop());

@@ -27,7 +27,8 @@ import type { ChosenBackup, DatabaseRecovery, ImageRestoreResult } from '../acti
 import { rootFailure } from '../core/alerts.js';
 import type { ChecklistItem } from '../core/checklist.js';
 import { checklistVerdicts } from '../core/checklist-verdicts.js';
-import { DR_STEPS, describeInputIssues, drInputSchema, type DrInput, type DrStep } from '../core/dr-input.js';
+import type { DrInput } from '../core/dr-input.js';
+import { DR_STEPS, type DrStep } from '../core/dr-steps.js';
 import { drReport, pointInTimeRpoVerdict, progressOf, reportMarkdown, rpoVerdict, STEP_TITLES, type DrProgress, type DrReport } from '../core/dr-report.js';
 import { isFinished, pendingStep, transition, waitingFor, type StepEvent, type StepMachine } from '../core/dr-step-machine.js';
 import { BACKUP_ID, BACKUP_KIND, BACKUP_OUTCOME, DR_OVER_BUDGET, DR_RPO_SECONDS, DR_RTO_SECONDS, DR_STEP } from '../core/search-attributes.js';
@@ -49,6 +50,9 @@ const quick = proxyActivities<Activities>(DR_QUICK_OPTIONS);
 class Aborted extends Error {}
 
 export async function drRecovery(rawInput: DrInput): Promise<DrReport> {
+  // Loaded here, not with the module: zod's evaluation would otherwise cost every new run of every
+  // workflow (worker/workflow-bundle.ts). No command comes before it, so replay is unchanged.
+  const { describeInputIssues, drInputSchema } = await import('../core/dr-input.js');
   const parsed = drInputSchema.safeParse(rawInput);
   if (!parsed.success) {
     throw ApplicationFailure.nonRetryable(`invalid drRecovery input: ${describeInputIssues(parsed.error).join('; ')}`, 'ConfigInvalid');

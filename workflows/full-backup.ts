@@ -16,7 +16,7 @@ import { backupSummary } from '../core/audit-summary.js';
 import { backupResult, type BackupFacts, type BackupResult } from '../core/backup-result.js';
 import type { BackupInput, BackupRun } from '../core/backup-run.js';
 import { assembleManifest } from '../core/manifest-assembly.js';
-import { BACKUP_PARTS, kindOf, type BackupPart } from '../core/manifest.js';
+import { BACKUP_PARTS, kindOf, type BackupPart } from '../core/manifest-format.js';
 import { backupIdFor, backupTime, layout } from '../repository/layout.js';
 import { BACKUP_ID, BACKUP_KIND, BACKUP_OUTCOME, BACKUP_SOURCE } from '../core/search-attributes.js';
 import type { PlainStaged } from '../core/staged.js';

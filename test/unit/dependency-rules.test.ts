@@ -51,3 +51,51 @@ test('each rule catches its violation: a workflow running a command, core readin
     await rm(dir, { recursive: true, force: true });
   }
 });
+
+/**
+ * What a workflow loads with it, following the imports that run at load time: not type-only ones
+ * (erased) and not `import()` (evaluated when called). Each new run evaluates all of it again
+ * (worker/workflow-bundle.ts).
+ */
+async function loadedWithWorkflows(baseDir = root): Promise<string[]> {
+  const previous = process.cwd();
+  process.chdir(baseDir);
+  try {
+    const { output } = await cruise(['workflows'], { tsPreCompilationDeps: true, doNotFollow: { path: 'node_modules' } });
+    const modules = new Map((output as ICruiseResult).modules.map((m) => [m.source, m]));
+    const loaded = new Set<string>();
+    const visit = (source: string) => {
+      if (loaded.has(source)) return;
+      loaded.add(source);
+      for (const d of modules.get(source)?.dependencies ?? []) {
+        if (d.dynamic || d.dependencyTypes.includes('type-only')) continue;
+        visit(d.resolved);
+      }
+    };
+    for (const source of modules.keys()) if (source.startsWith('workflows/')) visit(source);
+    return [...loaded];
+  } finally {
+    process.chdir(previous);
+  }
+}
+
+test('workflows load zod only when they validate input: no import that runs at load time reaches it', async () => {
+  assert.deepEqual((await loadedWithWorkflows()).filter((m) => m.includes('node_modules/zod/')), []);
+
+  // The walk can fail: a static import through core/ is found, a dynamic one is not.
+  const dir = await mkdtemp(join(root, '.scratch-deps-'));
+  try {
+    await mkdir(join(dir, 'workflows'));
+    await mkdir(join(dir, 'core'));
+    await writeFile(join(dir, 'core/schema.ts'), "import { z } from 'zod';\nexport const s = z.string();\n");
+    await writeFile(join(dir, 'core/dynamic.ts'), "import { z } from 'zod';\nexport const d = z.number();\n");
+    await writeFile(join(dir, 'workflows/w.ts'), "import { s } from '../core/schema.js';\nexport async function w() {\n  const { d } = await import('../core/dynamic.js');\n  return [s, d];\n}\n");
+    await writeFile(join(dir, 'tsconfig.json'), JSON.stringify({ compilerOptions: { module: 'NodeNext', moduleResolution: 'NodeNext' } }));
+    const loaded = await loadedWithWorkflows(dir);
+    assert.ok(loaded.includes('core/schema.ts'), loaded.join(', '));
+    assert.ok(!loaded.includes('core/dynamic.ts'), loaded.join(', '));
+    assert.ok(loaded.some((m) => m.includes('node_modules/zod/')), loaded.join(', '));
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});

@@ -10,7 +10,7 @@ import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { Context } from '@temporalio/activity';
 import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { bundleWorkflowCode, DefaultLogger, Runtime, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { DefaultLogger, Runtime, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import type { Activities } from '../../activities/index.js';
 import type { ChosenBackup } from '../../activities/dr.js';
 import { startTimeSkippingEnvironment } from '../../local/time-skipping-server.js';
@@ -19,7 +19,7 @@ import type { DrInput } from '../../core/dr-input.js';
 import type { DrProgress, DrReport } from '../../core/dr-report.js';
 import { DR_OVER_BUDGET } from '../../core/search-attributes.js';
 import { abortSignal, approveSignal, drRecovery, progressQuery, retryStepSignal, skipStepSignal } from '../../workflows/dr-runbook.js';
-import { WORKFLOWS_PATH } from '../../worker/workflow-bundle.js';
+import { bundleWorkflows } from '../../worker/workflow-bundle.js';
 
 type DrActivities = Pick<
   Activities,
@@ -34,7 +34,7 @@ let bundle: WorkflowBundleWithSourceMap;
 before(async () => {
   Runtime.install({ logger: new DefaultLogger('WARN', (entry) => void logged.push(entry.message)) });
   const noop = () => undefined;
-  bundle = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: { trace: noop, debug: noop, info: noop, warn: noop, error: console.error, log: noop } });
+  bundle = await bundleWorkflows({ trace: noop, debug: noop, info: noop, warn: noop, error: console.error, log: noop });
 }, { timeout: 180_000 });
 
 // A server per test (about 0.1 s to start). A step a recovery skips or aborts while it runs leaves

@@ -5,12 +5,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { Worker, bundleWorkflowCode } from '@temporalio/worker';
-import { WORKFLOWS_PATH } from '../../worker/workflow-bundle.js';
+import { Worker } from '@temporalio/worker';
+import { bundleWorkflows } from '../../worker/workflow-bundle.js';
 
 const noop = () => undefined;
 const quiet = { trace: noop, debug: noop, info: noop, warn: noop, error: noop, log: noop };
-const bundle = bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quiet });
+const bundle = bundleWorkflows(quiet);
 
 async function recorded(): Promise<any> {
   return JSON.parse(await readFile(new URL('../histories/full-backup.json', import.meta.url), 'utf8'));
