@@ -11,11 +11,13 @@
 //   lays under the day's and retention expires with the day.
 // Each move is a rename within the increments folder; a run that dies half-way leaves its pending
 // folder, which the next image run settles before it syncs.
-import { lstat, readdir, readlink, rename, rm } from 'node:fs/promises';
+import { lstatSync, mkdirSync, renameSync, rmdirSync } from 'node:fs';
+import { lstat, readdir, readlink, rm } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
-import { ensureDir } from '../repository/fs-durable.js';
+import { DIR_MODE } from '../repository/fs-durable.js';
 import { layout, pendingIncrementOf } from '../repository/layout.js';
 import { sha256File } from './hash.js';
+import { inSlices } from './pool.js';
 
 export interface SettledIncrements {
   /** Files moved into a day's folder or a run's version folder. */
@@ -33,13 +35,14 @@ async function sameContent(a: string, b: string): Promise<boolean> {
   return ha.sha256 === hb.sha256;
 }
 
-const present = (path: string) => lstat(path).then(() => true, () => false);
-
-/** Moves `from` to `to` unless `to` exists: true when moved. rename(2) would replace it. */
-async function moveIfFree(from: string, to: string): Promise<boolean> {
-  if (await present(to)) return false;
-  await ensureDir(dirname(to));
-  await rename(from, to);
+/**
+ * Moves `from` to `to` unless `to` exists: true when moved (rename(2) would replace it).
+ * Synchronous: a few metadata calls answered from the kernel's caches (activities/pool.ts).
+ */
+function moveIfFree(from: string, to: string): boolean {
+  if (lstatSync(to, { throwIfNoEntry: false })) return false;
+  mkdirSync(dirname(to), { recursive: true, mode: DIR_MODE });
+  renameSync(from, to);
   return true;
 }
 
@@ -48,22 +51,38 @@ async function settleOne(root: string, backupId: string, tally: SettledIncrement
   const day = join(root, layout.imagesIncrement(backupId));
   const version = join(root, layout.imagesIncrementVersion(backupId));
   const entries = await readdir(pending, { recursive: true, withFileTypes: true });
-  for (const entry of entries.filter((e) => !e.isDirectory())) {
-    const from = join(entry.parentPath, entry.name);
-    const rel = relative(pending, from);
-    if (await moveIfFree(from, join(day, rel))) tally.kept += 1;
-    else if (await sameContent(from, join(day, rel))) {
+  await inSlices(
+    entries.filter((e) => !e.isDirectory()),
+    (entry) => settleFile(relative(pending, join(entry.parentPath, entry.name))),
+  );
+  // Deepest first, each with rmdir(2), which refuses a directory that still holds anything: what
+  // was not settled can never be removed with its folder.
+  const dirs = entries.filter((e) => e.isDirectory()).map((e) => join(e.parentPath, e.name));
+  dirs.sort((a, b) => b.split('/').length - a.split('/').length);
+  try {
+    for (const dir of [...dirs, pending]) rmdirSync(dir);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOTEMPTY') throw err;
+    const left = (await readdir(pending, { recursive: true, withFileTypes: true })).filter((e) => !e.isDirectory());
+    throw new Error(`${layout.imagesIncrementPending(backupId)} still holds ${left.length} file(s) after settling; kept`);
+  }
+
+  /** Settles one path; synchronous unless the day or the version already holds it (compared by content). */
+  function settleFile(rel: string): void | Promise<void> {
+    const from = join(pending, rel);
+    if (moveIfFree(from, join(day, rel))) tally.kept += 1;
+    else return settleTaken(from, rel);
+  }
+
+  async function settleTaken(from: string, rel: string): Promise<void> {
+    if (await sameContent(from, join(day, rel))) {
       await rm(from);
       tally.duplicates += 1;
-    } else if (await moveIfFree(from, join(version, rel))) tally.kept += 1;
+    } else if (moveIfFree(from, join(version, rel))) tally.kept += 1;
     // Only a settle interrupted between its rename and its count can find the version taken.
     else if (await sameContent(from, join(version, rel))) await rm(from);
     else throw new Error(`${layout.imagesIncrementVersion(backupId)}/${rel} holds other bytes than the file moved aside for it; both kept in place`);
   }
-  // Only directories are left: removing them loses nothing.
-  const left = (await readdir(pending, { recursive: true, withFileTypes: true })).filter((e) => !e.isDirectory());
-  if (left.length) throw new Error(`${layout.imagesIncrementPending(backupId)} still holds ${left.length} file(s) after settling; kept`);
-  await rm(pending, { recursive: true });
 }
 
 /** Settles every pending folder in the increments folder, oldest run first. */

@@ -2,13 +2,13 @@
 // in the mirror with the size the database records, and every copied original hashing to its
 // content-addressed name. A problem is a warning, not a failed backup: it mirrors the source's own
 // state, and refusing the backup would also throw away a good database dump.
-import { stat } from 'node:fs/promises';
+import { statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import type { BoundedNames } from '../core/bounded-names.js';
 import type { VerificationCheck } from '../core/manifest.js';
 import { layout } from '../repository/layout.js';
 import type { ActivityDeps } from './deps.js';
-import { inPool, STAT_PARALLELISM } from './pool.js';
+import { inSlices } from './pool.js';
 import { createPostgresActivities, type LiveImage } from './postgres.js';
 
 const MAX_LISTED = 20;
@@ -41,13 +41,21 @@ export function startMirrorCheck(deps: ActivityDeps): MirrorCheck {
   };
 }
 
-/** Each image's size in the mirror, -1 when it is missing. Metadata only: many at once (activities/pool.ts). */
+/** Each image's size in the mirror, -1 when it is missing: metadata only, so synchronous calls in slices (activities/pool.ts). */
 async function sizesIn(mirror: string, live: LiveImage[]): Promise<number[]> {
   const sizes = new Array<number>(live.length);
-  await inPool(live, STAT_PARALLELISM, async (image, i) => {
-    sizes[i] = await stat(join(mirror, image.storagePath)).then((s) => s.size, () => -1);
+  await inSlices(live, (image, i) => {
+    sizes[i] = sizeOrMissing(join(mirror, image.storagePath));
   });
   return sizes;
+}
+
+function sizeOrMissing(path: string): number {
+  try {
+    return statSync(path, { throwIfNoEntry: false })?.size ?? -1;
+  } catch {
+    return -1; // not reachable (a file where a directory should be, no permission): not there for a restore either
+  }
 }
 
 /** Each image's size from a walk of the mirror, -1 when the walk did not find it as a regular file there. */
