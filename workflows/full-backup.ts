@@ -128,6 +128,9 @@ async function backupSteps(run: BackupRun, progress: RunProgressTracker): Promis
   const step = <K extends keyof Activities>(name: K, policy: (typeof s)[keyof typeof s], summary: string) => proxyActivities<Activities>(optionsOf(policy, summary))[name];
   const localStep = <K extends keyof Activities>(name: K, policy: (typeof s)[keyof typeof s], summary: string) => bookkeeping(optionsOf(policy, summary))[name];
   const timed = progress.step;
+  // Must not itself be cancelled: it cleans up after a cancelled run too.
+  const removeStaging = () => CancellationScope.nonCancellable(() => bookkeeping(stepOptions(s.commit, 'remove the staging area')).discardStaging({ backupId }));
+  let stagingRemoved = false;
 
   try {
     const dump = parts.includes('database')
@@ -234,16 +237,19 @@ async function backupSteps(run: BackupRun, progress: RunProgressTracker): Promis
       });
     }
 
-    const committed = await afterCommit(run, { staged, verification }, progress);
+    // Committed, the staging area holds nothing of the backup: it is removed beside the post-commit
+    // phase, not after it (one round trip less). A removal that fails here is made again below.
+    // Runs recorded before this removed it after.
+    const [committed] = patched('staging-removed-beside-post-commit')
+      ? await Promise.all([afterCommit(run, { staged, verification }, progress), removeStaging().then(() => void (stagingRemoved = true), () => undefined)])
+      : [await afterCommit(run, { staged, verification }, progress)];
     return summarised(run, { outcome: 'succeeded', config, manifest: manifestPath, timings: progress.done, ...committed, ...(images ? { images } : {}) });
   } catch (err) {
     await recordFailure(kind, plan.source.name, err, backupId);
     throw err;
   } finally {
-    // Runs on success, failure and cancellation alike; must not itself be cancelled.
-    await CancellationScope.nonCancellable(() =>
-      bookkeeping(stepOptions(s.commit, 'remove the staging area')).discardStaging({ backupId }),
-    );
+    // Runs on success, failure and cancellation alike.
+    if (!stagingRemoved) await removeStaging();
   }
 }
 
