@@ -15,6 +15,7 @@ import { exists } from '../repository/fs-durable.js';
 import { contentHashOf, layout } from '../repository/layout.js';
 import { writeRestoreTestFailures, writeRestoreTestResult, type RestoreTestOutcome } from '../repository/restore-tests.js';
 import { createArtifactChecker } from './artifact-check.js';
+import { leaseChosen } from './backup-leases.js';
 import type { ActivityDeps } from './deps.js';
 import { fail } from './failure.js';
 import { sha256File } from './hash.js';
@@ -73,13 +74,18 @@ export function createRestoreTestActivities(deps: ActivityDeps) {
      */
     async integrityCheck(): Promise<RestoreTestOutcome> {
       const catalog = await readCatalog(root);
+      // Leased for this run, so retention keeps what the check reads until it has ended: a backup
+      // retired halfway would be reported as a missing artifact. One retired before the lease was
+      // written is left out: no longer retained, nothing to check.
+      const retired = new Set(await leaseChosen(root, 'integrity check', { backupIds: catalog.manifests.map((m) => m.backupId) }));
       const failures: VerificationCheck[] = catalog.invalid.map((i) => ({
         artifact: relative(root, i.file),
         check: 'sha256',
         ok: false,
         detail: `manifest unreadable: ${i.reason}`,
       }));
-      const artifacts = [...new Map(catalog.manifests.flatMap(manifestArtifacts).map((a) => [a.path, a])).values()];
+      const retained = catalog.manifests.filter((m) => !retired.has(m.backupId));
+      const artifacts = [...new Map(retained.flatMap(manifestArtifacts).map((a) => [a.path, a])).values()];
       const mirror = join(root, layout.imagesCurrent);
       const [files, hashes] = await Promise.all([listFiles(mirror), sourceHashes()]);
       const parallel = config.restoreTests.parallelism ?? FILE_PARALLELISM;

@@ -1,6 +1,6 @@
 // What a test body needs so it reads as its story: a fixture Prompt Box, a config pointing at
 // it, a worker on a queue named after the test, and SQL against the real database.
-import { mkdir, readdir, stat, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { temporalCli } from '../local/temporal-dev-server.js';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -18,6 +18,8 @@ import type { fullBackup } from '../workflows/full-backup.js';
 import type { BackupResult } from '../core/backup-result.js';
 import type { Services } from './harness.js';
 import { rootFailure } from '../core/alerts.js';
+import { manifestSchema } from '../core/manifest.js';
+import { backupIdFor, layout } from '../repository/layout.js';
 
 export { rootFailure };
 
@@ -263,4 +265,22 @@ export async function webhookReceiver(services: Services): Promise<{ url: string
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   services.defer(() => new Promise((r) => server.close(r)));
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`, alerts };
+}
+
+/**
+ * A copy of the repository's only backup dated `daysAgo` days back, past every retention rule
+ * when that is far enough (its dump copied under the new id; its config files carried, unchanged):
+ * what retention removes next. Returns its id and its dump's path.
+ */
+export async function backupOfDaysAgo(root: string, daysAgo: number): Promise<{ backupId: string; dumpPath: string }> {
+  const [only] = await readdir(join(root, layout.manifestsDir));
+  const real = manifestSchema.parse(JSON.parse(await readFile(join(root, layout.manifestsDir, only!), 'utf8')));
+  const backupId = backupIdFor(new Date(Date.now() - daysAgo * 86_400_000));
+  const dumpPath = real.database!.artifact.path.replace(real.backupId, backupId);
+  await copyFile(join(root, real.database!.artifact.path), join(root, dumpPath));
+  await writeFile(
+    join(root, layout.manifest(backupId)),
+    JSON.stringify({ ...real, backupId, database: { ...real.database!, artifact: { ...real.database!.artifact, path: dumpPath } }, config: real.config.map((c) => ({ ...c, changed: false })) }),
+  );
+  return { backupId, dumpPath };
 }

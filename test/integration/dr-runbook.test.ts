@@ -6,14 +6,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { copyFile, mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { execa } from 'execa';
 import sharp from 'sharp';
 import { useServices } from '../harness.js';
-import { assertSucceeded, finalAttempt, makeConfig, makeRealPromptBox, recordHistory, rootFailure, runBackup, runCli, runWorkflow, scheduledCount, sqlRows, testWorker, type TestSetup } from '../helpers.js';
-import { manifestSchema } from '../../core/manifest.js';
-import { backupIdFor, layout } from '../../repository/layout.js';
+import { assertSucceeded, backupOfDaysAgo, finalAttempt, makeConfig, makeRealPromptBox, recordHistory, rootFailure, runBackup, runCli, runWorkflow, scheduledCount, sqlRows, testWorker, type TestSetup } from '../helpers.js';
+import { layout } from '../../repository/layout.js';
 import type { RetentionReport } from '../../workflows/retention.js';
 import { startPostgresCluster } from '../../local/postgres-cluster.js';
 import { temporalCli } from '../../local/temporal-dev-server.js';
@@ -339,15 +338,7 @@ test('retention keeps a backup a running recovery reads, and removes it once the
   assertSucceeded(await runBackup(services, setup));
   const root = setup.config.repository.root;
   // A backup of 400 days ago, past every retention rule (a copy of the real one, as the GFS test makes them).
-  const [only] = await readdir(join(root, layout.manifestsDir));
-  const real = manifestSchema.parse(JSON.parse(await readFile(join(root, layout.manifestsDir, only!), 'utf8')));
-  const old = backupIdFor(new Date(Date.now() - 400 * 86_400_000));
-  const dumpPath = real.database!.artifact.path.replace(real.backupId, old);
-  await copyFile(join(root, real.database!.artifact.path), join(root, dumpPath));
-  await writeFile(
-    join(root, layout.manifest(old)),
-    JSON.stringify({ ...real, backupId: old, database: { ...real.database!, artifact: { ...real.database!.artifact, path: dumpPath } }, config: real.config.map((c) => ({ ...c, changed: false })) }),
-  );
+  const { backupId: old, dumpPath } = await backupOfDaysAgo(root, 400);
   const sandbox = await makeSandbox(fixture, services.dir, 'lease');
   try {
     const handle = await startDr(setup, { ...sandbox.input, approval: true, backup: { backupId: old } }, 'dr-lease');

@@ -3,15 +3,16 @@
 // imported by the app itself); the full restore recovers it into a sandbox running the real app.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { NAMES_IN_PAYLOAD } from '../../core/bounded-names.js';
 import { execa } from 'execa';
 import { useServices } from '../harness.js';
-import { assertSucceeded, finalAttempt, makeConfig, makeFixture, makeRealPromptBox, recordHistory, runBackup, runWorkflow, sqlRows, testWorker, type TestSetup } from '../helpers.js';
-import { backupIdFor } from '../../repository/layout.js';
+import { assertSucceeded, backupOfDaysAgo, finalAttempt, makeConfig, makeFixture, makeRealPromptBox, recordHistory, runBackup, runWorkflow, sqlRows, testWorker, type TestSetup } from '../helpers.js';
+import { backupIdFor, layout } from '../../repository/layout.js';
+import type { RetentionReport } from '../../workflows/retention.js';
 import { makeSandbox } from '../../fixtures/dr-sandbox.js';
 import type { RestoreTestResult } from '../../repository/restore-tests.js';
 import type { ConfigInput } from '../../config/schema.js';
@@ -119,6 +120,37 @@ test('a flipped byte in a dump, in an encrypted file and in a mirrored image is 
   assert.deepEqual([...named].sort(), [`config/${env}`, `db/${dump}`, image].sort());
   assert.ok(result.failures.every((f) => f.detail.length > 0));
   assert.deepEqual(result.checklist.map((c) => c.result), ['fail', 'fail']);
+});
+
+test('retention while an integrity check runs keeps what the check reads, and removes it once the check has ended', async () => {
+  const fixture = await makeRealPromptBox(services, 8);
+  const setup = await makeConfig(services, fixture, 'integrity lease', { overrides: (raw) => void (raw.retention = { daily: 1, weekly: 1, monthly: 1 }) });
+  assertSucceeded(await runBackup(services, setup));
+  const root = setup.config.repository.root;
+  const { backupId: old, dumpPath } = await backupOfDaysAgo(root, 400);
+  // A sparse file of 2 GB in the mirror: reading it whole keeps the check busy for seconds.
+  const slow = join(root, layout.imagesCurrent, 'slow-to-read.bin');
+  await writeFile(slow, '');
+  await truncate(slow, 2 ** 31);
+  const worker = await testWorker(services, setup);
+  const result = await worker.runUntil(async () => {
+    const check = await services.client.workflow.start('restoreTest', { taskQueue: setup.config.temporal.taskQueue, workflowId: 'integrity-lease', args: [{ kind: 'integrity' }] });
+    for (let i = 0; !(await readdir(join(root, layout.leasesDir)).catch(() => [])).length; i += 1) {
+      assert.ok(i < 300, 'the integrity check leases what it reads');
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    // On the check's worker: one task queue has one worker per process.
+    const during = (await services.client.workflow.execute('applyRetention', { taskQueue: setup.config.temporal.taskQueue, workflowId: 'integrity-lease-retention', args: [{ dryRun: false }], workflowExecutionTimeout: '2 minutes' })) as RetentionReport;
+    assert.deepEqual(during.keptInUse, [{ backupId: old, by: 'integrity check integrity-lease' }]);
+    assert.ok(existsSync(join(root, layout.manifest(old))) && existsSync(join(root, dumpPath)), 'the backup the check reads is still whole');
+    return (await check.result()) as RestoreTestResult;
+  });
+  assert.equal(result.passed, true, JSON.stringify(result.failures));
+  const after = await runWorkflow<RetentionReport>(services, setup, 'applyRetention', []);
+  assert.ifError(after.error);
+  assert.deepEqual(after.result!.remove, [old]);
+  assert.ok(!existsSync(join(root, layout.manifest(old))) && !existsSync(join(root, dumpPath)), 'once the check has ended, retention removes the backup');
+  assert.deepEqual(await readdir(join(root, layout.leasesDir)), [], "the ended check's lease is removed");
 });
 
 test('an integrity check that finds 30,000 damaged files completes, its result carrying a count and the first ones, every one in a file', async () => {
