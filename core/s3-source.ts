@@ -102,7 +102,8 @@ export function rcloneEvent(line: string): RcloneEvent | undefined {
     return undefined;
   }
   if (typeof entry.object !== 'string' || typeof entry.msg !== 'string') return undefined;
-  if (entry.msg.startsWith('Copied')) return { kind: 'copied', object: entry.object };
+  // Objects over --multi-thread-cutoff (250 MB) are copied in parallel parts: "Multi-thread Copied (new)".
+  if (/^(Multi-thread )?Copied\b/.test(entry.msg)) return { kind: 'copied', object: entry.object };
   // A replaced or deleted mirror file is moved (a rename) into --backup-dir first.
   if (entry.msg.startsWith('Moved (server-side)') && entry.objectType === '*local.Object') return { kind: 'moved', object: entry.object };
   return undefined;

@@ -33,6 +33,9 @@ test('the sync arguments carry no key, read no rclone.conf, put paths after "--"
 test("rclone's JSON log: copies and files moved aside are counted, the rest ignored", () => {
   assert.deepEqual(rcloneEvent('{"level":"info","msg":"Copied (new)","object":"ab/cd/x.png","objectType":"*s3.Object"}'), { kind: 'copied', object: 'ab/cd/x.png' });
   assert.deepEqual(rcloneEvent('{"level":"info","msg":"Copied (replaced existing)","object":"ab/cd/x.png","objectType":"*s3.Object"}'), { kind: 'copied', object: 'ab/cd/x.png' });
+  // Objects over --multi-thread-cutoff (250 MB) are copied in parallel parts and logged so.
+  assert.deepEqual(rcloneEvent('{"level":"info","msg":"Multi-thread Copied (new)","object":"large/blob.bin","objectType":"*s3.Object"}'), { kind: 'copied', object: 'large/blob.bin' });
+  assert.deepEqual(rcloneEvent('{"level":"info","msg":"Multi-thread Copied (replaced existing)","object":"large/blob.bin","objectType":"*s3.Object"}'), { kind: 'copied', object: 'large/blob.bin' });
   assert.deepEqual(rcloneEvent('{"level":"info","msg":"Moved (server-side)","object":"thumbnails/ab/cd/x.webp","objectType":"*local.Object"}'), { kind: 'moved', object: 'thumbnails/ab/cd/x.webp' });
   assert.equal(rcloneEvent('{"level":"info","msg":"Moved into backup dir","object":"a","objectType":"*local.Object"}'), undefined);
   assert.equal(rcloneEvent('{"level":"info","msg":"Removing directory","object":"thumbnails","objectType":"string"}'), undefined);
