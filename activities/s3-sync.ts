@@ -2,7 +2,8 @@
 // reads the bucket through the S3 API into the same mirror and per-day increment as the directory
 // source, then every original it copied is checked against its content-addressed name. MinIO's
 // data directory is never read as files: its format is internal.
-import { open, chmod, readdir, rm, stat } from 'node:fs/promises';
+import { chmodSync, readdirSync, statSync } from 'node:fs';
+import { open, rm, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
 import type { S3Source } from '../config/schema.js';
@@ -16,14 +17,14 @@ import { parseSize, rcloneEvent, rcloneProbeArgs, rcloneSizeArgs, rcloneRemoteEn
 import type { SecretRef } from '../core/schema-parts.js';
 import type { ActivityDeps } from './deps.js';
 import { fail } from './failure.js';
-import { ensureDir } from '../repository/fs-durable.js';
+import { DIR_MODE, ensureDir, FILE_MODE } from '../repository/fs-durable.js';
 import { sha256File } from './hash.js';
-import { fileSizes, hasAnyFile, totalOf } from './dir-tally.js';
+import { fileSizes, totalOf } from './dir-tally.js';
 import { withHeartbeat } from './heartbeat.js';
 import { settlePendingIncrements } from './image-increments.js';
 import { startMirrorCheck } from './mirror-check.js';
 import { endOrphanedCopier, readInFlight, setAsideUnfinished, settleSetAside, writeInFlight } from './interrupted-copy.js';
-import { FILE_PARALLELISM, feedPool, inPool } from './pool.js';
+import { FILE_PARALLELISM, feedPool, inSlices } from './pool.js';
 import type { SecretStore } from './secrets.js';
 import type { ImageSyncInput, ImageSyncResult } from './rsync.js';
 
@@ -64,15 +65,39 @@ async function readLog(file: string, offset: number, onLine: (line: string) => v
  */
 async function tightenModes(mirror: string, copied: Iterable<string>, increment: string): Promise<void> {
   const dirs = new Set<string>();
-  await inPool([...copied], FILE_PARALLELISM, async (rel) => {
-    await chmod(join(mirror, rel), 0o600).catch((err: NodeJS.ErrnoException) => {
-      if (err.code !== 'ENOENT') throw err; // replaced again by a later attempt
-    });
+  // Synchronous calls in slices (activities/pool.ts): through libuv's pool these queued behind the
+  // mirror's walk and took 0.17 s for 40 copied files on every increment.
+  await inSlices([...copied], (rel) => {
+    try {
+      chmodSync(join(mirror, rel), FILE_MODE);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err; // replaced again by a later attempt
+    }
     for (let d = dirname(rel); d !== '.'; d = dirname(d)) dirs.add(d);
   });
-  await inPool([...dirs], FILE_PARALLELISM, (d) => chmod(join(mirror, d), 0o700).catch(() => undefined));
-  const kept = await readdir(increment, { recursive: true, withFileTypes: true });
-  await inPool(kept, FILE_PARALLELISM, (entry) => chmod(join(entry.parentPath, entry.name), entry.isDirectory() ? 0o700 : 0o600));
+  await inSlices([...dirs], (d) => {
+    try {
+      chmodSync(join(mirror, d), DIR_MODE);
+    } catch {
+      // gone meanwhile: nothing of this run's is in it
+    }
+  });
+  const kept = readdirSync(increment, { recursive: true, withFileTypes: true });
+  await inSlices(kept, (entry) => chmodSync(join(entry.parentPath, entry.name), entry.isDirectory() ? DIR_MODE : FILE_MODE));
+}
+
+/**
+ * The mirror's file sizes walked before the sync, made what they are after it: rclone changes the
+ * mirror only by moving a file aside (into the increment) and by copying one in, and logs each.
+ * A copied file is stat'ed now, so the last of several attempts' changes counts.
+ */
+async function afterSync(sizes: Map<string, number>, mirror: string, movedAside: ReadonlySet<string>, copied: ReadonlySet<string>): Promise<void> {
+  for (const rel of movedAside) sizes.delete(rel);
+  await inSlices([...copied], (rel) => {
+    const now = statSync(join(mirror, rel), { throwIfNoEntry: false });
+    if (now?.isFile()) sizes.set(rel, now.size);
+    else sizes.delete(rel);
+  });
 }
 
 /** rclone's environment for a bucket whose keys are references, resolved here on the worker (`field` named when one cannot be read). */
@@ -125,7 +150,7 @@ export async function syncImagesFromBucket(deps: ActivityDeps, s3: S3Source, inp
   let logOffset = 0;
   const mismatches = noNames();
   let checked: Promise<VerificationCheck> | undefined;
-  let walked!: Promise<Map<string, number>>; // set once rclone is done, before the step can succeed
+  let sizes!: Map<string, number>; // the mirror's files, set before the sync starts
   // Originals are content-addressed: a copied file must hash to its own name. Each is hashed as
   // soon as rclone reports it copied, while the copy goes on (and the file is still in the cache).
   const hashing = feedPool<string>(FILE_PARALLELISM, async (rel) => {
@@ -137,12 +162,16 @@ export async function syncImagesFromBucket(deps: ActivityDeps, s3: S3Source, inp
     hashed += 1;
     if (sha256 !== expected) addName(mismatches, rel);
   });
+  const movedAside = new Set<string>();
   const onLine = (line: string) => {
     const event = rcloneEvent(line);
     if (event?.kind === 'copied' && !copied.has(event.object)) {
       copied.add(event.object);
       hashing.add(event.object);
-    } else if (event?.kind === 'moved') moved += 1;
+    } else if (event?.kind === 'moved') {
+      moved += 1;
+      movedAside.add(event.object);
+    }
   };
   await withHeartbeat(
     (): HeartbeatProgress & { hashed: number } => ({ step: 'images', filesDone: copied.size, hashed }),
@@ -162,9 +191,15 @@ export async function syncImagesFromBucket(deps: ActivityDeps, s3: S3Source, inp
         const setAside = await setAsideUnfinished(mirror, aside, previous.sinceMs, finished);
         if (setAside.length) logger.warn({ backupId, files: setAside.length }, 'files a lost attempt left unfinished were set aside before the sync');
       }
+      // The mirror as it is before the sync, walked while the bucket is probed (rclone takes 0.06 s to
+      // start): after the sync, what its log says it moved aside or copied corrects it, instead of
+      // a second walk after the copy (0.06-0.1 s for 4000 files, on every increment).
+      const before = fileSizes(mirror);
+      before.catch(() => undefined); // awaited below, unless the probe failed
       // Wrong keys or a missing bucket are told apart before anything is synced, and not retried.
       const probe = await rcloneStep(s3, () => commands.run('rclone', rcloneProbeArgs(s3), { env, exactEnv: true }));
-      const refusal = emptySourceRefusal(placeOf(s3), parseEntries(probe.stdout).length, await hasAnyFile(mirror));
+      sizes = await before;
+      const refusal = emptySourceRefusal(placeOf(s3), parseEntries(probe.stdout).length, sizes.size > 0);
       if (refusal) throw fail('SourceMissing', refusal);
       const sinceMs = previous?.sinceMs ?? Date.now() - CLOCK_GRANULARITY_MS;
       // Recorded before rclone writes anything, and again with its pid once it runs.
@@ -184,12 +219,9 @@ export async function syncImagesFromBucket(deps: ActivityDeps, s3: S3Source, inp
       await reading.catch(() => undefined);
       await readMore();
       await settleSetAside(mirror, aside, pending);
-      // The settled mirror is walked once, while the modes are tightened and the flush runs: its
-      // totals for the result, and each live image's size for the check (two walks took 0.1 s
-      // after the flush, on every increment). Both are awaited below, once the flush is done.
-      walked = fileSizes(mirror);
-      walked.catch(() => undefined);
-      checked = checking?.finish(hashing.drained().then(() => mismatches), walked);
+      await afterSync(sizes, mirror, movedAside, copied);
+      // Each live image's size for the check, from the corrected walk.
+      checked = checking?.finish(hashing.drained().then(() => mismatches), Promise.resolve(sizes));
       checked?.catch(() => undefined);
       await tightenModes(mirror, copied, pending);
       await settlePendingIncrements(root);
@@ -198,7 +230,7 @@ export async function syncImagesFromBucket(deps: ActivityDeps, s3: S3Source, inp
       await hashing.drained();
     },
   );
-  const [sizes, mirrorCheck] = await Promise.all([walked, checked]);
+  const mirrorCheck = await checked;
   const totals = totalOf(sizes);
   const result: ImageSyncResult = {
     mirror: layout.imagesCurrent,

@@ -132,6 +132,8 @@ test('a full backup mirrors the bucket (originals and thumbnails); after the app
   assert.equal(second.images?.transferred, 4, 'only the new originals and thumbnails were copied');
   assert.equal(second.images?.movedToIncrement, 4, "the deleted images' originals and thumbnails were moved aside");
   await assertMirrorEqualsBucket(setup);
+  const { files, bytes } = await bucketSize();
+  assert.deepEqual({ files: second.images?.files, bytes: second.images?.bytes }, { files, bytes }, 'the totals count what the mirror holds after the change');
   const increment = join(setup.config.repository.root, second.images!.increment);
   const kept = await filesUnder(increment);
   assert.deepEqual(kept, gone.flatMap((i) => [i.storagePath, i.thumbnailPath]).sort(), 'the increment holds what the run deleted from the mirror');
