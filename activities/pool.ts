@@ -12,12 +12,6 @@ export const CORES = Math.max(2, availableParallelism());
 export const FILE_PARALLELISM = Math.min(16, 4 * CORES);
 
 /**
- * For metadata only (stat, readdir), answered from the dentry and inode caches: one at a time, each
- * waits a round trip through libuv's pool, which adds up to a tenth of a second per 2,000 files.
- */
-export const STAT_PARALLELISM = 32;
-
-/**
  * Runs `work` over `items` on the main thread, yielding to the event loop between slices: for
  * metadata calls (stat, rename, mkdir) answered from the kernel's caches, where a synchronous call
  * takes microseconds and a trip through libuv's pool took ten times that on a busy 2-core machine.
