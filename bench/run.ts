@@ -132,7 +132,7 @@ try {
   for (const files of scale) {
     await withSource(s, `files${files}`, { images: files, bytes: files * 2_000, rows: files, thumbnails: false }, async (source) => {
       progress(`scaling at ${files} files`);
-      points.push(await measureScale(s, source));
+      points.push(await measureScale(s, source, reps));
     });
   }
   rows.push(...scalingRows(points[0] as ScalePoint, points[1] as ScalePoint));

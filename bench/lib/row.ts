@@ -26,10 +26,13 @@ export function stepBreakdown(result: { timings: Array<{ step: string; ms: numbe
  * time plus the least a workflow adds (`oneActivityMs`), as a share of `firstMs`. Where the floor
  * itself is over a target, no workflow can meet it on this machine.
  */
-export function floorOf(rawMs: number, oneActivityMs: number, firstMs: number): { text: string; result(ours: number, target: number): string } {
+export function floorOf(rawMs: number, oneActivityMs: number, firstMs: number): { text: string; floorText: string; result(ours: number, target: number): string } {
   const floor = (rawMs + oneActivityMs) / firstMs;
+  const floorText = `${seconds(rawMs + oneActivityMs)} = ${ratio(floor)}`;
   return {
-    text: `the raw tools plus the least a workflow adds (one no-op activity, started and awaited: ${seconds(oneActivityMs)}) ${seconds(rawMs + oneActivityMs)} = ${ratio(floor)}`,
+    text: `the raw tools plus the least a workflow adds (one no-op activity, started and awaited: ${seconds(oneActivityMs)}) ${floorText}`,
+    /** The floor's figures alone, for a second floor that adds to the raw tools' work. */
+    floorText,
     /** The row's result: our ratio, saying so when the floor itself is over the target. */
     result: (ours, target) => (floor > target ? `${ratio(ours)} (the floor is over the target here)` : ratio(ours)),
   };
