@@ -87,9 +87,18 @@ async function settleOne(root: string, backupId: string): Promise<void> {
   }
 }
 
+/** The runs whose pending folders are in the increments folder, oldest first. */
+async function pendingRuns(root: string): Promise<string[]> {
+  const names = await readdir(join(root, layout.imagesIncrementsDir)).catch(() => [] as string[]);
+  return names.flatMap((n) => pendingIncrementOf(n) ?? []).sort();
+}
+
+/** The pending folders in the increments folder (absolute paths), oldest run first. */
+export async function pendingIncrementFolders(root: string): Promise<string[]> {
+  return (await pendingRuns(root)).map((backupId) => join(root, layout.imagesIncrementPending(backupId)));
+}
+
 /** Settles every pending folder in the increments folder, oldest run first. */
 export async function settlePendingIncrements(root: string): Promise<void> {
-  const names = await readdir(join(root, layout.imagesIncrementsDir)).catch(() => [] as string[]);
-  const runs = names.flatMap((n) => pendingIncrementOf(n) ?? []).sort();
-  for (const backupId of runs) await settleOne(root, backupId);
+  for (const backupId of await pendingRuns(root)) await settleOne(root, backupId);
 }

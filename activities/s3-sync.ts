@@ -21,7 +21,7 @@ import { DIR_MODE, ensureDir, FILE_MODE } from '../repository/fs-durable.js';
 import { sha256File } from './hash.js';
 import { fileSizes, totalOf } from './dir-tally.js';
 import { withHeartbeat } from './heartbeat.js';
-import { settlePendingIncrements } from './image-increments.js';
+import { pendingIncrementFolders, settlePendingIncrements } from './image-increments.js';
 import { startMirrorCheck } from './mirror-check.js';
 import { endOrphanedCopier, readInFlight, setAsideUnfinished, settleSetAside, writeInFlight } from './interrupted-copy.js';
 import { FILE_PARALLELISM, feedPool, inSlices } from './pool.js';
@@ -82,8 +82,13 @@ async function tightenModes(mirror: string, copied: Iterable<string>, increment:
       // gone meanwhile: nothing of this run's is in it
     }
   });
-  const kept = readdirSync(increment, { recursive: true, withFileTypes: true });
-  await inSlices(kept, (entry) => chmodSync(join(entry.parentPath, entry.name), entry.isDirectory() ? DIR_MODE : FILE_MODE));
+  await tightenTree(increment);
+}
+
+/** Every folder and file under `dir` given the repository's modes. */
+async function tightenTree(dir: string): Promise<void> {
+  const entries = readdirSync(dir, { recursive: true, withFileTypes: true });
+  await inSlices(entries, (entry) => chmodSync(join(entry.parentPath, entry.name), entry.isDirectory() ? DIR_MODE : FILE_MODE));
 }
 
 /**
@@ -134,7 +139,10 @@ export async function syncImagesFromBucket(deps: ActivityDeps, s3: S3Source, inp
   await ensureDir(join(root, layout.imagesIncrementsDir));
   await ensureDir(increment);
   // As for a directory (activities/rsync.ts): moved aside into the run's pending folder, settled
-  // into the day's increment without overwriting anything; a dead run's leftovers first.
+  // into the day's increment without overwriting anything; a dead run's leftovers first. Such a
+  // leftover may still hold the folders rclone made with the umask's mode: its modes are tightened
+  // first, since settling moves a folder the day does not hold yet whole.
+  for (const leftover of await pendingIncrementFolders(root)) await tightenTree(leftover);
   await settlePendingIncrements(root);
   const pending = join(root, layout.imagesIncrementPending(backupId));
   await ensureDir(pending);

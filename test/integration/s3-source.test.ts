@@ -15,6 +15,7 @@ import { useWorkerProcesses } from '../worker-process.js';
 import { assertSucceeded, historyText, makeConfig, rootFailure, runBackup, runWorkflow, type TestSetup } from '../helpers.js';
 import type { HealthReport } from '../../core/health.js';
 import { processAlive } from '../../activities/process-group.js';
+import { layout } from '../../repository/layout.js';
 
 const services = useServices();
 const spawnWorkerProcess = useWorkerProcesses(services);
@@ -220,6 +221,22 @@ test('an original the database lists but the bucket lost is named missing by the
   } finally {
     await rclone(['copyto', kept, `bucket:${BUCKET}/${lost.storagePath}`]);
   }
+});
+
+test("a lost run's pending folder, with folders rclone made in the umask's mode, is settled into its day with the repository's modes", async () => {
+  await ready();
+  const setup = await s3Config('s3 pending leftover');
+  const root = setup.config.repository.root;
+  const lostRun = '20261130_010000';
+  const rel = 'originals/zz/yy/lost.png';
+  await mkdir(join(root, layout.imagesIncrementsDir), { recursive: true, mode: 0o700 });
+  const left = join(root, layout.imagesIncrementPending(lostRun), rel);
+  await mkdir(join(left, '..'), { recursive: true, mode: 0o755 });
+  await writeFile(left, 'lost', { mode: 0o600 });
+  assertSucceeded(await runBackup(services, setup, 'imageBackup'));
+  const day = join(root, layout.imagesIncrement(lostRun));
+  assert.equal(await readFile(join(day, rel), 'utf8'), 'lost');
+  for (const dir of ['originals', 'originals/zz', 'originals/zz/yy']) assert.equal((await stat(join(day, dir))).mode & 0o777, 0o700, dir);
 });
 
 /** The same repository and worker config, its images read under another prefix of the bucket. */
